@@ -1,0 +1,112 @@
+/**
+ * The event model: one record per occurrence, as described in ARCHITECTURE.md.
+ *
+ * A recurring series arrives expanded; each occurrence is keyed inside its source by
+ * `(uid, recurrence_id)`. Timed occurrences carry UTC instants plus the original IANA
+ * zone; all-day occurrences carry plain dates that no zone ever shifts, with an exclusive
+ * end as in iCalendar (a one-day event on 2026-03-29 ends on 2026-03-30).
+ *
+ * @module
+ */
+import { z } from "zod";
+import { Instant, PlainDate, toMillis } from "./time.ts";
+
+/** Someone named on an event: organizer or attendee. */
+export const Person = z.object({
+  name: z.string().max(512).default(""),
+  email: z.string().max(512).default(""),
+});
+
+/** An attendee with role and participation status. */
+export const Attendee = Person.extend({
+  role: z.enum(["chair", "required", "optional", "non-participant"]).default("required"),
+  status: z
+    .enum(["needs-action", "accepted", "declined", "tentative", "delegated"])
+    .default("needs-action"),
+});
+
+/** How the event shows on a free/busy view. */
+export const ShowAs = z.enum(["free", "tentative", "busy", "oof", "elsewhere"]);
+
+/** Sensitivity as Outlook and iCalendar CLASS express it. */
+export const Sensitivity = z.enum(["normal", "private", "confidential"]);
+
+/** Lifecycle status of an occurrence. */
+export const EventStatus = z.enum(["confirmed", "tentative", "cancelled"]);
+
+const DateOrInstant = z.union([PlainDate, Instant], {
+  error: "expected an ISO 8601 instant such as 2026-03-29T08:00:00Z or a date such as 2026-03-29",
+});
+
+/** One occurrence of an event, validated and normalised. */
+export const Occurrence = z
+  .object({
+    uid: z.string().min(1, { error: "uid must not be empty" }).max(1024),
+    recurrence_id: DateOrInstant.nullable().default(null),
+    all_day: z.boolean().default(false),
+    start: DateOrInstant,
+    end: DateOrInstant,
+    timezone: z.string().max(128).nullable().default(null),
+    title: z.string().max(4096).default(""),
+    location: z.string().max(4096).default(""),
+    description: z.string().max(262_144).default(""),
+    status: EventStatus.default("confirmed"),
+    show_as: ShowAs.default("busy"),
+    sensitivity: Sensitivity.default("normal"),
+    categories: z.array(z.string().max(256)).max(64).default([]),
+    organizer: Person.nullable().default(null),
+    attendees: z.array(Attendee).max(2000).default([]),
+    last_modified: Instant.nullable().default(null),
+  })
+  .superRefine((o, ctx) => {
+    const isDate = (v: string) => v.length === 10;
+    for (const field of ["start", "end"] as const) {
+      if (isDate(o[field]) !== o.all_day) {
+        ctx.addIssue({
+          code: "custom",
+          path: [field],
+          message: o.all_day
+            ? `an all-day event needs ${field} as a date such as 2026-03-29`
+            : `a timed event needs ${field} as an instant such as 2026-03-29T08:00:00Z (or set all_day: true)`,
+        });
+        return;
+      }
+    }
+    if (toMillis(o.end) < toMillis(o.start)) {
+      ctx.addIssue({ code: "custom", path: ["end"], message: "end must not be before start" });
+    }
+  });
+
+/** A validated, normalised occurrence. */
+export type Occurrence = z.output<typeof Occurrence>;
+/** An occurrence as a sender may write it (defaults may be left out). */
+export type OccurrenceInput = z.input<typeof Occurrence>;
+
+/** A half-open time range `[start, end)` of UTC instants. */
+export const TimeWindow = z
+  .object({ start: Instant, end: Instant })
+  .refine((w) => Date.parse(w.end) > Date.parse(w.start), {
+    path: ["end"],
+    error: "end must be after start",
+  });
+
+/** A validated time window. */
+export type TimeWindow = z.output<typeof TimeWindow>;
+
+/** The key of an occurrence inside its source: `uid` plus recurrence id. */
+export function occurrenceKey(o: Pick<Occurrence, "uid" | "recurrence_id">): string {
+  return o.recurrence_id === null ? o.uid : `${o.uid}\u0000${o.recurrence_id}`;
+}
+
+/**
+ * Whether an occurrence overlaps a window. All-day dates count from UTC midnight; a
+ * zero-length occurrence overlaps when its start lies inside the window.
+ */
+export function overlaps(
+  o: Pick<Occurrence, "start" | "end">,
+  window: { start: string; end: string },
+): boolean {
+  const start = toMillis(o.start);
+  const end = Math.max(toMillis(o.end), start + 1);
+  return start < toMillis(window.end) && end > toMillis(window.start);
+}

@@ -1,0 +1,181 @@
+/**
+ * The agent ⇄ master protocol and the documents the master serves, as zod schemas.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { Occurrence, occurrenceKey, overlaps, TimeWindow } from "./model.ts";
+import { Instant } from "./time.ts";
+
+const ID_HINT =
+  "1-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit";
+
+/** An identifier safe in URLs and file names: agent ids and source ids. */
+export const Identifier = z
+  .string({ error: `expected a string of ${ID_HINT}` })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: `expected ${ID_HINT}` });
+
+/** A source as an agent declares it when registering. */
+export const SourceDeclaration = z.object({
+  source_id: Identifier,
+  name: z.string().min(1).max(256),
+  type: z.string().min(1).max(64),
+});
+/** A declared source. */
+export type SourceDeclaration = z.output<typeof SourceDeclaration>;
+
+/** `POST /api/agents/register` body. */
+export const Registration = z.object({
+  agent_id: Identifier,
+  agent_name: z.string().min(1).max(256),
+  environment: z.string().max(256).default(""),
+  version: z.string().max(64).default(""),
+  sources: z.array(SourceDeclaration).max(256).default([]).superRefine((sources, ctx) => {
+    const seen = new Set<string>();
+    sources.forEach((s, i) => {
+      if (seen.has(s.source_id)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [i, "source_id"],
+          message: `source_id '${s.source_id}' appears twice; give each source its own id`,
+        });
+      }
+      seen.add(s.source_id);
+    });
+  }),
+});
+/** A validated registration. */
+export type Registration = z.output<typeof Registration>;
+
+/** Answer to a registration: the agent's own token, to send as `Bearer` from now on. */
+export const RegistrationResult = z.object({ agent_id: Identifier, token: z.string() });
+/** A registration answer. */
+export type RegistrationResult = z.output<typeof RegistrationResult>;
+
+/** `POST /api/agents/{agent_id}/heartbeat` body. */
+export const Heartbeat = z.object({
+  version: z.string().max(64).optional(),
+  sync_interval_minutes: z.number().positive().max(1440).optional(),
+  sources: z
+    .array(z.object({ source_id: Identifier, last_error: z.string().max(4096).nullable() }))
+    .max(256)
+    .default([]),
+});
+/** A validated heartbeat. */
+export type Heartbeat = z.output<typeof Heartbeat>;
+
+/**
+ * `PUT /api/agents/{agent_id}/sources/{source_id}/snapshot` body: every occurrence of one
+ * source that overlaps `window`. Keys are unique and every event overlaps the window.
+ */
+export const Snapshot = z
+  .object({
+    window: TimeWindow,
+    generated_at: Instant,
+    events: z.array(Occurrence).max(200_000),
+  })
+  .superRefine((snap, ctx) => {
+    const seen = new Map<string, number>();
+    snap.events.forEach((e, i) => {
+      const key = occurrenceKey(e);
+      const first = seen.get(key);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["events", i, "uid"],
+          message:
+            `same uid and recurrence_id as events[${first}]; each occurrence must appear once`,
+        });
+      } else seen.set(key, i);
+      if (!overlaps(e, snap.window)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["events", i, "start"],
+          message: "the event lies outside the snapshot window; send only events inside it",
+        });
+      }
+    });
+  });
+/** A validated snapshot. */
+export type Snapshot = z.output<typeof Snapshot>;
+/** A snapshot as an agent writes it. */
+export type SnapshotInput = z.input<typeof Snapshot>;
+
+/** What applying a snapshot changed. */
+export const SnapshotResult = z.object({
+  added: z.number().int(),
+  updated: z.number().int(),
+  removed: z.number().int(),
+  unchanged: z.number().int(),
+});
+/** Counts of a snapshot application. */
+export type SnapshotResult = z.output<typeof SnapshotResult>;
+
+/** A source as `/api/sync/status` reports it. */
+export const SourceStatus = z.object({
+  source_id: z.string(),
+  name: z.string(),
+  type: z.string(),
+  event_count: z.number().int(),
+  last_snapshot_at: z.string().nullable(),
+  last_error: z.string().nullable(),
+});
+
+/** An agent as `/api/sync/status` reports it. */
+export const AgentStatus = z.object({
+  agent_id: z.string(),
+  agent_name: z.string(),
+  environment: z.string(),
+  version: z.string(),
+  last_seen: z.string().nullable(),
+  online: z.boolean(),
+  sources: z.array(SourceStatus),
+});
+/** An agent's status. */
+export type AgentStatus = z.output<typeof AgentStatus>;
+
+/** A destination as `/api/sync/status` reports it. */
+export const DestinationStatus = z.object({
+  id: z.string(),
+  type: z.string(),
+  url: z.string(),
+  last_reconcile_at: z.string().nullable(),
+  item_count: z.number().int(),
+  pending: z.number().int(),
+  last_error: z.string().nullable(),
+});
+
+/** `GET /api/sync/status` document. */
+export const SyncStatus = z.object({
+  agents: z.array(AgentStatus),
+  totals: z.object({
+    agents: z.number().int(),
+    sources: z.number().int(),
+    events: z.number().int(),
+  }),
+  destinations: z.array(DestinationStatus),
+});
+/** The sync status document. */
+export type SyncStatus = z.output<typeof SyncStatus>;
+
+/** An occurrence as `GET /api/events` returns it, with where it came from. */
+export const StoredEvent = Occurrence.and(
+  z.object({ agent_id: z.string(), source_id: z.string() }),
+);
+/** A stored occurrence with its agent and source. */
+export type StoredEvent = Occurrence & { agent_id: string; source_id: string };
+
+/** `GET /health` document. */
+export const Health = z.object({
+  status: z.enum(["ok", "error"]),
+  version: z.string(),
+  uptime_s: z.number(),
+  store: z.object({ backend: z.string(), ok: z.boolean(), error: z.string().optional() }),
+});
+
+/** The body of every error answer: `field` is the JSON path of the bad input, if any. */
+export const ApiError = z.object({
+  error: z.object({ code: z.string(), message: z.string(), field: z.string().nullable() }),
+});
+/** An error answer. */
+export type ApiError = z.output<typeof ApiError>;
