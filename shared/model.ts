@@ -99,14 +99,19 @@ export function occurrenceKey(o: Pick<Occurrence, "uid" | "recurrence_id">): str
 }
 
 /**
- * Whether an occurrence overlaps a window. All-day dates count from UTC midnight; a
- * zero-length occurrence overlaps when its start lies inside the window.
+ * The bounds of an occurrence in epoch milliseconds, as windows see it: an all-day date
+ * counts from UTC midnight and a zero-length occurrence still occupies its start instant.
  */
+export function occurrenceBounds(o: Pick<Occurrence, "start" | "end">): [number, number] {
+  const start = toMillis(o.start);
+  return [start, Math.max(toMillis(o.end), start + 1)];
+}
+
+/** Whether an occurrence overlaps the half-open window `[start, end)`. */
 export function overlaps(
   o: Pick<Occurrence, "start" | "end">,
   window: { start: string; end: string },
 ): boolean {
-  const start = toMillis(o.start);
-  const end = Math.max(toMillis(o.end), start + 1);
+  const [start, end] = occurrenceBounds(o);
   return start < toMillis(window.end) && end > toMillis(window.start);
 }

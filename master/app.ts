@@ -1,0 +1,63 @@
+/**
+ * The master's HTTP app. `createApp` takes its dependencies and returns a Hono app that
+ * tests call with `app.request()`, no port needed; `main.ts` serves it.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import type { AppContext } from "./context.ts";
+import { HttpError } from "./http/errors.ts";
+import { adminRoutes } from "./routes/admin.ts";
+import { agentRoutes } from "./routes/agents.ts";
+import { healthRoutes } from "./routes/health.ts";
+
+/** Paths that browsers of `CORS_ORIGINS` may read. */
+const READ_PATHS = ["/health", "/api/events", "/api/sync/status"];
+
+/** Builds the master's app over `ctx`. */
+export function createApp(ctx: AppContext): Hono {
+  const app = new Hono();
+
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    const ms = (performance.now() - started).toFixed(1);
+    ctx.logger.log("info", `${c.req.method} ${c.req.path} ${c.res.status} ${ms}ms`);
+  });
+
+  if (ctx.corsOrigins.length > 0) {
+    const allow = cors({ origin: ctx.corsOrigins, allowHeaders: ["Authorization"], maxAge: 600 });
+    for (const path of READ_PATHS) app.use(path, allow);
+  }
+
+  app.route("/", healthRoutes(ctx));
+  app.route("/", agentRoutes(ctx));
+  app.route("/", adminRoutes(ctx));
+
+  app.notFound((c) =>
+    c.json({
+      error: {
+        code: "not_found",
+        message: `no route for ${c.req.method} ${c.req.path}; see README.md for the API`,
+        field: null,
+      },
+    }, 404)
+  );
+
+  app.onError((err, c) => {
+    if (err instanceof HttpError) {
+      for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
+      return c.json(
+        { error: { code: err.code, message: err.message, field: err.field } },
+        err.status,
+      );
+    }
+    ctx.logger.log("error", `${c.req.method} ${c.req.path}: ${err.stack ?? err}`);
+    return c.json({
+      error: { code: "internal_error", message: "the master failed; see its log", field: null },
+    }, 500);
+  });
+
+  return app;
+}

@@ -1,0 +1,28 @@
+/**
+ * What every route needs, passed once to `createApp`: the store, the token hashes and
+ * the limits. Tests build it with an in-memory store and a fixed clock.
+ *
+ * @module
+ */
+import type { Logger } from "./log.ts";
+import type { Store } from "./store/types.ts";
+
+/** Dependencies of the master's HTTP app. */
+export type AppContext = {
+  store: Store;
+  logger: Logger;
+  /** SHA-256 of the admin token. */
+  adminTokenHash: string;
+  /** SHA-256 of the agent enrollment token. */
+  enrollmentTokenHash: string;
+  /** Largest accepted request body, in bytes (after gzip decoding). */
+  maxBodyBytes: number;
+  /** Origins allowed to call the read APIs from a browser. */
+  corsOrigins: string[];
+  /** The master's sync interval, the default for agents that never said theirs. */
+  syncIntervalMinutes: number;
+  /** The current time; tests pin it. */
+  now: () => Date;
+  /** When the master started, for `uptime_s`. */
+  startedAt: Date;
+};

@@ -1,0 +1,87 @@
+/**
+ * The admin API: everything here needs the admin token.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { Identifier, type SyncStatus } from "../../shared/protocol.ts";
+import { Instant } from "../../shared/time.ts";
+import type { AppContext } from "../context.ts";
+import { requireAdmin } from "../http/auth.ts";
+import { HttpError, validationError } from "../http/errors.ts";
+import type { AgentRecord } from "../store/types.ts";
+
+const EventsQuery = z
+  .object({
+    start: Instant,
+    end: Instant,
+    agent_id: Identifier.optional(),
+    source_id: Identifier.optional(),
+  })
+  .refine((q) => Date.parse(q.end) > Date.parse(q.start), {
+    path: ["end"],
+    error: "end must be after start",
+  });
+
+/**
+ * Whether an agent counts as online: it was seen within two of its sync intervals plus a
+ * minute of grace, so one late heartbeat does not flap the status.
+ */
+export function isOnline(agent: AgentRecord, now: Date, defaultIntervalMinutes: number): boolean {
+  if (agent.last_seen === null) return false;
+  const interval = agent.sync_interval_minutes ?? defaultIntervalMinutes;
+  return now.getTime() - Date.parse(agent.last_seen) <= (2 * interval + 1) * 60_000;
+}
+
+/** Routes that need the admin token. */
+export function adminRoutes(ctx: AppContext): Hono {
+  const { store } = ctx;
+  const app = new Hono();
+  app.use("/api/sync/*", (c, next) => (requireAdmin(c.req.raw, ctx.adminTokenHash), next()));
+  app.use("/api/events", (c, next) => (requireAdmin(c.req.raw, ctx.adminTokenHash), next()));
+  app.use("/api/admin/*", (c, next) => (requireAdmin(c.req.raw, ctx.adminTokenHash), next()));
+
+  app.get("/api/sync/status", async (c) => {
+    const [agents, totals] = await Promise.all([store.listAgents(), store.totals()]);
+    const now = ctx.now();
+    const status: SyncStatus = {
+      agents: agents.map((a) => ({
+        agent_id: a.agent_id,
+        agent_name: a.agent_name,
+        environment: a.environment,
+        version: a.version,
+        last_seen: a.last_seen,
+        online: isOnline(a, now, ctx.syncIntervalMinutes),
+        sources: a.sources.map((s) => ({
+          source_id: s.source_id,
+          name: s.name,
+          type: s.type,
+          event_count: s.event_count,
+          last_snapshot_at: s.last_snapshot_at,
+          last_error: s.last_error,
+        })),
+      })),
+      totals,
+      destinations: [],
+    };
+    return c.json(status);
+  });
+
+  app.get("/api/events", async (c) => {
+    const parsed = EventsQuery.safeParse(c.req.query());
+    if (!parsed.success) throw validationError(parsed.error);
+    return c.json({ events: await store.listEvents(parsed.data) });
+  });
+
+  app.post("/api/admin/agents/:agent_id/reset", async (c) => {
+    const { agent_id } = c.req.param();
+    if (!(await store.resetAgentToken(agent_id))) {
+      throw new HttpError(404, "unknown_agent", `no agent '${agent_id}' is registered`, "agent_id");
+    }
+    ctx.logger.log("info", `agent '${agent_id}' reset by an admin; it may enrol again`);
+    return c.json({ agent_id, reset: true });
+  });
+
+  return app;
+}

@@ -1,0 +1,98 @@
+/**
+ * The agent API: registration, snapshots and heartbeats. An agent authenticates with its
+ * own token, which only lets it write its own sources.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { Heartbeat, Registration, Snapshot } from "../../shared/protocol.ts";
+import { toInstant } from "../../shared/time.ts";
+import type { AppContext } from "../context.ts";
+import { bearerToken, requireAgent, wrongToken } from "../http/auth.ts";
+import { readJson } from "../http/body.ts";
+import { HttpError } from "../http/errors.ts";
+import { hashToken, newToken, sameHash } from "../secrets.ts";
+import { SnapshotRejected } from "../store/types.ts";
+
+/** Routes under `/api/agents`. */
+export function agentRoutes(ctx: AppContext): Hono {
+  const { store } = ctx;
+  const app = new Hono();
+
+  app.post("/api/agents/register", async (c) => {
+    const tokenHash = hashToken(bearerToken(c.req.raw));
+    const enrolling = sameHash(tokenHash, ctx.enrollmentTokenHash);
+    const owner = enrolling ? null : await store.findAgentIdByTokenHash(tokenHash);
+    if (!enrolling && owner === null) throw wrongToken("enrollment token or agent token");
+    const registration = await readJson(c.req.raw, Registration, ctx.maxBodyBytes);
+    const id = registration.agent_id;
+    const now = toInstant(ctx.now());
+    if (owner !== null) {
+      if (owner !== id) {
+        throw new HttpError(
+          403,
+          "forbidden",
+          `this token belongs to agent '${owner}', not '${id}'`,
+          "agent_id",
+        );
+      }
+      await store.registerAgent(registration, tokenHash, now);
+      ctx.logger.log("info", `agent '${id}' re-registered`);
+      return c.json({ agent_id: id, token: bearerToken(c.req.raw) });
+    }
+    const existing = await store.getAgent(id);
+    if (existing?.token_hash) {
+      throw new HttpError(
+        409,
+        "agent_exists",
+        `agent '${id}' is already registered; register with its current token, or have an ` +
+          `admin reset it (POST /api/admin/agents/${id}/reset) and enrol again`,
+        "agent_id",
+      );
+    }
+    const token = newToken();
+    await store.registerAgent(registration, hashToken(token), now);
+    ctx.logger.log("info", `agent '${id}' enrolled`);
+    return c.json({ agent_id: id, token });
+  });
+
+  app.put("/api/agents/:agent_id/sources/:source_id/snapshot", async (c) => {
+    const { agent_id, source_id } = c.req.param();
+    await requireAgent(c.req.raw, store, agent_id);
+    const snapshot = await readJson(c.req.raw, Snapshot, ctx.maxBodyBytes);
+    try {
+      const result = await store.applySnapshot(
+        agent_id,
+        source_id,
+        snapshot,
+        toInstant(ctx.now()),
+      );
+      ctx.logger.log(
+        "info",
+        `snapshot ${agent_id}/${source_id}: ${snapshot.events.length} events, ` +
+          `+${result.added} ~${result.updated} -${result.removed} =${result.unchanged}`,
+      );
+      return c.json(result);
+    } catch (err) {
+      if (!(err instanceof SnapshotRejected)) throw err;
+      const status = err.code === "unknown_source" ? 404 : 409;
+      throw new HttpError(
+        status,
+        err.code,
+        err.message,
+        err.code === "unknown_source" ? "source_id" : "generated_at",
+      );
+    }
+  });
+
+  app.post("/api/agents/:agent_id/heartbeat", async (c) => {
+    const { agent_id } = c.req.param();
+    await requireAgent(c.req.raw, store, agent_id);
+    const heartbeat = await readJson(c.req.raw, Heartbeat, ctx.maxBodyBytes);
+    const now = toInstant(ctx.now());
+    await store.recordHeartbeat(agent_id, heartbeat, now);
+    return c.json({ ok: true, server_time: now });
+  });
+
+  return app;
+}

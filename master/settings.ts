@@ -1,0 +1,120 @@
+/**
+ * The master's settings, read from environment variables (and an optional `.env`).
+ * Every variable is validated; a bad value stops start-up with a message naming it.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+const bool = (name: string) =>
+  z
+    .string()
+    .default("false")
+    .transform((v, ctx) => {
+      const s = v.trim().toLowerCase();
+      if (["1", "true", "yes", "on"].includes(s)) return true;
+      if (["", "0", "false", "no", "off"].includes(s)) return false;
+      ctx.addIssue({ code: "custom", message: `${name} must be true or false, got "${v}"` });
+      return z.NEVER;
+    });
+
+const number = (name: string, fallback: number, min: number, max: number, integer = true) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((v, ctx) => {
+      const n = Number(v.trim());
+      if (v.trim() === "" || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${name} must be ${integer ? "a whole number" : "a number"}, got "${v}"`,
+        });
+        return z.NEVER;
+      }
+      if (n < min || n > max) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${name} must be between ${min} and ${max}, got ${n}`,
+        });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const token = (name: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return undefined;
+      if (v.trim().length < 16) {
+        ctx.addIssue({
+          code: "custom",
+          message:
+            `${name} must be at least 16 characters; generate one with: openssl rand -hex 32`,
+        });
+        return z.NEVER;
+      }
+      return v.trim();
+    });
+
+const SettingsSchema = z.object({
+  API_PORT: number("API_PORT", 8008, 0, 65535),
+  API_HOST: z.string().default("0.0.0.0"),
+  DATA_DIR: z.string().min(1).default("./data"),
+  DEBUG: bool("DEBUG"),
+  CORS_ORIGINS: z
+    .string()
+    .default("")
+    .transform((v) => v.split(",").map((s) => s.trim()).filter((s) => s !== "")),
+  SYNC_INTERVAL_MINUTES: number("SYNC_INTERVAL_MINUTES", 5, 0.05, 1440, false),
+  ADMIN_TOKEN: token("ADMIN_TOKEN"),
+  AGENT_ENROLLMENT_TOKEN: token("AGENT_ENROLLMENT_TOKEN"),
+  MAX_BODY_MB: number("MAX_BODY_MB", 50, 0.001, 1024, false),
+});
+
+/** Validated master settings. */
+export type Settings = {
+  port: number;
+  hostname: string;
+  dataDir: string;
+  debug: boolean;
+  corsOrigins: string[];
+  syncIntervalMinutes: number;
+  adminToken: string | undefined;
+  enrollmentToken: string | undefined;
+  maxBodyBytes: number;
+};
+
+/** Raised when a variable holds a value the master cannot use. */
+export class SettingsError extends Error {
+  /** Creates the error; `message` names every bad variable. */
+  constructor(message: string) {
+    super(message);
+    this.name = "SettingsError";
+  }
+}
+
+/** Validates an environment (variables as strings) into settings. */
+export function parseSettings(env: Record<string, string | undefined>): Settings {
+  const result = SettingsSchema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? "");
+      return issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}`;
+    });
+    throw new SettingsError(`invalid configuration:\n  ${lines.join("\n  ")}`);
+  }
+  const s = result.data;
+  return {
+    port: s.API_PORT,
+    hostname: s.API_HOST,
+    dataDir: s.DATA_DIR,
+    debug: s.DEBUG,
+    corsOrigins: s.CORS_ORIGINS,
+    syncIntervalMinutes: s.SYNC_INTERVAL_MINUTES,
+    adminToken: s.ADMIN_TOKEN,
+    enrollmentToken: s.AGENT_ENROLLMENT_TOKEN,
+    maxBodyBytes: Math.round(s.MAX_BODY_MB * 1024 * 1024),
+  };
+}

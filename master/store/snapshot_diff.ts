@@ -1,0 +1,65 @@
+/**
+ * The pure part of applying a snapshot: given what a source holds and a new snapshot,
+ * which occurrences to insert, update and delete. Both store backends use it, so the
+ * window semantics of ARCHITECTURE.md live in one place.
+ *
+ * @module
+ */
+import type { Occurrence } from "../../shared/model.ts";
+import { occurrenceBounds, occurrenceKey } from "../../shared/model.ts";
+import { contentHash } from "../../shared/hash.ts";
+import type { Snapshot, SnapshotResult } from "../../shared/protocol.ts";
+import { toMillis } from "../../shared/time.ts";
+
+/** What a store keeps of one occurrence to decide about it. */
+export type HeldOccurrence = { key: string; hash: string; start_ms: number; end_ms: number };
+
+/** An occurrence ready to be written, with its key, hash and indexed bounds. */
+export type OccurrenceRow = HeldOccurrence & { data: string; event: Occurrence };
+
+/** The writes that apply a snapshot, and the counts the API reports. */
+export type SnapshotPlan = {
+  upserts: OccurrenceRow[];
+  deletes: string[];
+  result: SnapshotResult;
+};
+
+/** Turns a validated occurrence into the row a store writes. */
+export function toRow(event: Occurrence): OccurrenceRow {
+  const [start_ms, end_ms] = occurrenceBounds(event);
+  const data = JSON.stringify(event);
+  return { key: occurrenceKey(event), hash: contentHash(event), start_ms, end_ms, data, event };
+}
+
+/**
+ * Plans a snapshot: every held occurrence overlapping the window and absent from the
+ * snapshot is deleted; a snapshot event is inserted, updated when its content hash
+ * differs, or left alone. Held occurrences outside the window are never touched.
+ */
+export function planSnapshot(held: Iterable<HeldOccurrence>, snapshot: Snapshot): SnapshotPlan {
+  const byKey = new Map<string, HeldOccurrence>();
+  for (const h of held) byKey.set(h.key, h);
+  const result: SnapshotResult = { added: 0, updated: 0, removed: 0, unchanged: 0 };
+  const upserts: OccurrenceRow[] = [];
+  const incoming = new Set<string>();
+  for (const event of snapshot.events) {
+    const row = toRow(event);
+    incoming.add(row.key);
+    const old = byKey.get(row.key);
+    if (old === undefined) result.added++;
+    else if (old.hash !== row.hash) result.updated++;
+    else {
+      result.unchanged++;
+      continue;
+    }
+    upserts.push(row);
+  }
+  const winStart = toMillis(snapshot.window.start);
+  const winEnd = toMillis(snapshot.window.end);
+  const deletes: string[] = [];
+  for (const h of byKey.values()) {
+    if (!incoming.has(h.key) && h.start_ms < winEnd && h.end_ms > winStart) deletes.push(h.key);
+  }
+  result.removed = deletes.length;
+  return { upserts, deletes, result };
+}

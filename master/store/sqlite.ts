@@ -1,0 +1,279 @@
+/**
+ * The embedded store: one SQLite file (`node:sqlite`, WAL) under `DATA_DIR`. Each method
+ * runs in one transaction, so a crash leaves the state before or after it, never between.
+ *
+ * @module
+ */
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { join } from "node:path";
+import type { Heartbeat, Registration, Snapshot, StoredEvent } from "../../shared/protocol.ts";
+import type { SnapshotResult } from "../../shared/protocol.ts";
+import { toMillis } from "../../shared/time.ts";
+import { MIGRATIONS } from "./sqlite_schema.ts";
+import { type HeldOccurrence, planSnapshot } from "./snapshot_diff.ts";
+import {
+  type AgentRecord,
+  type EventQuery,
+  SnapshotRejected,
+  type SourceRecord,
+  type Store,
+  type StoreTotals,
+} from "./types.ts";
+
+type Row = Record<string, SQLInputValue>;
+
+/** The SQLite implementation of `Store`. */
+export class SqliteStore implements Store {
+  readonly backend = "sqlite";
+  #db: DatabaseSync;
+
+  private constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  /**
+   * Opens (creating when missing) `calsync.db` in `dataDir`, or an in-memory database
+   * for `":memory:"`, and brings its schema up to date.
+   */
+  static async open(dataDir: string): Promise<SqliteStore> {
+    let path = ":memory:";
+    if (dataDir !== ":memory:") {
+      await Deno.mkdir(dataDir, { recursive: true });
+      path = join(dataDir, "calsync.db");
+    }
+    const db = new DatabaseSync(path);
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    db.exec("PRAGMA foreign_keys = ON");
+    db.exec("PRAGMA busy_timeout = 5000");
+    const store = new SqliteStore(db);
+    store.#migrate(path);
+    return store;
+  }
+
+  #migrate(path: string): void {
+    const { user_version: current } = this.#db.prepare("PRAGMA user_version").get() as {
+      user_version: number;
+    };
+    if (current > MIGRATIONS.length) {
+      throw new Error(
+        `${path} has schema version ${current}, newer than this calsync knows ` +
+          `(${MIGRATIONS.length}); run the newer calsync or restore a backup`,
+      );
+    }
+    for (let v = current; v < MIGRATIONS.length; v++) {
+      this.#transaction(() => {
+        this.#db.exec(MIGRATIONS[v]);
+        this.#db.exec(`PRAGMA user_version = ${v + 1}`);
+      });
+    }
+  }
+
+  #transaction<T>(fn: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const value = fn();
+      this.#db.exec("COMMIT");
+      return value;
+    } catch (err) {
+      this.#db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+
+  #all(sql: string, ...params: SQLInputValue[]): Row[] {
+    return this.#db.prepare(sql).all(...params) as Row[];
+  }
+
+  ping(): Promise<void> {
+    this.#db.prepare("SELECT 1").get();
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    if (this.#db.isOpen) this.#db.close();
+    return Promise.resolve();
+  }
+
+  getAgent(agentId: string): Promise<AgentRecord | null> {
+    return Promise.resolve(this.#agents("WHERE agent_id = ?", agentId)[0] ?? null);
+  }
+
+  findAgentIdByTokenHash(tokenHash: string): Promise<string | null> {
+    const row = this.#db.prepare("SELECT agent_id FROM agents WHERE token_hash = ?").get(
+      tokenHash,
+    ) as { agent_id: string } | undefined;
+    return Promise.resolve(row?.agent_id ?? null);
+  }
+
+  listAgents(): Promise<AgentRecord[]> {
+    return Promise.resolve(this.#agents(""));
+  }
+
+  #agents(where: string, ...params: SQLInputValue[]): AgentRecord[] {
+    const agents = this.#all(`SELECT * FROM agents ${where} ORDER BY agent_id`, ...params);
+    if (agents.length === 0) return [];
+    const sources = this.#all(
+      `SELECT s.*, (SELECT COUNT(*) FROM occurrences o
+                    WHERE o.agent_id = s.agent_id AND o.source_id = s.source_id) AS event_count
+       FROM sources s ${where.replace("agent_id", "s.agent_id")} ORDER BY s.source_id`,
+      ...params,
+    );
+    return agents.map((a) => ({
+      agent_id: a.agent_id as string,
+      agent_name: a.agent_name as string,
+      environment: a.environment as string,
+      version: a.version as string,
+      token_hash: a.token_hash as string | null,
+      sync_interval_minutes: a.sync_interval_minutes as number | null,
+      created_at: a.created_at as string,
+      last_seen: a.last_seen as string | null,
+      sources: sources.filter((s) => s.agent_id === a.agent_id).map(toSourceRecord),
+    }));
+  }
+
+  registerAgent(registration: Registration, tokenHash: string, now: string): Promise<void> {
+    this.#transaction(() => {
+      this.#db.prepare(
+        `INSERT INTO agents (agent_id, agent_name, environment, version, token_hash, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (agent_id) DO UPDATE SET agent_name = excluded.agent_name,
+           environment = excluded.environment, version = excluded.version,
+           token_hash = excluded.token_hash`,
+      ).run(
+        registration.agent_id,
+        registration.agent_name,
+        registration.environment,
+        registration.version,
+        tokenHash,
+        now,
+      );
+      const upsert = this.#db.prepare(
+        `INSERT INTO sources (agent_id, source_id, name, type) VALUES (?, ?, ?, ?)
+         ON CONFLICT (agent_id, source_id) DO UPDATE SET name = excluded.name,
+           type = excluded.type`,
+      );
+      for (const s of registration.sources) {
+        upsert.run(registration.agent_id, s.source_id, s.name, s.type);
+      }
+    });
+    return Promise.resolve();
+  }
+
+  resetAgentToken(agentId: string): Promise<boolean> {
+    const { changes } = this.#db.prepare(
+      "UPDATE agents SET token_hash = NULL WHERE agent_id = ?",
+    ).run(agentId);
+    return Promise.resolve(changes > 0);
+  }
+
+  recordHeartbeat(agentId: string, heartbeat: Heartbeat, now: string): Promise<void> {
+    this.#transaction(() => {
+      this.#db.prepare(
+        `UPDATE agents SET last_seen = ?, version = COALESCE(?, version),
+           sync_interval_minutes = COALESCE(?, sync_interval_minutes) WHERE agent_id = ?`,
+      ).run(now, heartbeat.version ?? null, heartbeat.sync_interval_minutes ?? null, agentId);
+      const setError = this.#db.prepare(
+        "UPDATE sources SET last_error = ? WHERE agent_id = ? AND source_id = ?",
+      );
+      for (const s of heartbeat.sources) setError.run(s.last_error, agentId, s.source_id);
+    });
+    return Promise.resolve();
+  }
+
+  applySnapshot(
+    agentId: string,
+    sourceId: string,
+    snapshot: Snapshot,
+    now: string,
+  ): Promise<SnapshotResult> {
+    return Promise.resolve(this.#transaction(() => {
+      const source = this.#db.prepare(
+        "SELECT last_generated_at FROM sources WHERE agent_id = ? AND source_id = ?",
+      ).get(agentId, sourceId) as { last_generated_at: string | null } | undefined;
+      if (!source) {
+        throw new SnapshotRejected(
+          "unknown_source",
+          `source '${sourceId}' is not registered for agent '${agentId}'; ` +
+            "the agent declares its sources when it registers",
+        );
+      }
+      if (source.last_generated_at && snapshot.generated_at < source.last_generated_at) {
+        throw new SnapshotRejected(
+          "stale_snapshot",
+          `this snapshot was generated at ${snapshot.generated_at}, before the one already ` +
+            `applied (${source.last_generated_at}); send a fresh snapshot`,
+        );
+      }
+      const held = this.#all(
+        "SELECT key, hash, start_ms, end_ms FROM occurrences WHERE agent_id = ? AND source_id = ?",
+        agentId,
+        sourceId,
+      ) as unknown as HeldOccurrence[];
+      const plan = planSnapshot(held, snapshot);
+      const upsert = this.#db.prepare(
+        `INSERT INTO occurrences (agent_id, source_id, key, start_ms, end_ms, hash, data)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (agent_id, source_id, key) DO UPDATE SET start_ms = excluded.start_ms,
+           end_ms = excluded.end_ms, hash = excluded.hash, data = excluded.data`,
+      );
+      for (const r of plan.upserts) {
+        upsert.run(agentId, sourceId, r.key, r.start_ms, r.end_ms, r.hash, r.data);
+      }
+      const remove = this.#db.prepare(
+        "DELETE FROM occurrences WHERE agent_id = ? AND source_id = ? AND key = ?",
+      );
+      for (const key of plan.deletes) remove.run(agentId, sourceId, key);
+      this.#db.prepare(
+        `UPDATE sources SET last_snapshot_at = ?, last_generated_at = ?
+         WHERE agent_id = ? AND source_id = ?`,
+      ).run(now, snapshot.generated_at, agentId, sourceId);
+      return plan.result;
+    }));
+  }
+
+  listEvents(query: EventQuery): Promise<StoredEvent[]> {
+    const params: SQLInputValue[] = [toMillis(query.end), toMillis(query.start)];
+    let filter = "";
+    if (query.agent_id !== undefined) {
+      filter += " AND agent_id = ?";
+      params.push(query.agent_id);
+    }
+    if (query.source_id !== undefined) {
+      filter += " AND source_id = ?";
+      params.push(query.source_id);
+    }
+    const rows = this.#all(
+      `SELECT agent_id, source_id, data FROM occurrences
+       WHERE start_ms < ? AND end_ms > ?${filter} ORDER BY start_ms, key, agent_id, source_id`,
+      ...params,
+    );
+    return Promise.resolve(rows.map((r) => ({
+      agent_id: r.agent_id as string,
+      source_id: r.source_id as string,
+      ...JSON.parse(r.data as string),
+    })));
+  }
+
+  totals(): Promise<StoreTotals> {
+    const count = (table: string) =>
+      (this.#db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return Promise.resolve({
+      agents: count("agents"),
+      sources: count("sources"),
+      events: count("occurrences"),
+    });
+  }
+}
+
+function toSourceRecord(s: Row): SourceRecord {
+  return {
+    source_id: s.source_id as string,
+    name: s.name as string,
+    type: s.type as string,
+    event_count: Number(s.event_count),
+    last_snapshot_at: s.last_snapshot_at as string | null,
+    last_generated_at: s.last_generated_at as string | null,
+    last_error: s.last_error as string | null,
+  };
+}

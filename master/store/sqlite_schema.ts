@@ -1,0 +1,44 @@
+/**
+ * The SQLite schema as an ordered list of migrations. `PRAGMA user_version` records how
+ * many have been applied; a migration is never edited once released, only appended.
+ *
+ * @module
+ */
+
+/** Migrations in order; migration `i` brings the schema to version `i + 1`. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE agents (
+    agent_id TEXT PRIMARY KEY,
+    agent_name TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    version TEXT NOT NULL,
+    token_hash TEXT UNIQUE,
+    sync_interval_minutes REAL,
+    created_at TEXT NOT NULL,
+    last_seen TEXT
+  );
+  CREATE TABLE sources (
+    agent_id TEXT NOT NULL REFERENCES agents(agent_id) ON DELETE CASCADE,
+    source_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    last_snapshot_at TEXT,
+    last_generated_at TEXT,
+    last_error TEXT,
+    PRIMARY KEY (agent_id, source_id)
+  );
+  CREATE TABLE occurrences (
+    agent_id TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (agent_id, source_id, key),
+    FOREIGN KEY (agent_id, source_id) REFERENCES sources(agent_id, source_id) ON DELETE CASCADE
+  ) WITHOUT ROWID;
+  CREATE INDEX occurrences_by_start ON occurrences(start_ms);
+  `,
+];
