@@ -9,7 +9,7 @@
  * @module
  */
 import { z } from "zod";
-import { Instant, PlainDate, toMillis } from "./time.ts";
+import { DateOrInstant, Instant, toMillis } from "./time.ts";
 
 /** Someone named on an event: organizer or attendee. */
 export const Person = z.object({
@@ -33,10 +33,6 @@ export const Sensitivity = z.enum(["normal", "private", "confidential"]);
 
 /** Lifecycle status of an occurrence. */
 export const EventStatus = z.enum(["confirmed", "tentative", "cancelled"]);
-
-const DateOrInstant = z.union([PlainDate, Instant], {
-  error: "expected an ISO 8601 instant such as 2026-03-29T08:00:00Z or a date such as 2026-03-29",
-});
 
 /** One occurrence of an event, validated and normalised. */
 export const Occurrence = z

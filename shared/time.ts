@@ -25,6 +25,21 @@ export const Instant = z
 /** A calendar date `YYYY-MM-DD` that exists in the Gregorian calendar. */
 export const PlainDate = z.iso.date({ error: `expected ${DATE_HINT}` });
 
+/**
+ * A plain date (kept as is) or an instant (made canonical): the value of a field that
+ * holds either, such as an occurrence's start.
+ */
+export const DateOrInstant = z
+  .string({ error: `expected ${INSTANT_HINT} or ${DATE_HINT}` })
+  .transform((s, ctx) => {
+    if (s.length === 10 && PlainDate.safeParse(s).success) return s;
+    if (s.length > 10 && z.iso.datetime({ offset: true }).safeParse(s).success) {
+      return toInstant(new Date(s));
+    }
+    ctx.addIssue({ code: "custom", message: `expected ${INSTANT_HINT} or ${DATE_HINT}` });
+    return z.NEVER;
+  });
+
 /** Adds whole days to a `YYYY-MM-DD` date. */
 export function addDays(date: string, days: number): string {
   const d = new Date(`${date}T00:00:00Z`);

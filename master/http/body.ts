@@ -78,6 +78,6 @@ export async function readJson<S extends z.ZodType>(
     throw new HttpError(400, "malformed_json", `the body is not valid JSON: ${detail}`);
   }
   const result = schema.safeParse(value);
-  if (!result.success) throw validationError(result.error);
+  if (!result.success) throw validationError(result.error, value);
   return result.data;
 }

@@ -31,23 +31,22 @@ export function formatPath(path: readonly PropertyKey[]): string {
   );
 }
 
-/** A 400 for the first issue of a failed validation, prefixed with `prefix` in the path. */
-export function validationError(error: z.ZodError, prefix: readonly PropertyKey[] = []) {
-  const issue = error.issues[0];
-  const field = formatPath([...prefix, ...issue.path]) || null;
-  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problems)` : "";
-  return new HttpError(
-    400,
-    "invalid_field",
-    `${field ?? "body"}: ${describeIssue(issue)}${more}`,
-    field,
-  );
+/** Whether `path` leads to a value inside `input` (false for a missing key). */
+function present(input: unknown, path: readonly PropertyKey[]): boolean {
+  let value = input;
+  for (const key of path) {
+    if (value === null || typeof value !== "object" || !(key in value)) return false;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value !== undefined;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === "invalid_type" && issue.input === undefined) {
-    return `required; add it (${issue.expected})`;
-  }
-  if (issue.code === "unrecognized_keys") return `unknown keys ${issue.keys.join(", ")}`;
-  return issue.message;
+/** A 400 for the first issue of validating `input`, with the JSON path of the bad field. */
+export function validationError(error: z.ZodError, input: unknown): HttpError {
+  const issue = error.issues[0];
+  const field = formatPath(issue.path) || null;
+  const missing = issue.code === "invalid_type" && !present(input, issue.path);
+  const detail = missing ? `required; add it (${issue.expected})` : issue.message;
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problems)` : "";
+  return new HttpError(400, "invalid_field", `${field ?? "body"}: ${detail}${more}`, field);
 }

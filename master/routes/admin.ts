@@ -69,8 +69,9 @@ export function adminRoutes(ctx: AppContext): Hono {
   });
 
   app.get("/api/events", async (c) => {
-    const parsed = EventsQuery.safeParse(c.req.query());
-    if (!parsed.success) throw validationError(parsed.error);
+    const query = c.req.query();
+    const parsed = EventsQuery.safeParse(query);
+    if (!parsed.success) throw validationError(parsed.error, query);
     return c.json({ events: await store.listEvents(parsed.data) });
   });
 

@@ -86,8 +86,9 @@ export class SqliteStore implements Store {
   }
 
   ping(): Promise<void> {
-    this.#db.prepare("SELECT 1").get();
-    return Promise.resolve();
+    return Promise.try(() => {
+      this.#db.prepare("SELECT 1").get();
+    });
   }
 
   close(): Promise<void> {
@@ -96,18 +97,20 @@ export class SqliteStore implements Store {
   }
 
   getAgent(agentId: string): Promise<AgentRecord | null> {
-    return Promise.resolve(this.#agents("WHERE agent_id = ?", agentId)[0] ?? null);
+    return Promise.try(() => this.#agents("WHERE agent_id = ?", agentId)[0] ?? null);
   }
 
   findAgentIdByTokenHash(tokenHash: string): Promise<string | null> {
-    const row = this.#db.prepare("SELECT agent_id FROM agents WHERE token_hash = ?").get(
-      tokenHash,
-    ) as { agent_id: string } | undefined;
-    return Promise.resolve(row?.agent_id ?? null);
+    return Promise.try(() => {
+      const row = this.#db.prepare("SELECT agent_id FROM agents WHERE token_hash = ?").get(
+        tokenHash,
+      ) as { agent_id: string } | undefined;
+      return row?.agent_id ?? null;
+    });
   }
 
   listAgents(): Promise<AgentRecord[]> {
-    return Promise.resolve(this.#agents(""));
+    return Promise.try(() => this.#agents(""));
   }
 
   #agents(where: string, ...params: SQLInputValue[]): AgentRecord[] {
@@ -133,52 +136,56 @@ export class SqliteStore implements Store {
   }
 
   registerAgent(registration: Registration, tokenHash: string, now: string): Promise<void> {
-    this.#transaction(() => {
-      this.#db.prepare(
-        `INSERT INTO agents (agent_id, agent_name, environment, version, token_hash, created_at)
+    return Promise.try(() =>
+      this.#transaction(() => {
+        this.#db.prepare(
+          `INSERT INTO agents (agent_id, agent_name, environment, version, token_hash, created_at)
          VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (agent_id) DO UPDATE SET agent_name = excluded.agent_name,
            environment = excluded.environment, version = excluded.version,
            token_hash = excluded.token_hash`,
-      ).run(
-        registration.agent_id,
-        registration.agent_name,
-        registration.environment,
-        registration.version,
-        tokenHash,
-        now,
-      );
-      const upsert = this.#db.prepare(
-        `INSERT INTO sources (agent_id, source_id, name, type) VALUES (?, ?, ?, ?)
+        ).run(
+          registration.agent_id,
+          registration.agent_name,
+          registration.environment,
+          registration.version,
+          tokenHash,
+          now,
+        );
+        const upsert = this.#db.prepare(
+          `INSERT INTO sources (agent_id, source_id, name, type) VALUES (?, ?, ?, ?)
          ON CONFLICT (agent_id, source_id) DO UPDATE SET name = excluded.name,
            type = excluded.type`,
-      );
-      for (const s of registration.sources) {
-        upsert.run(registration.agent_id, s.source_id, s.name, s.type);
-      }
-    });
-    return Promise.resolve();
+        );
+        for (const s of registration.sources) {
+          upsert.run(registration.agent_id, s.source_id, s.name, s.type);
+        }
+      })
+    );
   }
 
   resetAgentToken(agentId: string): Promise<boolean> {
-    const { changes } = this.#db.prepare(
-      "UPDATE agents SET token_hash = NULL WHERE agent_id = ?",
-    ).run(agentId);
-    return Promise.resolve(changes > 0);
+    return Promise.try(() => {
+      const { changes } = this.#db.prepare(
+        "UPDATE agents SET token_hash = NULL WHERE agent_id = ?",
+      ).run(agentId);
+      return changes > 0;
+    });
   }
 
   recordHeartbeat(agentId: string, heartbeat: Heartbeat, now: string): Promise<void> {
-    this.#transaction(() => {
-      this.#db.prepare(
-        `UPDATE agents SET last_seen = ?, version = COALESCE(?, version),
+    return Promise.try(() =>
+      this.#transaction(() => {
+        this.#db.prepare(
+          `UPDATE agents SET last_seen = ?, version = COALESCE(?, version),
            sync_interval_minutes = COALESCE(?, sync_interval_minutes) WHERE agent_id = ?`,
-      ).run(now, heartbeat.version ?? null, heartbeat.sync_interval_minutes ?? null, agentId);
-      const setError = this.#db.prepare(
-        "UPDATE sources SET last_error = ? WHERE agent_id = ? AND source_id = ?",
-      );
-      for (const s of heartbeat.sources) setError.run(s.last_error, agentId, s.source_id);
-    });
-    return Promise.resolve();
+        ).run(now, heartbeat.version ?? null, heartbeat.sync_interval_minutes ?? null, agentId);
+        const setError = this.#db.prepare(
+          "UPDATE sources SET last_error = ? WHERE agent_id = ? AND source_id = ?",
+        );
+        for (const s of heartbeat.sources) setError.run(s.last_error, agentId, s.source_id);
+      })
+    );
   }
 
   applySnapshot(
@@ -187,52 +194,58 @@ export class SqliteStore implements Store {
     snapshot: Snapshot,
     now: string,
   ): Promise<SnapshotResult> {
-    return Promise.resolve(this.#transaction(() => {
-      const source = this.#db.prepare(
-        "SELECT last_generated_at FROM sources WHERE agent_id = ? AND source_id = ?",
-      ).get(agentId, sourceId) as { last_generated_at: string | null } | undefined;
-      if (!source) {
-        throw new SnapshotRejected(
-          "unknown_source",
-          `source '${sourceId}' is not registered for agent '${agentId}'; ` +
-            "the agent declares its sources when it registers",
-        );
-      }
-      if (source.last_generated_at && snapshot.generated_at < source.last_generated_at) {
-        throw new SnapshotRejected(
-          "stale_snapshot",
-          `this snapshot was generated at ${snapshot.generated_at}, before the one already ` +
-            `applied (${source.last_generated_at}); send a fresh snapshot`,
-        );
-      }
-      const held = this.#all(
-        "SELECT key, hash, start_ms, end_ms FROM occurrences WHERE agent_id = ? AND source_id = ?",
-        agentId,
-        sourceId,
-      ) as unknown as HeldOccurrence[];
-      const plan = planSnapshot(held, snapshot);
-      const upsert = this.#db.prepare(
-        `INSERT INTO occurrences (agent_id, source_id, key, start_ms, end_ms, hash, data)
+    return Promise.try(() =>
+      this.#transaction(() => {
+        const source = this.#db.prepare(
+          "SELECT last_generated_at FROM sources WHERE agent_id = ? AND source_id = ?",
+        ).get(agentId, sourceId) as { last_generated_at: string | null } | undefined;
+        if (!source) {
+          throw new SnapshotRejected(
+            "unknown_source",
+            `source '${sourceId}' is not registered for agent '${agentId}'; ` +
+              "the agent declares its sources when it registers",
+          );
+        }
+        if (source.last_generated_at && snapshot.generated_at < source.last_generated_at) {
+          throw new SnapshotRejected(
+            "stale_snapshot",
+            `this snapshot was generated at ${snapshot.generated_at}, before the one already ` +
+              `applied (${source.last_generated_at}); send a fresh snapshot`,
+          );
+        }
+        const held = this.#all(
+          "SELECT key, hash, start_ms, end_ms FROM occurrences WHERE agent_id = ? AND source_id = ?",
+          agentId,
+          sourceId,
+        ) as unknown as HeldOccurrence[];
+        const plan = planSnapshot(held, snapshot);
+        const upsert = this.#db.prepare(
+          `INSERT INTO occurrences (agent_id, source_id, key, start_ms, end_ms, hash, data)
          VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (agent_id, source_id, key) DO UPDATE SET start_ms = excluded.start_ms,
            end_ms = excluded.end_ms, hash = excluded.hash, data = excluded.data`,
-      );
-      for (const r of plan.upserts) {
-        upsert.run(agentId, sourceId, r.key, r.start_ms, r.end_ms, r.hash, r.data);
-      }
-      const remove = this.#db.prepare(
-        "DELETE FROM occurrences WHERE agent_id = ? AND source_id = ? AND key = ?",
-      );
-      for (const key of plan.deletes) remove.run(agentId, sourceId, key);
-      this.#db.prepare(
-        `UPDATE sources SET last_snapshot_at = ?, last_generated_at = ?
+        );
+        for (const r of plan.upserts) {
+          upsert.run(agentId, sourceId, r.key, r.start_ms, r.end_ms, r.hash, r.data);
+        }
+        const remove = this.#db.prepare(
+          "DELETE FROM occurrences WHERE agent_id = ? AND source_id = ? AND key = ?",
+        );
+        for (const key of plan.deletes) remove.run(agentId, sourceId, key);
+        this.#db.prepare(
+          `UPDATE sources SET last_snapshot_at = ?, last_generated_at = ?
          WHERE agent_id = ? AND source_id = ?`,
-      ).run(now, snapshot.generated_at, agentId, sourceId);
-      return plan.result;
-    }));
+        ).run(now, snapshot.generated_at, agentId, sourceId);
+        return plan.result;
+      })
+    );
   }
 
   listEvents(query: EventQuery): Promise<StoredEvent[]> {
+    return Promise.try(() => this.#listEvents(query));
+  }
+
+  #listEvents(query: EventQuery): StoredEvent[] {
     const params: SQLInputValue[] = [toMillis(query.end), toMillis(query.start)];
     let filter = "";
     if (query.agent_id !== undefined) {
@@ -248,21 +261,21 @@ export class SqliteStore implements Store {
        WHERE start_ms < ? AND end_ms > ?${filter} ORDER BY start_ms, key, agent_id, source_id`,
       ...params,
     );
-    return Promise.resolve(rows.map((r) => ({
+    return rows.map((r) => ({
+      ...JSON.parse(r.data as string),
       agent_id: r.agent_id as string,
       source_id: r.source_id as string,
-      ...JSON.parse(r.data as string),
-    })));
+    }));
   }
 
   totals(): Promise<StoreTotals> {
     const count = (table: string) =>
       (this.#db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
-    return Promise.resolve({
+    return Promise.try(() => ({
       agents: count("agents"),
       sources: count("sources"),
       events: count("occurrences"),
-    });
+    }));
   }
 }
 

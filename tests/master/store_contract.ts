@@ -1,0 +1,225 @@
+/**
+ * The store contract: every `Store` implementation runs these same tests.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { Snapshot, type SnapshotInput } from "../../shared/protocol.ts";
+import { SnapshotRejected, type Store } from "../../master/store/types.ts";
+
+const NOW = "2026-03-01T12:00:00Z";
+
+function snapshot(input: Partial<SnapshotInput> & Pick<SnapshotInput, "events">) {
+  return Snapshot.parse({
+    window: { start: "2026-03-01T00:00:00Z", end: "2026-04-01T00:00:00Z" },
+    generated_at: NOW,
+    ...input,
+  });
+}
+
+function ev(uid: string, day: number, title = uid) {
+  const d = String(day).padStart(2, "0");
+  return { uid, start: `2026-03-${d}T09:00:00Z`, end: `2026-03-${d}T10:00:00Z`, title };
+}
+
+async function withAgent(store: Store): Promise<void> {
+  await store.registerAgent(
+    {
+      agent_id: "pc1",
+      agent_name: "PC 1",
+      environment: "office",
+      version: "1.0",
+      sources: [{ source_id: "main", name: "Main", type: "ics" }],
+    },
+    "hash-1",
+    NOW,
+  );
+}
+
+/** Registers the contract tests for a store opened fresh by `open` for each test. */
+export function storeContract(name: string, open: () => Promise<Store>): void {
+  const test = (title: string, fn: (store: Store) => Promise<void>) =>
+    Deno.test(`${name} store: ${title}`, async () => {
+      const store = await open();
+      try {
+        await fn(store);
+      } finally {
+        await store.close();
+      }
+    });
+
+  test("registers an agent with its sources and finds it by token hash", async (store) => {
+    await withAgent(store);
+    const agent = await store.getAgent("pc1");
+    assert.equal(agent?.agent_name, "PC 1");
+    assert.deepEqual(agent?.sources.map((s) => [s.source_id, s.type, s.event_count]), [
+      ["main", "ics", 0],
+    ]);
+    assert.equal(await store.findAgentIdByTokenHash("hash-1"), "pc1");
+    assert.equal(await store.findAgentIdByTokenHash("other"), null);
+  });
+
+  test("re-registration updates metadata and keeps undeclared sources", async (store) => {
+    await withAgent(store);
+    await store.registerAgent(
+      {
+        agent_id: "pc1",
+        agent_name: "Renamed",
+        environment: "lab",
+        version: "2.0",
+        sources: [{ source_id: "team", name: "Team", type: "ics" }],
+      },
+      "hash-1",
+      NOW,
+    );
+    const agent = await store.getAgent("pc1");
+    assert.equal(agent?.agent_name, "Renamed");
+    assert.deepEqual(agent?.sources.map((s) => s.source_id), ["main", "team"]);
+  });
+
+  test("reset clears the token hash", async (store) => {
+    await withAgent(store);
+    assert.equal(await store.resetAgentToken("pc1"), true);
+    assert.equal(await store.findAgentIdByTokenHash("hash-1"), null);
+    assert.equal((await store.getAgent("pc1"))?.token_hash, null);
+    assert.equal(await store.resetAgentToken("nobody"), false);
+  });
+
+  test("applies a snapshot and counts added, updated, removed, unchanged", async (store) => {
+    await withAgent(store);
+    const first = await store.applySnapshot(
+      "pc1",
+      "main",
+      snapshot({ events: [ev("a", 2), ev("b", 3), ev("c", 4)] }),
+      NOW,
+    );
+    assert.deepEqual(first, { added: 3, updated: 0, removed: 0, unchanged: 0 });
+    const second = await store.applySnapshot(
+      "pc1",
+      "main",
+      snapshot({ events: [ev("a", 2), ev("b", 3, "B renamed"), ev("d", 5)] }),
+      NOW,
+    );
+    assert.deepEqual(second, { added: 1, updated: 1, removed: 1, unchanged: 1 });
+    const events = await store.listEvents({
+      start: "2026-03-01T00:00:00Z",
+      end: "2026-04-01T00:00:00Z",
+    });
+    assert.deepEqual(events.map((e) => [e.uid, e.title]), [
+      ["a", "a"],
+      ["b", "B renamed"],
+      ["d", "d"],
+    ]);
+    assert.equal((await store.getAgent("pc1"))?.sources[0].event_count, 3);
+  });
+
+  test("keeps occurrences outside the snapshot window", async (store) => {
+    await withAgent(store);
+    await store.applySnapshot(
+      "pc1",
+      "main",
+      snapshot({ events: [ev("early", 2), ev("late", 20)] }),
+      NOW,
+    );
+    const narrow = snapshot({
+      window: { start: "2026-03-10T00:00:00Z", end: "2026-04-01T00:00:00Z" },
+      events: [],
+    });
+    assert.deepEqual(await store.applySnapshot("pc1", "main", narrow, NOW), {
+      added: 0,
+      updated: 0,
+      removed: 1,
+      unchanged: 0,
+    });
+    const left = await store.listEvents({
+      start: "2026-01-01T00:00:00Z",
+      end: "2027-01-01T00:00:00Z",
+    });
+    assert.deepEqual(left.map((e) => e.uid), ["early"]);
+  });
+
+  test("an occurrence moved into the window from outside counts as updated", async (store) => {
+    await withAgent(store);
+    await store.applySnapshot("pc1", "main", snapshot({ events: [ev("m", 2)] }), NOW);
+    const later = snapshot({
+      window: { start: "2026-03-10T00:00:00Z", end: "2026-04-01T00:00:00Z" },
+      events: [ev("m", 15)],
+    });
+    assert.deepEqual(await store.applySnapshot("pc1", "main", later, NOW), {
+      added: 0,
+      updated: 1,
+      removed: 0,
+      unchanged: 0,
+    });
+    assert.equal((await store.totals()).events, 1);
+  });
+
+  test("rejects an unknown source and a stale snapshot without changing anything", async (store) => {
+    await withAgent(store);
+    await assert.rejects(
+      store.applySnapshot("pc1", "nope", snapshot({ events: [ev("a", 2)] }), NOW),
+      (err) => err instanceof SnapshotRejected && err.code === "unknown_source",
+    );
+    await store.applySnapshot(
+      "pc1",
+      "main",
+      snapshot({ generated_at: "2026-03-01T12:00:00Z", events: [ev("a", 2)] }),
+      NOW,
+    );
+    await assert.rejects(
+      store.applySnapshot(
+        "pc1",
+        "main",
+        snapshot({ generated_at: "2026-03-01T11:00:00Z", events: [] }),
+        NOW,
+      ),
+      (err) => err instanceof SnapshotRejected && err.code === "stale_snapshot",
+    );
+    assert.equal((await store.totals()).events, 1);
+  });
+
+  test("heartbeat records last seen, interval and per-source errors", async (store) => {
+    await withAgent(store);
+    await store.recordHeartbeat(
+      "pc1",
+      {
+        version: "1.1",
+        sync_interval_minutes: 10,
+        sources: [{ source_id: "main", last_error: "boom" }],
+      },
+      "2026-03-01T12:05:00Z",
+    );
+    const agent = await store.getAgent("pc1");
+    assert.equal(agent?.last_seen, "2026-03-01T12:05:00Z");
+    assert.equal(agent?.version, "1.1");
+    assert.equal(agent?.sync_interval_minutes, 10);
+    assert.equal(agent?.sources[0].last_error, "boom");
+  });
+
+  test("lists events overlapping a range, filtered and sorted by start", async (store) => {
+    await withAgent(store);
+    await store.registerAgent(
+      {
+        agent_id: "pc2",
+        agent_name: "PC 2",
+        environment: "",
+        version: "",
+        sources: [{ source_id: "main", name: "Main", type: "ics" }],
+      },
+      "hash-2",
+      NOW,
+    );
+    await store.applySnapshot("pc1", "main", snapshot({ events: [ev("x", 9), ev("y", 3)] }), NOW);
+    await store.applySnapshot("pc2", "main", snapshot({ events: [ev("z", 5)] }), NOW);
+    const range = { start: "2026-03-03T09:30:00Z", end: "2026-03-09T09:00:00Z" };
+    assert.deepEqual((await store.listEvents(range)).map((e) => [e.agent_id, e.uid]), [
+      ["pc1", "y"],
+      ["pc2", "z"],
+    ]);
+    assert.deepEqual(
+      (await store.listEvents({ ...range, agent_id: "pc2" })).map((e) => e.uid),
+      ["z"],
+    );
+    assert.deepEqual(await store.totals(), { agents: 2, sources: 2, events: 3 });
+  });
+}
