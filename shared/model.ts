@@ -68,7 +68,8 @@ export const Occurrence = z
         return;
       }
     }
-    if (toMillis(o.end) < toMillis(o.start)) {
+    // Both are canonical and of one form here, so text order is time order.
+    if (o.end < o.start) {
       ctx.addIssue({ code: "custom", path: ["end"], message: "end must not be before start" });
     }
   });
@@ -89,9 +90,12 @@ export const TimeWindow = z
 /** A validated time window. */
 export type TimeWindow = z.output<typeof TimeWindow>;
 
-/** The key of an occurrence inside its source: `uid` plus recurrence id. */
+/**
+ * The key of an occurrence inside its source, `(uid, recurrence_id)` as JSON text: no
+ * separator character can collide with a UID, and it stores safely as SQL text.
+ */
 export function occurrenceKey(o: Pick<Occurrence, "uid" | "recurrence_id">): string {
-  return o.recurrence_id === null ? o.uid : `${o.uid}\u0000${o.recurrence_id}`;
+  return JSON.stringify([o.uid, o.recurrence_id]);
 }
 
 /**

@@ -64,37 +64,55 @@ export const Heartbeat = z.object({
 /** A validated heartbeat. */
 export type Heartbeat = z.output<typeof Heartbeat>;
 
+/** A problem found in a snapshot: the JSON path of the offending field and what is wrong. */
+export type SnapshotIssue = { path: (string | number)[]; message: string };
+
+/**
+ * What is wrong with a snapshot's events taken together: an occurrence that appears twice,
+ * or one that lies outside the window (the master could not tell its deletion from its
+ * absence). Empty when the events are fine.
+ */
+export function snapshotEventIssues(
+  events: readonly Pick<Occurrence, "uid" | "recurrence_id" | "start" | "end">[],
+  window: TimeWindow,
+): SnapshotIssue[] {
+  const issues: SnapshotIssue[] = [];
+  const seen = new Map<string, number>();
+  events.forEach((e, i) => {
+    const key = occurrenceKey(e);
+    const first = seen.get(key);
+    if (first !== undefined) {
+      issues.push({
+        path: ["events", i, "uid"],
+        message: `same uid and recurrence_id as events[${first}]; each occurrence must appear once`,
+      });
+    } else seen.set(key, i);
+    if (!overlaps(e, window)) {
+      issues.push({
+        path: ["events", i, "start"],
+        message: "the event lies outside the snapshot window; send only events inside it",
+      });
+    }
+  });
+  return issues;
+}
+
+/** The fields of a snapshot around its events. */
+export const SnapshotEnvelope = z.object({
+  window: TimeWindow,
+  generated_at: Instant,
+  events: z.array(z.unknown()).max(200_000),
+});
+
 /**
  * `PUT /api/agents/{agent_id}/sources/{source_id}/snapshot` body: every occurrence of one
  * source that overlaps `window`. Keys are unique and every event overlaps the window.
  */
-export const Snapshot = z
-  .object({
-    window: TimeWindow,
-    generated_at: Instant,
-    events: z.array(Occurrence).max(200_000),
-  })
+export const Snapshot = SnapshotEnvelope.extend({ events: z.array(Occurrence).max(200_000) })
   .superRefine((snap, ctx) => {
-    const seen = new Map<string, number>();
-    snap.events.forEach((e, i) => {
-      const key = occurrenceKey(e);
-      const first = seen.get(key);
-      if (first !== undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["events", i, "uid"],
-          message:
-            `same uid and recurrence_id as events[${first}]; each occurrence must appear once`,
-        });
-      } else seen.set(key, i);
-      if (!overlaps(e, snap.window)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["events", i, "start"],
-          message: "the event lies outside the snapshot window; send only events inside it",
-        });
-      }
-    });
+    for (const issue of snapshotEventIssues(snap.events, snap.window)) {
+      ctx.addIssue({ code: "custom", ...issue });
+    }
   });
 /** A validated snapshot. */
 export type Snapshot = z.output<typeof Snapshot>;

@@ -14,13 +14,39 @@ export function toInstant(date: Date): string {
   return date.toISOString().slice(0, 19) + "Z";
 }
 
+const ISO_DATETIME = z.iso.datetime({ offset: true });
+const CANONICAL_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d):([0-5]\d)Z$/;
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Whether year-month-day names a day that exists in the Gregorian calendar. */
+function dayExists(year: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]);
+}
+
+/**
+ * The canonical instant of an ISO 8601 date-time, or null when `s` is not one. Already
+ * canonical input, what agents send, is checked without a round trip through `Date`.
+ */
+function canonicalInstant(s: string): string | null {
+  const m = CANONICAL_INSTANT.exec(s);
+  if (m) return dayExists(+m[1], +m[2], +m[3]) ? s : null;
+  if (!ISO_DATETIME.safeParse(s).success) return null;
+  const [y, mo, d] = s.slice(0, 10).split("-").map(Number);
+  return dayExists(y, mo, d) ? toInstant(new Date(s)) : null;
+}
+
 /** Accepts any ISO 8601 date-time with `Z` or an offset; outputs the canonical UTC instant. */
 export const Instant = z
   .string({ error: `expected ${INSTANT_HINT}` })
-  .refine((s) => z.iso.datetime({ offset: true }).safeParse(s).success, {
-    error: `expected ${INSTANT_HINT}`,
-  })
-  .transform((s) => toInstant(new Date(s)));
+  .transform((s, ctx) => {
+    const instant = canonicalInstant(s);
+    if (instant !== null) return instant;
+    ctx.addIssue({ code: "custom", message: `expected ${INSTANT_HINT}` });
+    return z.NEVER;
+  });
 
 /** A calendar date `YYYY-MM-DD` that exists in the Gregorian calendar. */
 export const PlainDate = z.iso.date({ error: `expected ${DATE_HINT}` });
@@ -33,9 +59,8 @@ export const DateOrInstant = z
   .string({ error: `expected ${INSTANT_HINT} or ${DATE_HINT}` })
   .transform((s, ctx) => {
     if (s.length === 10 && PlainDate.safeParse(s).success) return s;
-    if (s.length > 10 && z.iso.datetime({ offset: true }).safeParse(s).success) {
-      return toInstant(new Date(s));
-    }
+    const instant = s.length > 10 ? canonicalInstant(s) : null;
+    if (instant !== null) return instant;
     ctx.addIssue({ code: "custom", message: `expected ${INSTANT_HINT} or ${DATE_HINT}` });
     return z.NEVER;
   });

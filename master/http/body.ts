@@ -63,20 +63,24 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
   }
 }
 
+/** Reads and parses a JSON body, not yet validated. */
+export async function readJsonValue(request: Request, limit: number): Promise<unknown> {
+  const bytes = await readBody(request, limit);
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (err) {
+    const detail = err instanceof SyntaxError ? err.message : "the body is not UTF-8 text";
+    throw new HttpError(400, "malformed_json", `the body is not valid JSON: ${detail}`);
+  }
+}
+
 /** Reads, parses and validates a JSON body against `schema`. */
 export async function readJson<S extends z.ZodType>(
   request: Request,
   schema: S,
   limit: number,
 ): Promise<z.output<S>> {
-  const bytes = await readBody(request, limit);
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-  } catch (err) {
-    const detail = err instanceof SyntaxError ? err.message : "the body is not UTF-8 text";
-    throw new HttpError(400, "malformed_json", `the body is not valid JSON: ${detail}`);
-  }
+  const value = await readJsonValue(request, limit);
   const result = schema.safeParse(value);
   if (!result.success) throw validationError(result.error, value);
   return result.data;

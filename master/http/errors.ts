@@ -41,10 +41,17 @@ function present(input: unknown, path: readonly PropertyKey[]): boolean {
   return value !== undefined;
 }
 
-/** A 400 for the first issue of validating `input`, with the JSON path of the bad field. */
-export function validationError(error: z.ZodError, input: unknown): HttpError {
+/**
+ * A 400 for the first issue of validating `input`, with the JSON path of the bad field;
+ * `prefix` is the path of `input` inside the request body.
+ */
+export function validationError(
+  error: z.ZodError,
+  input: unknown,
+  prefix: readonly PropertyKey[] = [],
+): HttpError {
   const issue = error.issues[0];
-  const field = formatPath(issue.path) || null;
+  const field = formatPath([...prefix, ...issue.path]) || null;
   const missing = issue.code === "invalid_type" && !present(input, issue.path);
   const detail = missing ? `required; add it (${issue.expected})` : issue.message;
   const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problems)` : "";

@@ -5,13 +5,14 @@
  * @module
  */
 import { Hono } from "hono";
-import { Heartbeat, Registration, Snapshot } from "../../shared/protocol.ts";
+import { Heartbeat, Registration } from "../../shared/protocol.ts";
 import { toInstant } from "../../shared/time.ts";
 import type { AppContext } from "../context.ts";
 import { bearerToken, requireAgent, wrongToken } from "../http/auth.ts";
-import { readJson } from "../http/body.ts";
+import { readJson, readJsonValue } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
 import { hashToken, newToken, sameHash } from "../secrets.ts";
+import { prepareSnapshot } from "../snapshots/prepare.ts";
 import { SnapshotRejected } from "../store/types.ts";
 
 /** Routes under `/api/agents`. */
@@ -59,7 +60,8 @@ export function agentRoutes(ctx: AppContext): Hono {
   app.put("/api/agents/:agent_id/sources/:source_id/snapshot", async (c) => {
     const { agent_id, source_id } = c.req.param();
     await requireAgent(c.req.raw, store, agent_id);
-    const snapshot = await readJson(c.req.raw, Snapshot, ctx.maxBodyBytes);
+    const body = await readJsonValue(c.req.raw, ctx.maxBodyBytes);
+    const snapshot = prepareSnapshot(body, await store.knownHashes(agent_id, source_id));
     try {
       const result = await store.applySnapshot(
         agent_id,
@@ -69,7 +71,7 @@ export function agentRoutes(ctx: AppContext): Hono {
       );
       ctx.logger.log(
         "info",
-        `snapshot ${agent_id}/${source_id}: ${snapshot.events.length} events, ` +
+        `snapshot ${agent_id}/${source_id}: ${snapshot.rows.length} events, ` +
           `+${result.added} ~${result.updated} -${result.removed} =${result.unchanged}`,
       );
       return c.json(result);

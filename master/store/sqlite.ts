@@ -6,11 +6,11 @@
  */
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import { join } from "node:path";
-import type { Heartbeat, Registration, Snapshot, StoredEvent } from "../../shared/protocol.ts";
+import type { Heartbeat, Registration, StoredEvent } from "../../shared/protocol.ts";
 import type { SnapshotResult } from "../../shared/protocol.ts";
 import { toMillis } from "../../shared/time.ts";
 import { MIGRATIONS } from "./sqlite_schema.ts";
-import { type HeldOccurrence, planSnapshot } from "./snapshot_diff.ts";
+import { type HeldOccurrence, planSnapshot, type PreparedSnapshot } from "../snapshots/plan.ts";
 import {
   type AgentRecord,
   type EventQuery,
@@ -191,7 +191,7 @@ export class SqliteStore implements Store {
   applySnapshot(
     agentId: string,
     sourceId: string,
-    snapshot: Snapshot,
+    snapshot: PreparedSnapshot,
     now: string,
   ): Promise<SnapshotResult> {
     return Promise.try(() =>
@@ -239,6 +239,15 @@ export class SqliteStore implements Store {
         return plan.result;
       })
     );
+  }
+
+  knownHashes(agentId: string, sourceId: string): Promise<Set<string>> {
+    return Promise.try(() => {
+      const rows = this.#db.prepare(
+        "SELECT hash FROM occurrences WHERE agent_id = ? AND source_id = ?",
+      ).all(agentId, sourceId) as { hash: string }[];
+      return new Set(rows.map((r) => r.hash));
+    });
   }
 
   listEvents(query: EventQuery): Promise<StoredEvent[]> {

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { Heartbeat, Registration, Snapshot, SnapshotResult } from "../../shared/protocol.ts";
+import type { Heartbeat, Registration, SnapshotResult } from "../../shared/protocol.ts";
+import type { PreparedSnapshot } from "../snapshots/plan.ts";
 import type { StoredEvent } from "../../shared/protocol.ts";
 
 /** A source of an agent as the store keeps it. */
@@ -83,9 +84,11 @@ export interface Store {
   applySnapshot(
     agentId: string,
     sourceId: string,
-    snapshot: Snapshot,
+    snapshot: PreparedSnapshot,
     now: string,
   ): Promise<SnapshotResult>;
+  /** The content hashes of every occurrence the source holds (empty when unknown). */
+  knownHashes(agentId: string, sourceId: string): Promise<Set<string>>;
   /** Occurrences overlapping the query range, sorted by start, then uid. */
   listEvents(query: EventQuery): Promise<StoredEvent[]>;
   /** Counts of agents, sources and occurrences. */

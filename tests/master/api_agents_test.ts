@@ -396,3 +396,45 @@ Deno.test("the request log names method, path and status but never a token", asy
   assert.ok(!master.log.join("\n").includes(token));
   assert.ok(!master.log.join("\n").includes(ENROLLMENT_TOKEN));
 });
+
+Deno.test("snapshot: events already held skip re-validation but not the snapshot checks", async () => {
+  await using master = await testMaster();
+  const token = await enrol(master, "pc1");
+  const first = await master.call("PUT", SNAPSHOT_PATH, {
+    token,
+    body: snapshotBody([timed("a", "2026-03-02T09:00:00Z"), timed("b", "2026-03-03T09:00:00Z")]),
+  });
+  assert.equal(first.status, 200);
+  const [held] = (await master.store.listEvents(WINDOW)).map(
+    ({ agent_id: _a, source_id: _s, ...occurrence }) => occurrence,
+  );
+  const before = await storedState(master);
+
+  const duplicated = await master.call("PUT", SNAPSHOT_PATH, {
+    token,
+    body: snapshotBody([held, held]),
+  });
+  assert.equal(duplicated.status, 400);
+  assert.equal((await errorOf(duplicated)).field, "events[1].uid");
+
+  const outside = await master.call("PUT", SNAPSHOT_PATH, {
+    token,
+    body: {
+      window: { start: "2026-03-10T00:00:00Z", end: "2026-04-01T00:00:00Z" },
+      generated_at: "2026-03-01T12:00:00Z",
+      events: [held],
+    },
+  });
+  assert.equal((await errorOf(outside)).field, "events[0].start");
+
+  const changedBad = await master.call("PUT", SNAPSHOT_PATH, {
+    token,
+    body: snapshotBody([held, { ...held, uid: "c", show_as: "away" }]),
+  });
+  assert.equal(changedBad.status, 400);
+  assert.equal((await errorOf(changedBad)).field, "events[1].show_as");
+  assert.deepEqual(await storedState(master), before);
+
+  const resend = await master.call("PUT", SNAPSHOT_PATH, { token, body: snapshotBody([held]) });
+  assert.deepEqual(await resend.json(), { added: 0, updated: 0, removed: 1, unchanged: 1 });
+});

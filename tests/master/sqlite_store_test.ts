@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { SqliteStore } from "../../master/store/sqlite.ts";
-import { Snapshot } from "../../shared/protocol.ts";
+import { prepareSnapshot } from "../../master/snapshots/prepare.ts";
 import { storeContract } from "./store_contract.ts";
 
 storeContract("sqlite", () => SqliteStore.open(":memory:"));
@@ -23,7 +23,7 @@ Deno.test("sqlite store: everything survives closing and reopening the file", as
     await store.applySnapshot(
       "pc1",
       "main",
-      Snapshot.parse({
+      prepareSnapshot({
         window: { start: "2026-03-01T00:00:00Z", end: "2026-04-01T00:00:00Z" },
         generated_at: "2026-03-01T00:00:00Z",
         events: [{ uid: "a", start: "2026-03-02T09:00:00Z", end: "2026-03-02T10:00:00Z" }],

@@ -4,13 +4,14 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { Snapshot, type SnapshotInput } from "../../shared/protocol.ts";
+import type { SnapshotInput } from "../../shared/protocol.ts";
+import { prepareSnapshot } from "../../master/snapshots/prepare.ts";
 import { SnapshotRejected, type Store } from "../../master/store/types.ts";
 
 const NOW = "2026-03-01T12:00:00Z";
 
 function snapshot(input: Partial<SnapshotInput> & Pick<SnapshotInput, "events">) {
-  return Snapshot.parse({
+  return prepareSnapshot({
     window: { start: "2026-03-01T00:00:00Z", end: "2026-04-01T00:00:00Z" },
     generated_at: NOW,
     ...input,
@@ -111,6 +112,19 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       ["d", "d"],
     ]);
     assert.equal((await store.getAgent("pc1"))?.sources[0].event_count, 3);
+  });
+
+  test("keeps every occurrence of a series apart", async (store) => {
+    await withAgent(store);
+    const series = [2, 9, 16].map((day) => ({
+      ...ev("weekly", day),
+      recurrence_id: `2026-03-${String(day).padStart(2, "0")}T09:00:00Z`,
+    }));
+    const result = await store.applySnapshot("pc1", "main", snapshot({ events: series }), NOW);
+    assert.equal(result.added, 3);
+    assert.equal((await store.totals()).events, 3);
+    const again = await store.applySnapshot("pc1", "main", snapshot({ events: series }), NOW);
+    assert.deepEqual(again, { added: 0, updated: 0, removed: 0, unchanged: 3 });
   });
 
   test("keeps occurrences outside the snapshot window", async (store) => {

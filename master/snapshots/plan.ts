@@ -1,14 +1,14 @@
 /**
- * The pure part of applying a snapshot: given what a source holds and a new snapshot,
- * which occurrences to insert, update and delete. Both store backends use it, so the
- * window semantics of ARCHITECTURE.md live in one place.
+ * The pure part of applying a snapshot: given what a source holds and a prepared
+ * snapshot, which occurrences to insert, update and delete. Every store backend uses it,
+ * so the window semantics of ARCHITECTURE.md live in one place.
  *
  * @module
  */
-import type { Occurrence } from "../../shared/model.ts";
+import type { Occurrence, TimeWindow } from "../../shared/model.ts";
 import { occurrenceBounds, occurrenceKey } from "../../shared/model.ts";
-import { contentHash } from "../../shared/hash.ts";
-import type { Snapshot, SnapshotResult } from "../../shared/protocol.ts";
+import { sha256Hex } from "../../shared/hash.ts";
+import type { SnapshotResult } from "../../shared/protocol.ts";
 import { toMillis } from "../../shared/time.ts";
 
 /** What a store keeps of one occurrence to decide about it. */
@@ -17,6 +17,13 @@ export type HeldOccurrence = { key: string; hash: string; start_ms: number; end_
 /** An occurrence ready to be written, with its key, hash and indexed bounds. */
 export type OccurrenceRow = HeldOccurrence & { data: string; event: Occurrence };
 
+/** A validated snapshot whose events are ready to be written. */
+export type PreparedSnapshot = {
+  window: TimeWindow;
+  generated_at: string;
+  rows: OccurrenceRow[];
+};
+
 /** The writes that apply a snapshot, and the counts the API reports. */
 export type SnapshotPlan = {
   upserts: OccurrenceRow[];
@@ -24,11 +31,18 @@ export type SnapshotPlan = {
   result: SnapshotResult;
 };
 
-/** Turns a validated occurrence into the row a store writes. */
-export function toRow(event: Occurrence): OccurrenceRow {
+/**
+ * The row a store writes for a validated occurrence serialised as `data`. The hash is
+ * taken over that JSON: zod builds every output object in schema order, so equal
+ * occurrences serialise equally without a second, key-sorting pass.
+ */
+export function toRow(
+  event: Occurrence,
+  data = JSON.stringify(event),
+  hash = sha256Hex(data),
+): OccurrenceRow {
   const [start_ms, end_ms] = occurrenceBounds(event);
-  const data = JSON.stringify(event);
-  return { key: occurrenceKey(event), hash: contentHash(event), start_ms, end_ms, data, event };
+  return { key: occurrenceKey(event), hash, start_ms, end_ms, data, event };
 }
 
 /**
@@ -36,14 +50,16 @@ export function toRow(event: Occurrence): OccurrenceRow {
  * snapshot is deleted; a snapshot event is inserted, updated when its content hash
  * differs, or left alone. Held occurrences outside the window are never touched.
  */
-export function planSnapshot(held: Iterable<HeldOccurrence>, snapshot: Snapshot): SnapshotPlan {
+export function planSnapshot(
+  held: Iterable<HeldOccurrence>,
+  snapshot: PreparedSnapshot,
+): SnapshotPlan {
   const byKey = new Map<string, HeldOccurrence>();
   for (const h of held) byKey.set(h.key, h);
   const result: SnapshotResult = { added: 0, updated: 0, removed: 0, unchanged: 0 };
   const upserts: OccurrenceRow[] = [];
   const incoming = new Set<string>();
-  for (const event of snapshot.events) {
-    const row = toRow(event);
+  for (const row of snapshot.rows) {
     incoming.add(row.key);
     const old = byKey.get(row.key);
     if (old === undefined) result.added++;

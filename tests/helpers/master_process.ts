@@ -1,0 +1,96 @@
+/**
+ * Runs the master as a real process on a free loopback port, as a user would start it,
+ * for end-to-end tests and benchmarks.
+ *
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+
+const MAIN = fileURLToPath(new URL("../../master/main.ts", import.meta.url));
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** A running master process. */
+export type MasterProcess = {
+  url: string;
+  port: number;
+  dataDir: string;
+  pid: number;
+  adminToken: string;
+  enrollmentToken: string;
+  /** Everything the process wrote to stderr so far. */
+  log(): string;
+  /** Sends SIGTERM and waits for the exit; returns the exit code. */
+  stop(): Promise<number>;
+  /** Resident memory of the process in bytes (Linux). */
+  rssBytes(): Promise<number>;
+};
+
+/** Starts the master with `DATA_DIR=dataDir` and extra environment; waits for `/health`. */
+export async function startMaster(
+  dataDir: string,
+  env: Record<string, string> = {},
+  port = freePort(),
+): Promise<MasterProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", MAIN],
+    env: { DATA_DIR: dataDir, API_PORT: String(port), API_HOST: "127.0.0.1", ...env },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let log = "";
+  const decoder = new TextDecoder();
+  const drained = child.stderr.pipeTo(
+    new WritableStream({ write: (chunk) => void (log += decoder.decode(chunk)) }),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const res = await fetch(`${url}/health`);
+      await res.body?.cancel();
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      await child.status;
+      throw new Error(`master did not start on ${url}:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const readToken = async (name: string, configured?: string) =>
+    configured ?? (await Deno.readTextFile(`${dataDir}/${name}`)).trim();
+  return {
+    url,
+    port,
+    dataDir,
+    pid: child.pid,
+    adminToken: await readToken("admin_token", env.ADMIN_TOKEN),
+    enrollmentToken: await readToken("enrollment_token", env.AGENT_ENROLLMENT_TOKEN),
+    log: () => log,
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // already gone
+      }
+      const status = await child.status;
+      await drained;
+      return status.code;
+    },
+    async rssBytes() {
+      const status = await Deno.readTextFile(`/proc/${child.pid}/status`);
+      const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? "0");
+      return kb * 1024;
+    },
+  };
+}
