@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { freePort, startMaster } from "../helpers/master_process.ts";
+
+const MAIN = fileURLToPath(new URL("../../master/main.ts", import.meta.url));
+
+Deno.test("master: a bad setting stops start-up naming the variable", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", MAIN],
+      env: { DATA_DIR: dir, API_PORT: "eighty", MAX_BODY_MB: "-1" },
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(stderr);
+    assert.equal(code, 2);
+    assert.match(text, /API_PORT must be a whole number, got "eighty"/);
+    assert.match(text, /MAX_BODY_MB must be between/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("master: generates tokens once, logs where they are, and stops cleanly", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const port = freePort();
+    const first = await startMaster(dir, {}, port);
+    const adminToken = first.adminToken;
+    assert.equal((await Deno.stat(`${dir}/admin_token`)).mode! & 0o777, 0o600);
+    const status = await fetch(`${first.url}/api/sync/status`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    assert.equal(status.status, 200);
+    await status.body?.cancel();
+    assert.equal(await first.stop(), 0);
+    assert.match(first.log(), /ADMIN_TOKEN not set: generated one; read it in .*admin_token/);
+    assert.match(first.log(), /SIGTERM: finishing in-flight requests/);
+    assert.match(first.log(), /stopped/);
+    assert.ok(!first.log().includes(adminToken), "the token itself is never logged");
+    assert.ok(!first.log().includes(first.enrollmentToken));
+
+    const second = await startMaster(dir, {}, port);
+    assert.equal(second.adminToken, adminToken, "the stored token is reused");
+    assert.match(second.log(), /using the token stored in/);
+    assert.equal(await second.stop(), 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("master: configured tokens are used and no file is written", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const master = await startMaster(dir, {
+      ADMIN_TOKEN: "configured-admin-token-0001",
+      AGENT_ENROLLMENT_TOKEN: "configured-enrollment-token-01",
+    });
+    const res = await fetch(`${master.url}/api/sync/status`, {
+      headers: { authorization: "Bearer configured-admin-token-0001" },
+    });
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+    await master.stop();
+    await assert.rejects(Deno.stat(`${dir}/admin_token`), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
