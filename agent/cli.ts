@@ -1,0 +1,247 @@
+/**
+ * The agent's command line: `run` (default), `once`, `check`, `--config`, `--verbose`,
+ * `--help` and `--version`, with exit codes 0 (success), 1 (failure) and 2 (usage).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { VERSION } from "../shared/version.ts";
+import { runCheck } from "./check.ts";
+import { ConfigError, configSecrets, loadConfig } from "./config.ts";
+import { agentFiles, defaultConfigPath } from "./files.ts";
+import { defaultFetch, type FetchLike } from "./http.ts";
+import { consoleSink, Logger, type LogSink, RotatingFileSink } from "./log.ts";
+import { MasterClient } from "./master_client.ts";
+import { runLoop } from "./run_loop.ts";
+import { AgentSession } from "./session.ts";
+import { SOURCE_TYPES } from "./sources/mod.ts";
+import { StateError } from "./state.ts";
+import { type PassReport, passSucceeded, runSyncPass } from "./sync_pass.ts";
+
+/** Exit code of a successful command. */
+export const EXIT_OK = 0;
+/** Exit code when a source, the master or the config failed. */
+export const EXIT_FAILURE = 1;
+/** Exit code of a command line that could not be understood. */
+export const EXIT_USAGE = 2;
+
+/** The help text. */
+export const USAGE = `Usage: agent [run|once|check] [options]
+
+Commands:
+  run      sync every sync_interval_minutes until stopped with Ctrl+C or SIGTERM (default)
+  once     one sync pass; exits 1 if a source failed or the master was unreachable
+  check    check the config, the master, the registration and every source; exits 1 on
+           any failure
+
+Options:
+  -c, --config FILE  the config file (default: outlook_config.json beside the agent
+                     executable, or in the working directory under deno run)
+  -v, --verbose      log debug lines too (as does the DEBUG environment variable)
+  -h, --help         show this help
+  -V, --version      show the version
+
+The state file calendar_agent_state.json and the log calendar_agent.log are kept
+beside the config file.`;
+
+/** What the command line talks to; replaceable for tests. */
+export interface CliIo {
+  /** Prints to standard output. */
+  stdout: (text: string) => void;
+  /** Prints to standard error. */
+  stderr: (text: string) => void;
+  /** HTTP access for the master and the sources. */
+  fetch: FetchLike;
+  /** Reads an environment variable. */
+  env: (name: string) => string | undefined;
+}
+
+const encoder = new TextEncoder();
+const defaultIo: CliIo = {
+  stdout: (text) => Deno.stdout.writeSync(encoder.encode(text + "\n")),
+  stderr: (text) => Deno.stderr.writeSync(encoder.encode(text + "\n")),
+  fetch: defaultFetch,
+  env: (name) => Deno.env.get(name),
+};
+
+const COMMANDS = ["run", "once", "check"] as const;
+type Command = typeof COMMANDS[number];
+
+interface Invocation {
+  command: Command;
+  configPath: string;
+  verbose: boolean;
+}
+
+/** Runs the command line `args` and returns the process exit code. */
+export async function runCli(args: string[], io: Partial<CliIo> = {}): Promise<number> {
+  const cli: CliIo = { ...defaultIo, ...io };
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        config: { type: "string", short: "c" },
+        verbose: { type: "boolean", short: "v" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
+      },
+    });
+  } catch (error) {
+    // node:util's own wording suggests "--" tricks that do not apply to this agent.
+    const unknown = (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
+      ? (error as Error).message.match(/'([^']+)'/)?.[1]
+      : undefined;
+    return usageError(
+      cli,
+      unknown === undefined ? (error as Error).message : `unknown option "${unknown}"`,
+    );
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    cli.stdout(USAGE);
+    return EXIT_OK;
+  }
+  if (values.version) {
+    cli.stdout(`calsync agent ${VERSION}`);
+    return EXIT_OK;
+  }
+  if (positionals.length > 1) {
+    return usageError(cli, `expected one command, got: ${positionals.join(" ")}`);
+  }
+  const command = positionals[0] ?? "run";
+  if (!(COMMANDS as readonly string[]).includes(command)) {
+    return usageError(cli, `unknown command "${command}"; expected one of: ${COMMANDS.join(", ")}`);
+  }
+  const debugEnv = cli.env("DEBUG");
+  return await execute({
+    command: command as Command,
+    configPath: values.config ?? defaultConfigPath(),
+    verbose: values.verbose === true ||
+      (debugEnv !== undefined && !["", "0", "false", "no"].includes(debugEnv.toLowerCase())),
+  }, cli);
+}
+
+function usageError(cli: CliIo, message: string): number {
+  cli.stderr(`agent: ${message}\n\n${USAGE}`);
+  return EXIT_USAGE;
+}
+
+async function execute(invocation: Invocation, cli: CliIo): Promise<number> {
+  const files = agentFiles(invocation.configPath);
+  const level = invocation.verbose ? "debug" : "info";
+  const sinks: LogSink[] = [];
+  if (await isDirectory(files.dir)) sinks.push(new RotatingFileSink(files.log));
+
+  if (invocation.command === "check") {
+    if (invocation.verbose) sinks.push(consoleSink(cli.stderr));
+    const report = await runCheck({
+      files,
+      fetch: cli.fetch,
+      log: new Logger({ level, sinks }),
+    });
+    cli.stdout(report.text);
+    return report.ok ? EXIT_OK : EXIT_FAILURE;
+  }
+
+  sinks.push(consoleSink(cli.stderr));
+  const log = new Logger({ level, sinks });
+  let config;
+  try {
+    config = await loadConfig(files.config);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    log.error(error.message);
+    return EXIT_FAILURE;
+  }
+  for (const secret of configSecrets(config)) log.addSecret(secret);
+
+  const stop = new AbortController();
+  const client = new MasterClient({
+    centralApiUrl: config.central_api_url,
+    fetch: cli.fetch,
+    stop: stop.signal,
+    log,
+  });
+  let session: AgentSession;
+  try {
+    session = await AgentSession.open({ config, client, statePath: files.state, log });
+  } catch (error) {
+    if (!(error instanceof StateError)) throw error;
+    log.error(error.message);
+    return EXIT_FAILURE;
+  }
+  const pass = () =>
+    runSyncPass({
+      config,
+      session,
+      registry: SOURCE_TYPES,
+      configDir: files.dir,
+      fetch: cli.fetch,
+      log,
+    });
+
+  if (invocation.command === "once") {
+    const report = await pass();
+    cli.stdout(summarize(report));
+    return passSucceeded(report) ? EXIT_OK : EXIT_FAILURE;
+  }
+
+  log.info(
+    `calsync agent ${VERSION} started: agent "${config.agent_id}", master ${client.baseUrl}, ` +
+      `every ${config.sync_interval_minutes} min`,
+  );
+  const removeHandlers = onStopSignal(() => {
+    log.info("stopping after the current pass");
+    stop.abort();
+  });
+  try {
+    await runLoop({
+      pass,
+      intervalMs: config.sync_interval_minutes * 60_000,
+      stop: stop.signal,
+      log,
+    });
+  } finally {
+    removeHandlers();
+  }
+  log.info("stopped");
+  return EXIT_OK;
+}
+
+/**
+ * Calls `handler` on the first SIGINT/SIGTERM (SIGBREAK on Windows, which has no
+ * SIGTERM); a second signal exits at once for an impatient operator. Returns a remover.
+ */
+function onStopSignal(handler: () => void): () => void {
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT", "SIGBREAK"]
+    : ["SIGINT", "SIGTERM"];
+  let stopping = false;
+  const listener = () => {
+    if (stopping) Deno.exit(130);
+    stopping = true;
+    handler();
+  };
+  for (const signal of signals) Deno.addSignalListener(signal, listener);
+  return () => {
+    for (const signal of signals) Deno.removeSignalListener(signal, listener);
+  };
+}
+
+function summarize(report: PassReport): string {
+  const count = (status: string) => report.sources.filter((s) => s.status === status).length;
+  const sources = `${report.sources.length} source(s): ${count("uploaded")} uploaded, ` +
+    `${count("unchanged")} unchanged, ${count("failed")} failed`;
+  if (report.masterError === null) return sources;
+  return `${sources}, ${count("skipped")} skipped; master: ${report.masterError}`;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
+  }
+}

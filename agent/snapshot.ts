@@ -1,0 +1,92 @@
+/**
+ * Turns a configured source into a validated snapshot, and hashes snapshots so an
+ * unchanged source need not be uploaded again.
+ *
+ * @module
+ */
+import { contentHash } from "../shared/hash.ts";
+import { type Occurrence, occurrenceKey, overlaps, type TimeWindow } from "../shared/model.ts";
+import { Snapshot } from "../shared/protocol.ts";
+import { toInstant, toMillis } from "../shared/time.ts";
+import { type ConfiguredSource, formatPath } from "./config.ts";
+import type { FetchLike } from "./http.ts";
+import type { SourceRegistry } from "./sources/mod.ts";
+
+/** A source's snapshot and what was noticed while reading it. */
+export interface SourceSnapshot {
+  /** The validated snapshot, events in a stable order. */
+  snapshot: Snapshot;
+  /** Non-fatal findings, for the log. */
+  warnings: string[];
+}
+
+/** What reading a source needs. */
+export interface ReadOptions {
+  /** Source types by name. */
+  registry: SourceRegistry;
+  /** The sync window. */
+  window: TimeWindow;
+  /** Folder of the config file. */
+  configDir: string;
+  /** HTTP access. */
+  fetch: FetchLike;
+  /** Stamped as `generated_at`. */
+  now: Date;
+}
+
+function byStartThenKey(a: Occurrence, b: Occurrence): number {
+  const key = (o: Occurrence) => occurrenceKey(o);
+  return toMillis(a.start) - toMillis(b.start) || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+}
+
+/**
+ * Reads `source` and builds its snapshot. Events are sorted so a feed that merely
+ * reorders its entries hashes the same; a repeated occurrence is dropped with a warning
+ * rather than failing the whole source, as broken feeds do repeat UIDs.
+ */
+export async function readSourceSnapshot(
+  source: ConfiguredSource,
+  options: ReadOptions,
+): Promise<SourceSnapshot> {
+  const sourceType = options.registry.get(source.type);
+  if (sourceType === undefined) throw new Error(`unknown source type "${source.type}"`);
+  const reading = await sourceType.read(source.settings, {
+    window: options.window,
+    configDir: options.configDir,
+    fetch: options.fetch,
+  });
+  const warnings = [...reading.warnings];
+  const seen = new Set<string>();
+  const events: Occurrence[] = [];
+  for (const occurrence of reading.occurrences) {
+    if (!overlaps(occurrence, options.window)) continue;
+    const key = occurrenceKey(occurrence);
+    if (seen.has(key)) {
+      const rid = occurrence.recurrence_id === null ? "" : ` (${occurrence.recurrence_id})`;
+      warnings.push(`uid ${occurrence.uid}${rid} appears more than once; kept the first`);
+      continue;
+    }
+    seen.add(key);
+    events.push(occurrence);
+  }
+  events.sort(byStartThenKey);
+  const parsed = Snapshot.safeParse({
+    window: options.window,
+    generated_at: toInstant(options.now),
+    events,
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const index = issue.path[0] === "events" ? issue.path[1] : undefined;
+    const uid = typeof index === "number" ? ` (uid ${events[index]?.uid})` : "";
+    throw new Error(
+      `the source gave invalid data at ${formatPath(issue.path)}${uid}: ${issue.message}`,
+    );
+  }
+  return { snapshot: parsed.data, warnings };
+}
+
+/** Hash of what a snapshot says, `{window, events}`; `generated_at` is left out. */
+export function snapshotHash(snapshot: Snapshot): string {
+  return contentHash({ window: snapshot.window, events: snapshot.events });
+}
