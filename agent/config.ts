@@ -11,6 +11,7 @@
  */
 import { resolve } from "node:path";
 import { z } from "zod";
+import { formatPath } from "../shared/json_path.ts";
 import { Identifier } from "../shared/protocol.ts";
 import { findJsonSyntaxError } from "./json_error.ts";
 import { SOURCE_TYPES, type SourceRegistry } from "./sources/mod.ts";
@@ -223,13 +224,6 @@ export function configSecrets(config: AgentConfig): string[] {
     }
   }
   return secrets;
-}
-
-/** `calendar_sources[1].url` for the zod path `["calendar_sources", 1, "url"]`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((key, i) => (typeof key === "number" ? `[${key}]` : `${i === 0 ? "" : "."}${String(key)}`))
-    .join("");
 }
 
 /** Parses and validates config text; `file` names it in errors. */

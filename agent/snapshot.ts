@@ -8,7 +8,8 @@ import { contentHash } from "../shared/hash.ts";
 import { type Occurrence, occurrenceKey, overlaps, type TimeWindow } from "../shared/model.ts";
 import { Snapshot } from "../shared/protocol.ts";
 import { toInstant, toMillis } from "../shared/time.ts";
-import { type ConfiguredSource, formatPath } from "./config.ts";
+import { formatPath } from "../shared/json_path.ts";
+import type { ConfiguredSource } from "./config.ts";
 import type { FetchLike } from "./http.ts";
 import type { SourceRegistry } from "./sources/mod.ts";
 

@@ -5,6 +5,7 @@
  * @module
  */
 import type { z } from "zod";
+import { formatPath } from "../../shared/json_path.ts";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /** An error the API reports to the caller as is. */
@@ -20,15 +21,6 @@ export class HttpError extends Error {
     super(message);
     this.name = "HttpError";
   }
-}
-
-/** Formats a zod issue path as JSON path text: `events[3].start`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (acc, key) =>
-      typeof key === "number" ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key),
-    "",
-  );
 }
 
 /** Whether `path` leads to a value inside `input` (false for a missing key). */

@@ -9,7 +9,8 @@
 import { Occurrence } from "../../shared/model.ts";
 import { SnapshotEnvelope, snapshotEventIssues } from "../../shared/protocol.ts";
 import { sha256Hex } from "../../shared/hash.ts";
-import { formatPath, HttpError, validationError } from "../http/errors.ts";
+import { formatPath } from "../../shared/json_path.ts";
+import { HttpError, validationError } from "../http/errors.ts";
 import { type OccurrenceRow, type PreparedSnapshot, toRow } from "./plan.ts";
 
 /**

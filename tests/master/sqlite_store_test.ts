@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { SqliteStore } from "../../master/store/sqlite.ts";
 import { prepareSnapshot } from "../../master/snapshots/prepare.ts";
-import { storeContract } from "./store_contract.ts";
+import { registerAgent, storeContract } from "./store_contract.ts";
 
 storeContract("sqlite", () => SqliteStore.open(":memory:"));
 
@@ -9,17 +9,7 @@ Deno.test("sqlite store: everything survives closing and reopening the file", as
   const dir = await Deno.makeTempDir();
   try {
     const store = await SqliteStore.open(dir);
-    await store.registerAgent(
-      {
-        agent_id: "pc1",
-        agent_name: "PC 1",
-        environment: "",
-        version: "",
-        sources: [{ source_id: "main", name: "Main", type: "ics" }],
-      },
-      "h",
-      "2026-03-01T00:00:00Z",
-    );
+    await registerAgent(store, "pc1");
     await store.applySnapshot(
       "pc1",
       "main",
@@ -33,7 +23,7 @@ Deno.test("sqlite store: everything survives closing and reopening the file", as
     await store.close();
     const again = await SqliteStore.open(dir);
     assert.deepEqual(await again.totals(), { agents: 1, sources: 1, events: 1 });
-    assert.equal(await again.findAgentIdByTokenHash("h"), "pc1");
+    assert.equal(await again.findAgentIdByTokenHash("hash-pc1"), "pc1");
     await again.close();
   } finally {
     await Deno.remove(dir, { recursive: true });

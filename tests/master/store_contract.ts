@@ -23,18 +23,23 @@ function ev(uid: string, day: number, title = uid) {
   return { uid, start: `2026-03-${d}T09:00:00Z`, end: `2026-03-${d}T10:00:00Z`, title };
 }
 
-async function withAgent(store: Store): Promise<void> {
-  await store.registerAgent(
+/** Registers `agentId` (token hash `hash-<agentId>`) with one source `main`. */
+export function registerAgent(store: Store, agentId: string): Promise<void> {
+  return store.registerAgent(
     {
-      agent_id: "pc1",
-      agent_name: "PC 1",
+      agent_id: agentId,
+      agent_name: agentId.toUpperCase(),
       environment: "office",
       version: "1.0",
       sources: [{ source_id: "main", name: "Main", type: "ics" }],
     },
-    "hash-1",
+    `hash-${agentId}`,
     NOW,
   );
+}
+
+function withAgent(store: Store): Promise<void> {
+  return registerAgent(store, "pc1");
 }
 
 /** Registers the contract tests for a store opened fresh by `open` for each test. */
@@ -52,11 +57,11 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
   test("registers an agent with its sources and finds it by token hash", async (store) => {
     await withAgent(store);
     const agent = await store.getAgent("pc1");
-    assert.equal(agent?.agent_name, "PC 1");
+    assert.equal(agent?.agent_name, "PC1");
     assert.deepEqual(agent?.sources.map((s) => [s.source_id, s.type, s.event_count]), [
       ["main", "ics", 0],
     ]);
-    assert.equal(await store.findAgentIdByTokenHash("hash-1"), "pc1");
+    assert.equal(await store.findAgentIdByTokenHash("hash-pc1"), "pc1");
     assert.equal(await store.findAgentIdByTokenHash("other"), null);
   });
 
@@ -70,7 +75,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         version: "2.0",
         sources: [{ source_id: "team", name: "Team", type: "ics" }],
       },
-      "hash-1",
+      "hash-pc1",
       NOW,
     );
     const agent = await store.getAgent("pc1");
@@ -81,7 +86,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
   test("reset clears the token hash", async (store) => {
     await withAgent(store);
     assert.equal(await store.resetAgentToken("pc1"), true);
-    assert.equal(await store.findAgentIdByTokenHash("hash-1"), null);
+    assert.equal(await store.findAgentIdByTokenHash("hash-pc1"), null);
     assert.equal((await store.getAgent("pc1"))?.token_hash, null);
     assert.equal(await store.resetAgentToken("nobody"), false);
   });
@@ -212,17 +217,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
 
   test("lists events overlapping a range, filtered and sorted by start", async (store) => {
     await withAgent(store);
-    await store.registerAgent(
-      {
-        agent_id: "pc2",
-        agent_name: "PC 2",
-        environment: "",
-        version: "",
-        sources: [{ source_id: "main", name: "Main", type: "ics" }],
-      },
-      "hash-2",
-      NOW,
-    );
+    await registerAgent(store, "pc2");
     await store.applySnapshot("pc1", "main", snapshot({ events: [ev("x", 9), ev("y", 3)] }), NOW);
     await store.applySnapshot("pc2", "main", snapshot({ events: [ev("z", 5)] }), NOW);
     const range = { start: "2026-03-03T09:30:00Z", end: "2026-03-09T09:00:00Z" };
