@@ -12,7 +12,7 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import { formatPath } from "../shared/json_path.ts";
-import { Identifier } from "../shared/protocol.ts";
+import { Identifier, SourceSettings } from "../shared/protocol.ts";
 import { findJsonSyntaxError } from "./json_error.ts";
 import { SOURCE_TYPES, type SourceRegistry } from "./sources/mod.ts";
 
@@ -89,9 +89,12 @@ const SourceEntry = z.looseObject(
       .min(1, { error: 'must not be empty; name the source, e.g. "Team calendar"' }),
     id: z.string(expecting("an id as a string", '"id": "team"')).pipe(Identifier).optional(),
     enabled: z.boolean(expecting("true or false", '"enabled": true')).default(true),
+    ...SourceSettings.shape,
   },
   { error: 'expected a source object such as {"type": "ics", "name": "Team", "url": "…"}' },
 );
+
+const DISPLAY_KEYS = SourceSettings.keyof().options;
 
 /** Builds the config schema for the source types in `registry`. */
 export function agentConfigSchema(registry: SourceRegistry = SOURCE_TYPES) {
@@ -119,6 +122,7 @@ export function agentConfigSchema(registry: SourceRegistry = SOURCE_TYPES) {
       type: entry.type,
       enabled: entry.enabled,
       settings: parsed.data,
+      display: SourceSettings.parse(Object.fromEntries(DISPLAY_KEYS.map((k) => [k, entry[k]]))),
     };
   });
 

@@ -74,6 +74,7 @@ export async function readSourceSnapshot(
   const parsed = Snapshot.safeParse({
     window: options.window,
     generated_at: toInstant(options.now),
+    settings: source.display,
     events,
   });
   if (!parsed.success) {
@@ -87,7 +88,11 @@ export async function readSourceSnapshot(
   return { snapshot: parsed.data, warnings };
 }
 
-/** Hash of what a snapshot says, `{window, events}`; `generated_at` is left out. */
+/**
+ * Hash of what a snapshot says, `{window, settings, events}`; `generated_at` is left
+ * out. Settings count: changing a source's privacy or label must reach the master.
+ */
 export function snapshotHash(snapshot: Snapshot): string {
-  return contentHash({ window: snapshot.window, events: snapshot.events });
+  const { window, settings, events } = snapshot;
+  return contentHash({ window, settings, events });
 }

@@ -10,6 +10,7 @@ import type { AppContext } from "./context.ts";
 import { HttpError } from "./http/errors.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { agentRoutes } from "./routes/agents.ts";
+import { feedRoutes } from "./routes/feeds.ts";
 import { healthRoutes } from "./routes/health.ts";
 
 /** Paths that browsers of `CORS_ORIGINS` may read. */
@@ -23,7 +24,9 @@ export function createApp(ctx: AppContext): Hono {
     const started = performance.now();
     await next();
     const ms = (performance.now() - started).toFixed(1);
-    ctx.logger.log("info", `${c.req.method} ${c.req.path} ${c.res.status} ${ms}ms`);
+    // A feed's address is its secret: never log it.
+    const path = c.req.path.replace(/^\/feeds\/[^/]+$/, "/feeds/***.ics");
+    ctx.logger.log("info", `${c.req.method} ${path} ${c.res.status} ${ms}ms`);
   });
 
   if (ctx.corsOrigins.length > 0) {
@@ -33,6 +36,7 @@ export function createApp(ctx: AppContext): Hono {
 
   app.route("/", healthRoutes(ctx));
   app.route("/", agentRoutes(ctx));
+  app.route("/", feedRoutes(ctx));
   app.route("/", adminRoutes(ctx));
 
   app.notFound((c) =>

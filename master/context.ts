@@ -6,6 +6,7 @@
  */
 import type { Logger } from "./log.ts";
 import type { Store } from "./store/types.ts";
+import type { SyncEngine } from "./sync/engine.ts";
 
 /** Dependencies of the master's HTTP app. */
 export type AppContext = {
@@ -25,4 +26,6 @@ export type AppContext = {
   now: () => Date;
   /** When the master started, for `uptime_s`. */
   startedAt: Date;
+  /** Keeps the destinations reconciled; told when snapshots change something. */
+  sync: SyncEngine;
 };

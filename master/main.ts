@@ -11,15 +11,20 @@ import { createApp } from "./app.ts";
 import { readEnvFile } from "./env_file.ts";
 import { consoleLogger } from "./log.ts";
 import { hashToken, loadOrCreateToken } from "./secrets.ts";
-import { parseSettings, SettingsError } from "./settings.ts";
+import { parseSettings } from "./settings.ts";
 import { SqliteStore } from "./store/sqlite.ts";
+import { loadDestinationConfigs, sourceFilter } from "./destinations/config.ts";
+import { displayUrl, openDestination } from "./destinations/mod.ts";
+import { SyncEngine } from "./sync/engine.ts";
 
 async function main(): Promise<number> {
-  let settings;
+  let settings, destinationConfigs;
   try {
-    settings = parseSettings({ ...(await readEnvFile(".env")), ...Deno.env.toObject() });
+    const env = { ...(await readEnvFile(".env")), ...Deno.env.toObject() };
+    settings = parseSettings(env);
+    destinationConfigs = await loadDestinationConfigs(env);
   } catch (err) {
-    if (!(err instanceof SettingsError) && !(err instanceof Error)) throw err;
+    if (!(err instanceof Error)) throw err;
     console.error(`calsync master: ${err.message}`);
     return 2;
   }
@@ -40,6 +45,18 @@ async function main(): Promise<number> {
     "AGENT_ENROLLMENT_TOKEN",
     logger,
   );
+  const sync = new SyncEngine({
+    store,
+    logger,
+    intervalMs: settings.syncIntervalMinutes * 60_000,
+    destinations: destinationConfigs.map((config) => ({
+      destination: openDestination(config),
+      include: sourceFilter(config.sources),
+    })),
+  });
+  for (const config of destinationConfigs) {
+    logger.log("info", `destination ${config.id}: ${config.type} ${displayUrl(config.url)}`);
+  }
   const app = createApp({
     store,
     logger,
@@ -50,6 +67,7 @@ async function main(): Promise<number> {
     syncIntervalMinutes: settings.syncIntervalMinutes,
     now: () => new Date(),
     startedAt: new Date(),
+    sync,
   });
   const server = Deno.serve({
     port: settings.port,
@@ -62,16 +80,22 @@ async function main(): Promise<number> {
       ),
   }, app.fetch);
 
-  const stop = async (signal: string) => {
-    logger.log("info", `${signal}: finishing in-flight requests`);
-    await server.shutdown();
-    await store.close();
-    logger.log("info", "stopped");
-  };
-  const onSignal = (signal: Deno.Signal) => () => stop(signal).then(() => Deno.exit(0));
-  Deno.addSignalListener("SIGINT", onSignal("SIGINT"));
-  Deno.addSignalListener("SIGTERM", onSignal("SIGTERM"));
+  let stopping: Promise<void> | null = null;
+  // main returns only once the stop has finished: exiting when the server alone is done
+  // would cut off the engine and the store mid-close.
+  const stop = (signal: string) =>
+    stopping ??= (async () => {
+      logger.log("info", `${signal}: finishing in-flight requests`);
+      await server.shutdown();
+      await sync.stop();
+      await store.close();
+      logger.log("info", "stopped");
+    })();
+  Deno.addSignalListener("SIGINT", () => void stop("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => void stop("SIGTERM"));
+  sync.start();
   await server.finished;
+  await stopping;
   return 0;
 }
 

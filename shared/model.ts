@@ -34,6 +34,12 @@ export const Sensitivity = z.enum(["normal", "private", "confidential"]);
 /** Lifecycle status of an occurrence. */
 export const EventStatus = z.enum(["confirmed", "tentative", "cancelled"]);
 
+/**
+ * The calendar owner's answer to a meeting, where the source knows it (Outlook, EWS):
+ * `organizer` for their own meetings, `none` when they have not answered.
+ */
+export const ResponseStatus = z.enum(["none", "organizer", "accepted", "tentative", "declined"]);
+
 /** One occurrence of an event, validated and normalised. */
 export const Occurrence = z
   .object({
@@ -52,6 +58,7 @@ export const Occurrence = z
     categories: z.array(z.string().max(256)).max(64).default([]),
     organizer: Person.nullable().default(null),
     attendees: z.array(Attendee).max(2000).default([]),
+    response_status: ResponseStatus.nullable().default(null),
     last_modified: Instant.nullable().default(null),
   })
   .superRefine((o, ctx) => {

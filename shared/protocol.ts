@@ -97,10 +97,32 @@ export function snapshotEventIssues(
   return issues;
 }
 
+/**
+ * How a source's events appear in the destinations, set per source in the agent's config
+ * and sent with every snapshot. `privacy`: `full` copies everything, `title` keeps title
+ * and time only, `busy` shows "Busy" and the time. `label` prefixes titles as
+ * `[label] `; `category` is added to the categories. The filters leave events out.
+ */
+export const SourceSettings = z.object({
+  privacy: z.enum(["full", "title", "busy"]).default("full"),
+  label: z.string().max(128).default(""),
+  category: z.string().max(128).default(""),
+  skip_free: z.boolean().default(false),
+  skip_private: z.boolean().default(false),
+  skip_declined: z.boolean().default(false),
+  categories_include: z.array(z.string().max(256)).max(64).default([]),
+  categories_exclude: z.array(z.string().max(256)).max(64).default([]),
+});
+/** Validated source settings. */
+export type SourceSettings = z.output<typeof SourceSettings>;
+/** Source settings as written in a config (defaults may be left out). */
+export type SourceSettingsInput = z.input<typeof SourceSettings>;
+
 /** The fields of a snapshot around its events. */
 export const SnapshotEnvelope = z.object({
   window: TimeWindow,
   generated_at: Instant,
+  settings: SourceSettings.prefault({}),
   events: z.array(z.unknown()).max(200_000),
 });
 

@@ -8,6 +8,7 @@
 import type { z } from "zod";
 import type { Occurrence, TimeWindow } from "../../shared/model.ts";
 import type { FetchLike } from "../http.ts";
+import { calDavSource } from "./caldav.ts";
 import { icsSource } from "./ics.ts";
 
 /** What a source may use while reading. */
@@ -56,4 +57,4 @@ export function sourceRegistry(types: SourceType[]): SourceRegistry {
 }
 
 /** Every source type this build of the agent supports. */
-export const SOURCE_TYPES: SourceRegistry = sourceRegistry([icsSource]);
+export const SOURCE_TYPES: SourceRegistry = sourceRegistry([icsSource, calDavSource]);

@@ -34,6 +34,25 @@ export function isOnline(agent: AgentRecord, now: Date, defaultIntervalMinutes: 
   return now.getTime() - Date.parse(agent.last_seen) <= (2 * interval + 1) * 60_000;
 }
 
+/** Each configured destination with what the store knows of it. */
+async function destinationStatuses(ctx: AppContext): Promise<SyncStatus["destinations"]> {
+  return await Promise.all(ctx.sync.destinations.map(async ({ destination: d }) => {
+    const [state, entries] = await Promise.all([
+      ctx.store.destinationState(d.id),
+      ctx.store.destinationEntries(d.id),
+    ]);
+    return {
+      id: d.id,
+      type: d.type,
+      url: d.displayUrl,
+      last_reconcile_at: state?.last_reconcile_at ?? null,
+      item_count: entries.length,
+      pending: state?.pending ?? 0,
+      last_error: state?.last_error ?? null,
+    };
+  }));
+}
+
 /** Routes that need the admin token. */
 export function adminRoutes(ctx: AppContext): Hono {
   const { store } = ctx;
@@ -43,7 +62,11 @@ export function adminRoutes(ctx: AppContext): Hono {
   app.use("/api/admin/*", (c, next) => (requireAdmin(c.req.raw, ctx.adminTokenHash), next()));
 
   app.get("/api/sync/status", async (c) => {
-    const [agents, totals] = await Promise.all([store.listAgents(), store.totals()]);
+    const [agents, totals, destinations] = await Promise.all([
+      store.listAgents(),
+      store.totals(),
+      destinationStatuses(ctx),
+    ]);
     const now = ctx.now();
     const status: SyncStatus = {
       agents: agents.map((a) => ({
@@ -63,7 +86,7 @@ export function adminRoutes(ctx: AppContext): Hono {
         })),
       })),
       totals,
-      destinations: [],
+      destinations,
     };
     return c.json(status);
   });
@@ -73,6 +96,11 @@ export function adminRoutes(ctx: AppContext): Hono {
     const parsed = EventsQuery.safeParse(query);
     if (!parsed.success) throw validationError(parsed.error, query);
     return c.json({ events: await store.listEvents(parsed.data) });
+  });
+
+  app.post("/api/admin/reconcile", async (c) => {
+    const reports = await ctx.sync.run(c.req.query("full") === "true");
+    return c.json({ reports });
   });
 
   app.post("/api/admin/agents/:agent_id/reset", async (c) => {

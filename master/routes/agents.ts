@@ -63,7 +63,7 @@ export function agentRoutes(ctx: AppContext): Hono {
     const body = await readJsonValue(c.req.raw, ctx.maxBodyBytes);
     const snapshot = prepareSnapshot(body, await store.knownHashes(agent_id, source_id));
     try {
-      const result = await store.applySnapshot(
+      const { result, changed } = await store.applySnapshot(
         agent_id,
         source_id,
         snapshot,
@@ -74,6 +74,7 @@ export function agentRoutes(ctx: AppContext): Hono {
         `snapshot ${agent_id}/${source_id}: ${snapshot.rows.length} events, ` +
           `+${result.added} ~${result.updated} -${result.removed} =${result.unchanged}`,
       );
+      if (changed) ctx.sync.notifyChanged();
       return c.json(result);
     } catch (err) {
       if (!(err instanceof SnapshotRejected)) throw err;

@@ -8,7 +8,7 @@
 import type { Occurrence, TimeWindow } from "../../shared/model.ts";
 import { occurrenceBounds, occurrenceKey } from "../../shared/model.ts";
 import { sha256Hex } from "../../shared/hash.ts";
-import type { SnapshotResult } from "../../shared/protocol.ts";
+import type { SnapshotResult, SourceSettings } from "../../shared/protocol.ts";
 import { toMillis } from "../../shared/time.ts";
 
 /** What a store keeps of one occurrence to decide about it. */
@@ -21,6 +21,7 @@ export type OccurrenceRow = HeldOccurrence & { data: string; event: Occurrence }
 export type PreparedSnapshot = {
   window: TimeWindow;
   generated_at: string;
+  settings: SourceSettings;
   rows: OccurrenceRow[];
 };
 

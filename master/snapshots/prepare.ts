@@ -38,5 +38,6 @@ export function prepareSnapshot(
     const field = formatPath(issue.path);
     throw new HttpError(400, "invalid_field", `${field}: ${issue.message}`, field);
   }
-  return { window: envelope.data.window, generated_at: envelope.data.generated_at, rows };
+  const { window, generated_at, settings } = envelope.data;
+  return { window, generated_at, settings, rows };
 }

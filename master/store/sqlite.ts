@@ -6,14 +6,22 @@
  */
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import { join } from "node:path";
-import type { Heartbeat, Registration, StoredEvent } from "../../shared/protocol.ts";
-import type { SnapshotResult } from "../../shared/protocol.ts";
+import {
+  type Heartbeat,
+  type Registration,
+  SourceSettings,
+  type StoredEvent,
+} from "../../shared/protocol.ts";
 import { toMillis } from "../../shared/time.ts";
 import { MIGRATIONS } from "./sqlite_schema.ts";
 import { type HeldOccurrence, planSnapshot, type PreparedSnapshot } from "../snapshots/plan.ts";
 import {
   type AgentRecord,
+  type AppliedSnapshot,
+  type DestinationEntry,
+  type DestinationState,
   type EventQuery,
+  type FeedRecord,
   SnapshotRejected,
   type SourceRecord,
   type Store,
@@ -81,8 +89,9 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** Rows as plain objects (node:sqlite gives null-prototype ones). */
   #all(sql: string, ...params: SQLInputValue[]): Row[] {
-    return this.#db.prepare(sql).all(...params) as Row[];
+    return this.#db.prepare(sql).all(...params).map((row) => ({ ...row }));
   }
 
   ping(): Promise<void> {
@@ -193,12 +202,14 @@ export class SqliteStore implements Store {
     sourceId: string,
     snapshot: PreparedSnapshot,
     now: string,
-  ): Promise<SnapshotResult> {
+  ): Promise<AppliedSnapshot> {
     return Promise.try(() =>
       this.#transaction(() => {
         const source = this.#db.prepare(
-          "SELECT last_generated_at FROM sources WHERE agent_id = ? AND source_id = ?",
-        ).get(agentId, sourceId) as { last_generated_at: string | null } | undefined;
+          "SELECT last_generated_at, settings FROM sources WHERE agent_id = ? AND source_id = ?",
+        ).get(agentId, sourceId) as
+          | { last_generated_at: string | null; settings: string }
+          | undefined;
         if (!source) {
           throw new SnapshotRejected(
             "unknown_source",
@@ -232,11 +243,14 @@ export class SqliteStore implements Store {
           "DELETE FROM occurrences WHERE agent_id = ? AND source_id = ? AND key = ?",
         );
         for (const key of plan.deletes) remove.run(agentId, sourceId, key);
+        const settings = JSON.stringify(snapshot.settings);
         this.#db.prepare(
-          `UPDATE sources SET last_snapshot_at = ?, last_generated_at = ?
+          `UPDATE sources SET last_snapshot_at = ?, last_generated_at = ?, settings = ?
          WHERE agent_id = ? AND source_id = ?`,
-        ).run(now, snapshot.generated_at, agentId, sourceId);
-        return plan.result;
+        ).run(now, snapshot.generated_at, settings, agentId, sourceId);
+        const changed = plan.upserts.length > 0 || plan.deletes.length > 0 ||
+          !sameSettings(source.settings, snapshot.settings);
+        return { result: plan.result, changed };
       })
     );
   }
@@ -286,6 +300,93 @@ export class SqliteStore implements Store {
       events: count("occurrences"),
     }));
   }
+
+  destinationEntries(destinationId: string): Promise<DestinationEntry[]> {
+    return Promise.try(() =>
+      this.#all(
+        "SELECT key, href, etag, hash FROM destination_items WHERE destination_id = ?",
+        destinationId,
+      ) as unknown as DestinationEntry[]
+    );
+  }
+
+  saveDestinationEntry(destinationId: string, entry: DestinationEntry): Promise<void> {
+    return Promise.try(() => {
+      this.#db.prepare(
+        `INSERT INTO destination_items (destination_id, key, href, etag, hash) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (destination_id, key) DO UPDATE SET href = excluded.href,
+           etag = excluded.etag, hash = excluded.hash`,
+      ).run(destinationId, entry.key, entry.href, entry.etag, entry.hash);
+    });
+  }
+
+  deleteDestinationEntry(destinationId: string, key: string): Promise<void> {
+    return Promise.try(() => {
+      this.#db.prepare("DELETE FROM destination_items WHERE destination_id = ? AND key = ?")
+        .run(destinationId, key);
+    });
+  }
+
+  destinationState(destinationId: string): Promise<DestinationState | null> {
+    return Promise.try(() => {
+      const row = this.#db.prepare(
+        `SELECT change_token, last_reconcile_at, last_error, pending FROM destination_state
+         WHERE destination_id = ?`,
+      ).get(destinationId) as DestinationState | undefined;
+      return row ? { ...row } : null;
+    });
+  }
+
+  saveDestinationState(destinationId: string, state: DestinationState): Promise<void> {
+    return Promise.try(() => {
+      this.#db.prepare(
+        `INSERT INTO destination_state
+           (destination_id, change_token, last_reconcile_at, last_error, pending)
+         VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (destination_id) DO UPDATE SET change_token = excluded.change_token,
+           last_reconcile_at = excluded.last_reconcile_at, last_error = excluded.last_error,
+           pending = excluded.pending`,
+      ).run(
+        destinationId,
+        state.change_token,
+        state.last_reconcile_at,
+        state.last_error,
+        state.pending,
+      );
+    });
+  }
+
+  createFeed(feed: FeedRecord): Promise<void> {
+    return Promise.try(() => {
+      this.#db.prepare(
+        "INSERT INTO feeds (feed_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)",
+      ).run(feed.feed_id, feed.name, feed.token_hash, feed.created_at);
+    });
+  }
+
+  listFeeds(): Promise<FeedRecord[]> {
+    return Promise.try(() =>
+      this.#all("SELECT * FROM feeds ORDER BY created_at, feed_id") as unknown as FeedRecord[]
+    );
+  }
+
+  findFeedByTokenHash(tokenHash: string): Promise<FeedRecord | null> {
+    return Promise.try(() => {
+      const row = this.#db.prepare("SELECT * FROM feeds WHERE token_hash = ?").get(tokenHash);
+      return row ? { ...(row as FeedRecord) } : null;
+    });
+  }
+
+  deleteFeed(feedId: string): Promise<boolean> {
+    return Promise.try(() =>
+      this.#db.prepare("DELETE FROM feeds WHERE feed_id = ?").run(feedId).changes > 0
+    );
+  }
+}
+
+/** Whether stored settings JSON says the same as `settings` (defaults filled in). */
+function sameSettings(stored: string, settings: SourceSettings): boolean {
+  return JSON.stringify(SourceSettings.parse(JSON.parse(stored))) === JSON.stringify(settings);
 }
 
 function toSourceRecord(s: Row): SourceRecord {
@@ -297,5 +398,6 @@ function toSourceRecord(s: Row): SourceRecord {
     last_snapshot_at: s.last_snapshot_at as string | null,
     last_generated_at: s.last_generated_at as string | null,
     last_error: s.last_error as string | null,
+    settings: SourceSettings.parse(JSON.parse(s.settings as string)),
   };
 }

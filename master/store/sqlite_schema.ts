@@ -41,4 +41,28 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX occurrences_by_start ON occurrences(start_ms);
   `,
+  `
+  ALTER TABLE sources ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+  CREATE TABLE destination_items (
+    destination_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    href TEXT NOT NULL,
+    etag TEXT,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (destination_id, key)
+  ) WITHOUT ROWID;
+  CREATE TABLE destination_state (
+    destination_id TEXT PRIMARY KEY,
+    change_token TEXT,
+    last_reconcile_at TEXT,
+    last_error TEXT,
+    pending INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE feeds (
+    feed_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+  );
+  `,
 ];

@@ -4,7 +4,12 @@
  *
  * @module
  */
-import type { Heartbeat, Registration, SnapshotResult } from "../../shared/protocol.ts";
+import type {
+  Heartbeat,
+  Registration,
+  SnapshotResult,
+  SourceSettings,
+} from "../../shared/protocol.ts";
 import type { PreparedSnapshot } from "../snapshots/plan.ts";
 import type { StoredEvent } from "../../shared/protocol.ts";
 
@@ -17,6 +22,8 @@ export type SourceRecord = {
   last_snapshot_at: string | null;
   last_generated_at: string | null;
   last_error: string | null;
+  /** How the source's events appear in destinations, as its last snapshot said. */
+  settings: SourceSettings;
 };
 
 /** An agent as the store keeps it; `token_hash` is null after an admin reset. */
@@ -39,6 +46,36 @@ export type EventQuery = {
   agent_id?: string;
   source_id?: string;
 };
+
+/** What applying a snapshot did: the API's counts, and whether anything changed at all. */
+export type AppliedSnapshot = {
+  result: SnapshotResult;
+  /** Occurrences or source settings changed, so destinations need reconciling. */
+  changed: boolean;
+};
+
+/** What the store remembers of one item calsync wrote to a destination. */
+export type DestinationEntry = {
+  /** The occurrence key the item was written for. */
+  key: string;
+  href: string;
+  etag: string | null;
+  /** Content hash of what was written. */
+  hash: string;
+};
+
+/** What the store remembers of a destination as a whole. */
+export type DestinationState = {
+  /** The destination's change token after calsync's last reconcile. */
+  change_token: string | null;
+  last_reconcile_at: string | null;
+  last_error: string | null;
+  /** Operations the last reconcile could not complete. */
+  pending: number;
+};
+
+/** An ICS feed; its token is stored hashed. */
+export type FeedRecord = { feed_id: string; name: string; token_hash: string; created_at: string };
 
 /** Totals over the whole store. */
 export type StoreTotals = { agents: number; sources: number; events: number };
@@ -79,18 +116,39 @@ export interface Store {
 
   /**
    * Replaces the source's occurrences inside the snapshot window with the snapshot's
-   * events; occurrences outside the window stay. Throws `SnapshotRejected`.
+   * events (occurrences outside the window stay) and stores its settings. Throws
+   * `SnapshotRejected`.
    */
   applySnapshot(
     agentId: string,
     sourceId: string,
     snapshot: PreparedSnapshot,
     now: string,
-  ): Promise<SnapshotResult>;
+  ): Promise<AppliedSnapshot>;
   /** The content hashes of every occurrence the source holds (empty when unknown). */
   knownHashes(agentId: string, sourceId: string): Promise<Set<string>>;
   /** Occurrences overlapping the query range, sorted by start, then uid. */
   listEvents(query: EventQuery): Promise<StoredEvent[]>;
   /** Counts of agents, sources and occurrences. */
   totals(): Promise<StoreTotals>;
+
+  /** Every item calsync remembers writing to the destination. */
+  destinationEntries(destinationId: string): Promise<DestinationEntry[]>;
+  /** Records an item written to the destination (replacing what was known of its key). */
+  saveDestinationEntry(destinationId: string, entry: DestinationEntry): Promise<void>;
+  /** Forgets an item of the destination. */
+  deleteDestinationEntry(destinationId: string, key: string): Promise<void>;
+  /** What is known of the destination as a whole; null before its first reconcile. */
+  destinationState(destinationId: string): Promise<DestinationState | null>;
+  /** Replaces what is known of the destination as a whole. */
+  saveDestinationState(destinationId: string, state: DestinationState): Promise<void>;
+
+  /** Stores a new feed. */
+  createFeed(feed: FeedRecord): Promise<void>;
+  /** All feeds, oldest first. */
+  listFeeds(): Promise<FeedRecord[]>;
+  /** The feed whose token hashes to `tokenHash`, or null. */
+  findFeedByTokenHash(tokenHash: string): Promise<FeedRecord | null>;
+  /** Deletes a feed; false when there was none. */
+  deleteFeed(feedId: string): Promise<boolean>;
 }

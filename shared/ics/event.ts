@@ -151,6 +151,8 @@ function readDetails(
         status: PARTSTAT[a.partstat?.toUpperCase() ?? ""] ?? "needs-action",
       };
     }),
+    // An ICS file does not say whose calendar it is, so nor whose answer PARTSTAT is.
+    response_status: null,
     last_modified: readLastModified(one("LAST-MODIFIED"), lookup),
   };
 }

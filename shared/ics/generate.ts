@@ -29,6 +29,11 @@ export interface GenerateIcsOptions {
   prodId?: string;
   /** DTSTAMP for occurrences without `last_modified`; default now. */
   stamp?: Date;
+  /**
+   * Non-standard properties to add to an occurrence's VEVENT, as name (`X-…`) and text
+   * value, which is escaped here; such as a marker that says who wrote the event.
+   */
+  extraProperties?: (occurrence: Occurrence) => Record<string, string>;
 }
 
 interface NonStandard {
@@ -135,6 +140,18 @@ function toIcsEvent(o: Occurrence, stamp: Date): IcsEvent<NonStandard> {
   };
 }
 
+const X_NAME = /^X-[A-Z0-9-]+$/i;
+
+/** The content lines of `properties`; a name that is not an X- name is a mistake. */
+function extraLines(properties: Record<string, string>): string[] {
+  return Object.entries(properties).map(([name, value]) => {
+    if (!X_NAME.test(name)) {
+      throw new RangeError(`extra property "${name}" is no X- name such as X-EXAMPLE-KEY`);
+    }
+    return `${name.toUpperCase()}:${escapeText(value)}`;
+  });
+}
+
 /** UTF-8 length of one code point. */
 function octets(char: string): number {
   const code = char.codePointAt(0)!;
@@ -162,9 +179,9 @@ function fold(line: string): string {
 
 /**
  * A VCALENDAR with one VEVENT per occurrence: UTC DTSTART/DTEND (VALUE=DATE for all-day
- * events), RECURRENCE-ID when set, and every field of the occurrence. The original zone
- * of a timed occurrence travels in X-CALSYNC-TIMEZONE, so that `parseIcs` gives back
- * exactly the occurrences that went in.
+ * events), RECURRENCE-ID when set, every field of the occurrence and any extra properties
+ * asked for. The original zone of a timed occurrence travels in X-CALSYNC-TIMEZONE, so
+ * that `parseIcs` gives back exactly the occurrences that went in.
  */
 export function generateIcs(occurrences: Occurrence[], options: GenerateIcsOptions = {}): string {
   const stamp = options.stamp ?? new Date();
@@ -175,5 +192,13 @@ export function generateIcs(occurrences: Occurrence[], options: GenerateIcsOptio
     events: occurrences.map((o) => toIcsEvent(o, stamp)),
   }, { nonStandard: NON_STANDARD });
   const lines = text.replace(/\r\n[ \t]/g, "").split("\r\n").filter((line) => line !== "");
-  return lines.map(fold).join("\r\n") + "\r\n";
+  const extra = options.extraProperties;
+  // ts-ics writes the VEVENTs in the order given, so the n-th END:VEVENT closes the n-th.
+  let index = 0;
+  const complete = extra === undefined
+    ? lines
+    : lines.flatMap((line) =>
+      line === "END:VEVENT" ? [...extraLines(extra(occurrences[index++])), line] : [line]
+    );
+  return complete.map(fold).join("\r\n") + "\r\n";
 }

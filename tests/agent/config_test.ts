@@ -72,7 +72,7 @@ Deno.test("config: a wrong type says what was expected and what was found", () =
 Deno.test("config: an unknown source type lists the supported ones", () => {
   assert.deepEqual(
     problemsOf(configObject({ calendar_sources: [{ type: "outlok", name: "Mine" }] })),
-    ['calendar_sources[0].type: unknown source type "outlok"; supported: ics'],
+    ['calendar_sources[0].type: unknown source type "outlok"; supported: ics, caldav'],
   );
 });
 
@@ -191,4 +191,31 @@ Deno.test("config: secrets are collected so logs can mask them", () => {
     "test.json",
   );
   assert.deepEqual(configSecrets(config).sort(), ["enroll-0123456789", "hunter22"]);
+});
+
+Deno.test("config: a source's privacy, label and filters are read and checked", () => {
+  const config = parseConfig(
+    JSON.stringify(configObject({
+      calendar_sources: [
+        ics({ path: "a.ics", privacy: "busy", label: "Office PC 1", skip_free: true }),
+        ics({ name: "Plain", path: "b.ics" }),
+      ],
+    })),
+    "test.json",
+  );
+  assert.deepEqual(config.calendar_sources[0].display, {
+    privacy: "busy",
+    label: "Office PC 1",
+    category: "",
+    skip_free: true,
+    skip_private: false,
+    skip_declined: false,
+    categories_include: [],
+    categories_exclude: [],
+  });
+  assert.equal(config.calendar_sources[1].display.privacy, "full");
+  const [problem] = problemsOf(configObject({
+    calendar_sources: [ics({ path: "a.ics", privacy: "secret" })],
+  }));
+  assert.match(problem, /^calendar_sources\[0\]\.privacy: .*"full"\|"title"\|"busy"/);
 });

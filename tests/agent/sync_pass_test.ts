@@ -19,12 +19,17 @@ import {
 
 const NOW = new Date("2026-03-29T10:00:00Z");
 
-async function setup(dir: string, master: { fetch: FetchLike }, keys = ["team", "rooms"]) {
+async function setup(
+  dir: string,
+  master: { fetch: FetchLike },
+  keys = ["team", "rooms"],
+  display: Record<string, unknown> = {},
+) {
   const sources = new FakeSources();
   const config = parseConfig(
     JSON.stringify(configObject({
       calendar_sources: [
-        ...keys.map((key) => ({ type: "fake", name: key, key })),
+        ...keys.map((key) => ({ type: "fake", name: key, key, ...display })),
         { type: "fake", name: "Off", key: "off", enabled: false },
       ],
     })),
@@ -204,4 +209,18 @@ Deno.test("sync pass: a rejected heartbeat is reported, not thrown", async () =>
   assert.equal(report.masterUnreachable, false);
   assert.match(report.masterError!, /heartbeat: HTTP 400 invalid: bad \(field sources\)$/);
   assert.equal(passSucceeded(report), false);
+});
+
+Deno.test("sync pass: a source's settings travel with its snapshot; changing them re-uploads", async () => {
+  await using dir = await tempDir();
+  const master = new FakeMaster();
+  const first = await setup(dir.path, master, ["team"], { label: "PC 1" });
+  first.sources.readings.set("team", [standup]);
+  await first.pass();
+  assert.equal(master.snapshots.get("office-pc/team")?.settings.label, "PC 1");
+  const second = await setup(dir.path, master, ["team"], { label: "PC 1", privacy: "busy" });
+  second.sources.readings.set("team", [standup]);
+  const report = await second.pass();
+  assert.deepEqual(report.sources.map((s) => s.status), ["uploaded"]);
+  assert.equal(master.snapshots.get("office-pc/team")?.settings.privacy, "busy");
 });

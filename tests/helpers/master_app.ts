@@ -9,6 +9,7 @@ import { memoryLogger } from "../../master/log.ts";
 import { hashToken } from "../../master/secrets.ts";
 import { SqliteStore } from "../../master/store/sqlite.ts";
 import type { Store } from "../../master/store/types.ts";
+import { type ConfiguredDestination, SyncEngine } from "../../master/sync/engine.ts";
 
 /** The admin token of test apps. */
 export const ADMIN_TOKEN = "admin-token-for-tests-0123456789";
@@ -21,6 +22,7 @@ export type TestMaster = {
   store: Store;
   log: string[];
   clock: { now: Date };
+  sync: SyncEngine;
   /** Sends a request with an optional bearer token and JSON body. */
   call(method: string, path: string, opts?: { token?: string; body?: unknown }): Promise<Response>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -28,11 +30,24 @@ export type TestMaster = {
 
 /** Starts a test master; dispose it with `await using`. */
 export async function testMaster(
-  options: { maxBodyBytes?: number; store?: Store } = {},
+  options: {
+    maxBodyBytes?: number;
+    store?: Store;
+    destinations?: ConfiguredDestination[];
+    debounceMs?: number;
+  } = {},
 ): Promise<TestMaster> {
   const store = options.store ?? await SqliteStore.open(":memory:");
   const logger = memoryLogger();
   const clock = { now: new Date("2026-03-01T12:00:00Z") };
+  const sync = new SyncEngine({
+    store,
+    destinations: options.destinations ?? [],
+    logger,
+    intervalMs: 5 * 60_000,
+    debounceMs: options.debounceMs ?? 10,
+    now: () => clock.now,
+  });
   const app = createApp({
     store,
     logger,
@@ -43,12 +58,14 @@ export async function testMaster(
     syncIntervalMinutes: 5,
     now: () => clock.now,
     startedAt: new Date("2026-03-01T11:00:00Z"),
+    sync,
   });
   return {
     app,
     store,
     log: logger.lines,
     clock,
+    sync,
     call(method, path, opts = {}) {
       const headers: Record<string, string> = {};
       if (opts.token) headers.authorization = `Bearer ${opts.token}`;
@@ -59,7 +76,10 @@ export async function testMaster(
       }
       return Promise.resolve(app.request(path, { method, headers, body }));
     },
-    [Symbol.asyncDispose]: () => store.close(),
+    [Symbol.asyncDispose]: async () => {
+      await sync.stop();
+      await store.close();
+    },
   };
 }
 

@@ -93,14 +93,14 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
 
   test("applies a snapshot and counts added, updated, removed, unchanged", async (store) => {
     await withAgent(store);
-    const first = await store.applySnapshot(
+    const { result: first } = await store.applySnapshot(
       "pc1",
       "main",
       snapshot({ events: [ev("a", 2), ev("b", 3), ev("c", 4)] }),
       NOW,
     );
     assert.deepEqual(first, { added: 3, updated: 0, removed: 0, unchanged: 0 });
-    const second = await store.applySnapshot(
+    const { result: second } = await store.applySnapshot(
       "pc1",
       "main",
       snapshot({ events: [ev("a", 2), ev("b", 3, "B renamed"), ev("d", 5)] }),
@@ -125,10 +125,15 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       ...ev("weekly", day),
       recurrence_id: `2026-03-${String(day).padStart(2, "0")}T09:00:00Z`,
     }));
-    const result = await store.applySnapshot("pc1", "main", snapshot({ events: series }), NOW);
+    const { result } = await store.applySnapshot("pc1", "main", snapshot({ events: series }), NOW);
     assert.equal(result.added, 3);
     assert.equal((await store.totals()).events, 3);
-    const again = await store.applySnapshot("pc1", "main", snapshot({ events: series }), NOW);
+    const { result: again } = await store.applySnapshot(
+      "pc1",
+      "main",
+      snapshot({ events: series }),
+      NOW,
+    );
     assert.deepEqual(again, { added: 0, updated: 0, removed: 0, unchanged: 3 });
   });
 
@@ -144,7 +149,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       window: { start: "2026-03-10T00:00:00Z", end: "2026-04-01T00:00:00Z" },
       events: [],
     });
-    assert.deepEqual(await store.applySnapshot("pc1", "main", narrow, NOW), {
+    assert.deepEqual((await store.applySnapshot("pc1", "main", narrow, NOW)).result, {
       added: 0,
       updated: 0,
       removed: 1,
@@ -164,7 +169,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       window: { start: "2026-03-10T00:00:00Z", end: "2026-04-01T00:00:00Z" },
       events: [ev("m", 15)],
     });
-    assert.deepEqual(await store.applySnapshot("pc1", "main", later, NOW), {
+    assert.deepEqual((await store.applySnapshot("pc1", "main", later, NOW)).result, {
       added: 0,
       updated: 1,
       removed: 0,
@@ -230,5 +235,66 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       ["z"],
     );
     assert.deepEqual(await store.totals(), { agents: 2, sources: 2, events: 3 });
+  });
+
+  test("stores source settings and says when a snapshot changed anything", async (store) => {
+    await withAgent(store);
+    const events = [ev("a", 2)];
+    const first = await store.applySnapshot("pc1", "main", snapshot({ events }), NOW);
+    assert.equal(first.changed, true);
+    const same = await store.applySnapshot("pc1", "main", snapshot({ events }), NOW);
+    assert.equal(same.changed, false);
+    const relabelled = await store.applySnapshot(
+      "pc1",
+      "main",
+      snapshot({ events, settings: { label: "PC 1", privacy: "busy" } }),
+      NOW,
+    );
+    assert.deepEqual(relabelled, {
+      result: { added: 0, updated: 0, removed: 0, unchanged: 1 },
+      changed: true,
+    });
+    const [source] = (await store.getAgent("pc1"))!.sources;
+    assert.equal(source.settings.label, "PC 1");
+    assert.equal(source.settings.privacy, "busy");
+    assert.equal(source.settings.skip_free, false);
+  });
+
+  test("remembers destination items and state per destination", async (store) => {
+    assert.equal(await store.destinationState("cal"), null);
+    await store.saveDestinationEntry("cal", { key: "k1", href: "/a.ics", etag: '"1"', hash: "h1" });
+    await store.saveDestinationEntry("cal", { key: "k2", href: "/b.ics", etag: null, hash: "h2" });
+    await store.saveDestinationEntry("cal", { key: "k1", href: "/a.ics", etag: '"2"', hash: "h3" });
+    await store.saveDestinationEntry("other", {
+      key: "k1",
+      href: "/x.ics",
+      etag: '"9"',
+      hash: "h9",
+    });
+    await store.deleteDestinationEntry("cal", "k2");
+    assert.deepEqual(await store.destinationEntries("cal"), [
+      { key: "k1", href: "/a.ics", etag: '"2"', hash: "h3" },
+    ]);
+    const state = {
+      change_token: "ctag-1",
+      last_reconcile_at: NOW,
+      last_error: "boom",
+      pending: 2,
+    };
+    await store.saveDestinationState("cal", state);
+    assert.deepEqual(await store.destinationState("cal"), state);
+    await store.saveDestinationState("cal", { ...state, last_error: null, pending: 0 });
+    assert.equal((await store.destinationState("cal"))?.pending, 0);
+  });
+
+  test("keeps feeds with hashed tokens", async (store) => {
+    const feed = { feed_id: "f1", name: "Team wall", token_hash: "th1", created_at: NOW };
+    await store.createFeed(feed);
+    assert.deepEqual(await store.listFeeds(), [feed]);
+    assert.deepEqual(await store.findFeedByTokenHash("th1"), feed);
+    assert.equal(await store.findFeedByTokenHash("nope"), null);
+    assert.equal(await store.deleteFeed("f1"), true);
+    assert.equal(await store.deleteFeed("f1"), false);
+    assert.equal(await store.findFeedByTokenHash("th1"), null);
   });
 }

@@ -211,3 +211,24 @@ Deno.test("an empty list gives a valid, empty calendar", () => {
   );
   assert.deepEqual(parseIcs(text, everything), []);
 });
+
+Deno.test("extra X- properties are escaped into each VEVENT, which still parses back", () => {
+  const text = generateIcs(occurrences.slice(0, 2), {
+    stamp,
+    extraProperties: (o) => ({ "X-Example-Key": `key, of; ${o.uid}`, "X-EXAMPLE-N": "1" }),
+  });
+  const events = text.split("BEGIN:VEVENT").slice(1);
+  assert.equal(events.length, 2);
+  assert.match(
+    events[0],
+    /\r\nX-EXAMPLE-KEY:key\\, of\\; all-day-trip@example\.com\r\nX-EXAMPLE-N:1\r\nEND:VEVENT/,
+  );
+  assert.match(
+    events[1],
+    /\r\nX-EXAMPLE-KEY:key\\, of\\; standup@example\.com\r\nX-EXAMPLE-N:1\r\nEND:VEVENT/,
+  );
+  assert.deepEqual(parseIcs(text, everything), occurrences.slice(0, 2));
+  assert.throws(() => generateIcs(occurrences, { extraProperties: () => ({ SUMMARY: "x" }) }), {
+    name: "RangeError",
+  });
+});

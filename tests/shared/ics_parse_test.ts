@@ -410,6 +410,7 @@ Deno.test("every field of a VEVENT maps onto the occurrence", () => {
   assert.deepEqual(occurrence, {
     uid: "fields@example.com",
     recurrence_id: null,
+    response_status: null,
     all_day: false,
     start: "2026-03-30T08:00:00Z",
     end: "2026-03-30T09:00:00Z",

@@ -1,0 +1,148 @@
+/**
+ * Which destinations the master writes to: one CalDAV calendar from `CALDAV_URL`,
+ * `CALDAV_USERNAME` and `CALDAV_PASSWORD`, and any number from the JSON file named by
+ * `DESTINATIONS_FILE`, each with its own source filter. Passwords in the file may be
+ * `env:VARIABLE` so the file itself holds no secret.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { formatPath } from "../../shared/json_path.ts";
+import { Identifier } from "../../shared/protocol.ts";
+import type { SourceFilter } from "../sync/desired.ts";
+
+const SOURCE_PATTERN_HINT =
+  'expected "agent_id/source_id", where either side may be *, such as "office-pc-1/*"';
+
+/** Patterns naming the sources a destination takes: `agent/source`, `agent/*`, `*`. */
+const SourcePatterns = z
+  .array(
+    z.string().regex(
+      /^(\*|[A-Za-z0-9][A-Za-z0-9._-]{0,63}(\/(\*|[A-Za-z0-9][A-Za-z0-9._-]{0,63}))?|\*\/[A-Za-z0-9][A-Za-z0-9._-]{0,63})$/,
+      {
+        error: SOURCE_PATTERN_HINT,
+      },
+    ),
+  )
+  .default(["*"]);
+
+const CalDavDestinationConfig = z.object({
+  id: Identifier,
+  type: z.literal("caldav"),
+  url: z.url({ protocol: /^https?$/, error: "expected an http(s) URL of a calendar collection" }),
+  username: z.string().default(""),
+  password: z.string().default(""),
+  sources: SourcePatterns,
+});
+
+/** One configured destination. */
+export const DestinationConfig = z.discriminatedUnion("type", [CalDavDestinationConfig], {
+  error: (issue) =>
+    issue.code === "invalid_union"
+      ? `unknown destination type ${
+        JSON.stringify((issue.input as { type?: unknown })?.type)
+      }; supported: caldav`
+      : undefined,
+});
+/** A validated destination configuration. */
+export type DestinationConfig = z.output<typeof DestinationConfig>;
+
+const DestinationsFile = z.array(DestinationConfig).superRefine((list, ctx) => {
+  const seen = new Set<string>();
+  list.forEach((d, i) => {
+    if (seen.has(d.id)) {
+      ctx.addIssue({ code: "custom", path: [i, "id"], message: `id "${d.id}" is used twice` });
+    }
+    seen.add(d.id);
+  });
+});
+
+/** Raised for a destination configuration the master cannot use. */
+export class DestinationConfigError extends Error {
+  /** Creates the error; the message names the file or variable and the field. */
+  constructor(message: string) {
+    super(message);
+    this.name = "DestinationConfigError";
+  }
+}
+
+/** Whether a source matches one of the patterns. */
+export function sourceFilter(patterns: readonly string[]): SourceFilter {
+  return (agentId, sourceId) =>
+    patterns.some((p) => {
+      if (p === "*") return true;
+      const [agent, source = "*"] = p.split("/");
+      return (agent === "*" || agent === agentId) && (source === "*" || source === sourceId);
+    });
+}
+
+function resolveSecret(value: string, where: string, env: Record<string, string | undefined>) {
+  if (!value.startsWith("env:")) return value;
+  const name = value.slice(4);
+  const resolved = env[name];
+  if (resolved === undefined) {
+    throw new DestinationConfigError(`${where}: environment variable ${name} is not set`);
+  }
+  return resolved;
+}
+
+/**
+ * Reads the destinations from the environment and, when `DESTINATIONS_FILE` is set,
+ * from that file. Throws `DestinationConfigError` naming the bad field.
+ */
+export async function loadDestinationConfigs(
+  env: Record<string, string | undefined>,
+): Promise<DestinationConfig[]> {
+  const configs: unknown[] = [];
+  if (env.CALDAV_URL) {
+    configs.push({
+      id: "caldav",
+      type: "caldav",
+      url: env.CALDAV_URL,
+      username: env.CALDAV_USERNAME ?? "",
+      password: env.CALDAV_PASSWORD ?? "",
+    });
+  }
+  const file = env.DESTINATIONS_FILE;
+  let fromFile: unknown[] = [];
+  if (file) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(file);
+    } catch (err) {
+      throw new DestinationConfigError(
+        `DESTINATIONS_FILE ${file}: cannot read it (${(err as Error).message})`,
+      );
+    }
+    try {
+      const parsed = JSON.parse(text);
+      fromFile = Array.isArray(parsed) ? parsed : [parsed];
+    } catch (err) {
+      throw new DestinationConfigError(
+        `DESTINATIONS_FILE ${file}: not valid JSON (${(err as Error).message})`,
+      );
+    }
+  }
+  const all = [...configs, ...fromFile];
+  const result = DestinationsFile.safeParse(all);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const [index, ...rest] = issue.path as (string | number)[];
+    const where = Number(index) < configs.length
+      ? `CALDAV_${String(rest[0] ?? "URL").toUpperCase()}`
+      : `DESTINATIONS_FILE ${file}: [${Number(index) - configs.length}]${rest.length ? "." : ""}${
+        formatPath(rest)
+      }`;
+    throw new DestinationConfigError(`${where}: ${issue.message}`);
+  }
+  return result.data.map((d, i) => ({
+    ...d,
+    password: resolveSecret(
+      d.password,
+      i < configs.length
+        ? "CALDAV_PASSWORD"
+        : `DESTINATIONS_FILE ${file}: [${i - configs.length}].password`,
+      env,
+    ),
+  }));
+}

@@ -1,0 +1,92 @@
+/**
+ * The destination interface, one small surface in the manner of vdirsyncer's storages:
+ * list, get, create, update and delete with etags. CalDAV, EWS and the in-memory test
+ * destination implement it; the reconciler depends on nothing else.
+ *
+ * @module
+ */
+import type { Occurrence } from "../../shared/model.ts";
+
+/**
+ * One consolidated item as calsync writes it. `uid` and the resource name derive from
+ * `key`, so a retried write lands on the same resource and never duplicates.
+ */
+export type DestinationItem = {
+  /** The occurrence key `(uid, recurrence_id)` as `occurrenceKey` writes it. */
+  key: string;
+  /** The UID written to the destination: `calsync-` and a hash of `key`. */
+  uid: string;
+  /** Content hash of `event`; written as part of the calsync marker. */
+  hash: string;
+  /** What to write: the consolidated occurrence after privacy and labels. */
+  event: Occurrence;
+};
+
+/** An item found in the destination. `key` is null for items calsync does not own. */
+export type RemoteItem = {
+  href: string;
+  etag: string | null;
+  /** From the calsync marker; null means foreign: never modified, never deleted. */
+  key: string | null;
+  /** The content hash in the calsync marker; null (also when owned) counts as changed. */
+  hash: string | null;
+};
+
+/** Why a destination operation failed. */
+export type DestinationErrorKind =
+  | "precondition_failed"
+  | "not_found"
+  | "unauthorized"
+  | "unreachable"
+  | "throttled"
+  | "server"
+  | "rejected";
+
+/** A failed destination operation; `retryAfterMs` comes from `Retry-After` or the server. */
+export class DestinationError extends Error {
+  /** `kind` says what went wrong; `retryAfterMs` when the server asked to wait. */
+  constructor(
+    readonly kind: DestinationErrorKind,
+    message: string,
+    readonly retryAfterMs: number | null = null,
+  ) {
+    super(message);
+    this.name = "DestinationError";
+  }
+
+  /** Whether trying again later may succeed. */
+  get retryable(): boolean {
+    return this.kind === "unreachable" || this.kind === "throttled" || this.kind === "server";
+  }
+}
+
+/** A calendar calsync writes into. */
+export interface Destination {
+  /** Configured id, unique among destinations. */
+  readonly id: string;
+  /** `caldav`, `ews`, `memory`. */
+  readonly type: string;
+  /** Where it is, without credentials, for status and logs. */
+  readonly displayUrl: string;
+  /**
+   * A token that changes whenever the collection changes (CalDAV `getctag` or sync-token),
+   * read with one small request; null when the server offers none.
+   */
+  changeToken(): Promise<string | null>;
+  /** Every item in the destination, owned or not, with its etag and marker. */
+  list(): Promise<RemoteItem[]>;
+  /** One item, or null when there is none at `href`. */
+  get(href: string): Promise<RemoteItem | null>;
+  /** The deterministic location of an item, derived from its key. */
+  hrefFor(item: DestinationItem): string;
+  /** Creates at `hrefFor(item)` only if nothing is there (else `precondition_failed`). */
+  create(item: DestinationItem): Promise<{ href: string; etag: string | null }>;
+  /** Replaces the item at `href` only if its etag is still `etag`. */
+  update(
+    href: string,
+    etag: string | null,
+    item: DestinationItem,
+  ): Promise<{ etag: string | null }>;
+  /** Deletes the item at `href` only if its etag is still `etag`; gone already is success. */
+  remove(href: string, etag: string | null): Promise<void>;
+}

@@ -1,0 +1,83 @@
+/**
+ * The ICS feed: `GET /feeds/{token}.ics` serves the consolidated calendar to any client
+ * that subscribes to a URL, with an `ETag` so polling clients mostly get a 304. Feed
+ * tokens are created and revoked through the admin API and stored hashed.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { sha256Hex } from "../../shared/hash.ts";
+import { generateIcs } from "../../shared/ics/mod.ts";
+import { toInstant } from "../../shared/time.ts";
+import type { AppContext } from "../context.ts";
+import { requireAdmin } from "../http/auth.ts";
+import { readJson } from "../http/body.ts";
+import { HttpError } from "../http/errors.ts";
+import { hashToken, newToken } from "../secrets.ts";
+
+const NewFeed = z.object({ name: z.string().min(1).max(256) });
+
+/** Routes of the ICS feed and of its admin API. */
+export function feedRoutes(ctx: AppContext): Hono {
+  const { store } = ctx;
+  const app = new Hono();
+  const admin = (c: { req: { raw: Request } }, next: () => Promise<void>) => (
+    requireAdmin(c.req.raw, ctx.adminTokenHash), next()
+  );
+
+  app.post("/api/admin/feeds", admin, async (c) => {
+    const { name } = await readJson(c.req.raw, NewFeed, ctx.maxBodyBytes);
+    const token = newToken();
+    const feed = {
+      feed_id: crypto.randomUUID(),
+      name,
+      token_hash: hashToken(token),
+      created_at: toInstant(ctx.now()),
+    };
+    await store.createFeed(feed);
+    ctx.logger.log("info", `feed ${feed.feed_id} (${name}) created`);
+    return c.json({
+      feed_id: feed.feed_id,
+      name,
+      created_at: feed.created_at,
+      token,
+      path: `/feeds/${token}.ics`,
+    }, 201);
+  });
+
+  app.get("/api/admin/feeds", admin, async (c) => {
+    const feeds = await store.listFeeds();
+    return c.json({ feeds: feeds.map(({ token_hash: _, ...f }) => f) });
+  });
+
+  app.delete("/api/admin/feeds/:feed_id", admin, async (c) => {
+    const { feed_id } = c.req.param();
+    if (!(await store.deleteFeed(feed_id))) {
+      throw new HttpError(404, "unknown_feed", `no feed '${feed_id}'`, "feed_id");
+    }
+    ctx.logger.log("info", `feed ${feed_id} revoked`);
+    return c.body(null, 204);
+  });
+
+  app.get("/feeds/:file", async (c) => {
+    const match = /^(.+)\.ics$/.exec(c.req.param("file"));
+    const feed = match ? await store.findFeedByTokenHash(hashToken(match[1])) : null;
+    if (!feed) {
+      throw new HttpError(404, "unknown_feed", "no feed at this address; it may have been revoked");
+    }
+    const items = [...(await ctx.sync.desired()).values()].sort((a, b) => a.key < b.key ? -1 : 1);
+    // Weak: DTSTAMP differs between two renderings of the same content.
+    const etag = `W/"${sha256Hex(JSON.stringify([feed.name, items.map((i) => i.hash)]))}"`;
+    c.header("ETag", etag);
+    c.header("Cache-Control", "private, no-cache");
+    if (c.req.header("if-none-match")?.split(/\s*,\s*/).includes(etag)) return c.body(null, 304);
+    const body = generateIcs(
+      items.map((i) => ({ ...i.event, uid: i.uid, recurrence_id: null })),
+      { calendarName: feed.name },
+    );
+    return c.body(body, 200, { "Content-Type": "text/calendar; charset=utf-8" });
+  });
+
+  return app;
+}

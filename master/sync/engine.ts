@@ -1,0 +1,172 @@
+/**
+ * The sync engine: keeps every destination reconciled. It runs shortly after a snapshot
+ * changed something (debounced, so a burst of agents costs one run), every sync interval
+ * to repair drift, and sooner again after a failure, with growing delays. Runs never
+ * overlap; a request during a run queues exactly one more.
+ *
+ * @module
+ */
+import type { Logger } from "../log.ts";
+import type { Destination, DestinationItem } from "../destinations/types.ts";
+import type { Store } from "../store/types.ts";
+import { desiredItems, type SourceFilter } from "./desired.ts";
+import { planReconcile } from "./plan.ts";
+import { reconcileDestination, type ReconcileReport } from "./reconcile.ts";
+
+/** A destination with the sources it takes. */
+export type ConfiguredDestination = { destination: Destination; include: SourceFilter };
+
+/** How the engine runs. */
+export type SyncEngineOptions = {
+  store: Store;
+  destinations: ConfiguredDestination[];
+  logger: Logger;
+  /** The drift-repair interval. */
+  intervalMs: number;
+  /** Wait after a change before reconciling. */
+  debounceMs?: number;
+  /** First retry delay after a failure; doubles up to `intervalMs`. */
+  retryMs?: number;
+  now?: () => Date;
+};
+
+/** Schedules and runs reconciles of all destinations. */
+export class SyncEngine {
+  readonly #o: Required<SyncEngineOptions>;
+  #current: Promise<ReconcileReport[]> | null = null;
+  #queued: Promise<ReconcileReport[]> | null = null;
+  #debounce: ReturnType<typeof setTimeout> | undefined;
+  #interval: ReturnType<typeof setInterval> | undefined;
+  #retry: ReturnType<typeof setTimeout> | undefined;
+  #retryDelay: number;
+  #stopped = false;
+
+  /** Creates the engine; nothing runs until `start()` or a trigger. */
+  constructor(options: SyncEngineOptions) {
+    this.#o = { debounceMs: 2000, retryMs: 5000, now: () => new Date(), ...options };
+    this.#retryDelay = this.#o.retryMs;
+  }
+
+  /** The configured destinations. */
+  get destinations(): readonly ConfiguredDestination[] {
+    return this.#o.destinations;
+  }
+
+  /** Starts the drift-repair timer and runs once now. */
+  start(): void {
+    if (this.#o.destinations.length === 0) return;
+    this.#interval = setInterval(() => void this.run(), this.#o.intervalMs);
+    void this.run();
+  }
+
+  /** Says that stored occurrences or source settings changed: reconcile soon. */
+  notifyChanged(): void {
+    if (this.#stopped || this.#o.destinations.length === 0) return;
+    clearTimeout(this.#debounce);
+    this.#debounce = setTimeout(() => void this.run(), this.#o.debounceMs);
+  }
+
+  /** What the destinations should hold, for the sources `include` lets in. */
+  async desired(include?: SourceFilter): Promise<Map<string, DestinationItem>> {
+    const [events, agents] = await Promise.all([
+      this.#o.store.listEvents({ start: "0000-01-01T00:00:00Z", end: "9999-12-31T00:00:00Z" }),
+      this.#o.store.listAgents(),
+    ]);
+    const settings = new Map<string, (typeof agents)[0]["sources"][0]["settings"]>();
+    for (const a of agents) {
+      for (const s of a.sources) settings.set(`${a.agent_id}/${s.source_id}`, s.settings);
+    }
+    return desiredItems(events, (agent, source) => settings.get(`${agent}/${source}`), include);
+  }
+
+  /**
+   * Reconciles every destination now, after a run in progress if there is one. The
+   * reports say what each did; a destination that could not be reached has a report
+   * with `failed` set and its error.
+   */
+  run(forceList = false): Promise<ReconcileReport[]> {
+    if (this.#queued) return this.#queued;
+    if (this.#current) {
+      this.#queued = this.#current.then(() => {
+        this.#queued = null;
+        return this.run(forceList);
+      });
+      return this.#queued;
+    }
+    this.#current = this.#runAll(forceList).finally(() => (this.#current = null));
+    return this.#current;
+  }
+
+  async #runAll(forceList: boolean): Promise<ReconcileReport[]> {
+    clearTimeout(this.#debounce);
+    const reports: ReconcileReport[] = [];
+    for (const { destination, include } of this.#o.destinations) {
+      if (this.#stopped) break;
+      const desired = await this.desired(include);
+      try {
+        reports.push(
+          await reconcileDestination(destination, this.#o.store, desired, {
+            logger: this.#o.logger,
+            now: this.#o.now,
+            forceList,
+          }),
+        );
+      } catch (err) {
+        reports.push(await this.#recordFailure(destination, desired, err));
+      }
+    }
+    this.#scheduleRetry(reports.some((r) => r.failed > 0));
+    return reports;
+  }
+
+  /** Keeps the status table, and records the error and how much is waiting. */
+  async #recordFailure(
+    destination: Destination,
+    desired: Map<string, DestinationItem>,
+    err: unknown,
+  ): Promise<ReconcileReport> {
+    const id = destination.id;
+    const message = err instanceof Error ? err.message : String(err);
+    this.#o.logger.log("warn", `reconcile ${id} failed: ${message}`);
+    const { store } = this.#o;
+    const pending = planReconcile(desired, await store.destinationEntries(id), null)
+      .operations.length;
+    const state = await store.destinationState(id);
+    await store.saveDestinationState(id, {
+      change_token: state?.change_token ?? null,
+      last_reconcile_at: state?.last_reconcile_at ?? null,
+      last_error: message,
+      pending,
+    });
+    return {
+      destination_id: id,
+      created: 0,
+      updated: 0,
+      deleted: 0,
+      adopted: 0,
+      failed: Math.max(pending, 1),
+      listed: false,
+      errors: [message],
+    };
+  }
+
+  #scheduleRetry(failed: boolean): void {
+    clearTimeout(this.#retry);
+    if (!failed || this.#stopped) {
+      this.#retryDelay = this.#o.retryMs;
+      return;
+    }
+    this.#retry = setTimeout(() => void this.run(), this.#retryDelay);
+    this.#retryDelay = Math.min(this.#retryDelay * 2, this.#o.intervalMs);
+  }
+
+  /** Stops the timers and waits for a run in progress. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#debounce);
+    clearTimeout(this.#retry);
+    clearInterval(this.#interval);
+    await this.#queued?.catch(() => {});
+    await this.#current?.catch(() => {});
+  }
+}

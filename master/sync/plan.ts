@@ -1,0 +1,78 @@
+/**
+ * The reconcile plan: the fewest writes that make a destination hold the desired items,
+ * computed without I/O from the desired items, the status table (what calsync
+ * remembers writing) and, when it was read, the destination's own listing.
+ *
+ * @module
+ */
+import type { DestinationItem, RemoteItem } from "../destinations/types.ts";
+import type { DestinationEntry } from "../store/types.ts";
+
+/** One write to a destination. */
+export type Operation =
+  | { kind: "create"; item: DestinationItem }
+  | { kind: "update"; item: DestinationItem; href: string; etag: string | null }
+  | { kind: "delete"; key: string; href: string; etag: string | null };
+
+/** The writes to make, and status-table corrections that need no write. */
+export type ReconcilePlan = {
+  operations: Operation[];
+  /** Owned items found in the destination that the status table lacks, already right. */
+  adopt: { entry: DestinationEntry }[];
+  /** Status entries whose item is gone from the destination and no longer desired. */
+  forget: string[];
+};
+
+/**
+ * Plans a reconcile. Without a listing (`remote` null, the destination reported no
+ * change since calsync's last write) the status table is trusted. With a listing:
+ * an owned item missing is re-created, one whose etag is not the one calsync wrote
+ * (edited by hand, or written just before a crash) is written again, and an owned item
+ * the status table does not know (a crash between write and status) is adopted or
+ * deleted. Items without the calsync marker never appear in the plan.
+ */
+export function planReconcile(
+  desired: ReadonlyMap<string, DestinationItem>,
+  entries: Iterable<DestinationEntry>,
+  remote: RemoteItem[] | null,
+): ReconcilePlan {
+  const status = new Map<string, DestinationEntry>();
+  for (const e of entries) status.set(e.key, e);
+  const owned = new Map<string, RemoteItem>();
+  for (const r of remote ?? []) if (r.key !== null) owned.set(r.key, r);
+  const plan: ReconcilePlan = { operations: [], adopt: [], forget: [] };
+
+  for (const [key, item] of desired) {
+    const known = status.get(key);
+    if (remote === null) {
+      if (!known) plan.operations.push({ kind: "create", item });
+      else if (known.hash !== item.hash) {
+        plan.operations.push({ kind: "update", item, href: known.href, etag: known.etag });
+      }
+      continue;
+    }
+    const found = owned.get(key);
+    if (!found) plan.operations.push({ kind: "create", item });
+    else if (known && found.etag === known.etag && known.hash === item.hash) continue;
+    else if (!known && found.hash === item.hash && found.etag !== null) {
+      plan.adopt.push({ entry: { key, href: found.href, etag: found.etag, hash: item.hash } });
+    } else plan.operations.push({ kind: "update", item, href: found.href, etag: found.etag });
+  }
+
+  for (const [key, known] of status) {
+    if (desired.has(key)) continue;
+    if (remote === null) {
+      plan.operations.push({ kind: "delete", key, href: known.href, etag: known.etag });
+      continue;
+    }
+    const found = owned.get(key);
+    if (found) plan.operations.push({ kind: "delete", key, href: found.href, etag: found.etag });
+    else plan.forget.push(key);
+  }
+  for (const [key, found] of owned) {
+    if (!desired.has(key) && !status.has(key)) {
+      plan.operations.push({ kind: "delete", key, href: found.href, etag: found.etag });
+    }
+  }
+  return plan;
+}

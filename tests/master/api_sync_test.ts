@@ -1,0 +1,183 @@
+import assert from "node:assert/strict";
+import ICAL from "ical.js";
+import { MemoryDestination } from "../../master/destinations/memory.ts";
+import { sourceFilter } from "../../master/destinations/config.ts";
+import { SyncStatus } from "../../shared/protocol.ts";
+import { ADMIN_TOKEN, enrol, type TestMaster, testMaster, timed } from "../helpers/master_app.ts";
+
+const WINDOW = { start: "2026-03-01T00:00:00Z", end: "2026-04-01T00:00:00Z" };
+
+function put(master: TestMaster, token: string, events: unknown[], settings: unknown = {}) {
+  return master.call("PUT", "/api/agents/pc1/sources/main/snapshot", {
+    token,
+    body: { window: WINDOW, generated_at: master.clock.now.toISOString(), settings, events },
+  });
+}
+
+async function status(master: TestMaster) {
+  const res = await master.call("GET", "/api/sync/status", { token: ADMIN_TOKEN });
+  return SyncStatus.parse(await res.json());
+}
+
+Deno.test("a changed snapshot reconciles the destinations shortly after, an unchanged one not", async () => {
+  const dest = new MemoryDestination("wall");
+  await using master = await testMaster({
+    destinations: [{ destination: dest, include: sourceFilter(["*"]) }],
+  });
+  const token = await enrol(master, "pc1");
+  await put(master, token, [
+    timed("a", "2026-03-02T09:00:00Z"),
+    timed("b", "2026-03-03T09:00:00Z"),
+  ]);
+  for (let i = 0; i < 100 && dest.items.size < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(dest.items.size, 2, "the debounced run wrote both");
+  await master.sync.run();
+  const calls = { ...dest.calls };
+  await put(master, token, [
+    timed("a", "2026-03-02T09:00:00Z"),
+    timed("b", "2026-03-03T09:00:00Z"),
+  ]);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(dest.calls, calls, "nothing changed, nothing scheduled");
+
+  const [d] = (await status(master)).destinations;
+  assert.deepEqual(
+    { ...d, last_reconcile_at: null },
+    {
+      id: "wall",
+      type: "memory",
+      url: "memory:",
+      last_reconcile_at: null,
+      item_count: 2,
+      pending: 0,
+      last_error: null,
+    },
+  );
+  assert.equal(d.last_reconcile_at, "2026-03-01T12:00:00Z");
+});
+
+Deno.test("settings sent with a snapshot apply to the destination", async () => {
+  const dest = new MemoryDestination("wall");
+  await using master = await testMaster({
+    destinations: [{ destination: dest, include: sourceFilter(["*"]) }],
+  });
+  const token = await enrol(master, "pc1");
+  await put(master, token, [timed("a", "2026-03-02T09:00:00Z", 60, { title: "Secret" })]);
+  await master.sync.run();
+  assert.deepEqual([...dest.items.values()].map((i) => i.title), ["Secret"]);
+  await put(master, token, [timed("a", "2026-03-02T09:00:00Z", 60, { title: "Secret" })], {
+    privacy: "busy",
+    label: "PC 1",
+  });
+  await master.sync.run();
+  assert.deepEqual([...dest.items.values()].map((i) => i.title), ["[PC 1] Busy"]);
+});
+
+Deno.test("reconcile now through the admin API reports what it did", async () => {
+  const dest = new MemoryDestination("wall");
+  await using master = await testMaster({
+    destinations: [{ destination: dest, include: sourceFilter(["*"]) }],
+    debounceMs: 60_000,
+  });
+  const token = await enrol(master, "pc1");
+  await put(master, token, [timed("a", "2026-03-02T09:00:00Z")]);
+  const res = await master.call("POST", "/api/admin/reconcile", { token: ADMIN_TOKEN });
+  assert.equal(res.status, 200);
+  const { reports } = await res.json();
+  assert.equal(reports[0].destination_id, "wall");
+  assert.equal(reports[0].created, 1);
+  assert.equal((await master.call("POST", "/api/admin/reconcile", { token })).status, 401);
+});
+
+Deno.test("a failing destination shows its error and pending count in status", async () => {
+  const dest = new MemoryDestination("wall");
+  await using master = await testMaster({
+    destinations: [{ destination: dest, include: sourceFilter(["*"]) }],
+    debounceMs: 60_000,
+  });
+  const token = await enrol(master, "pc1");
+  await put(master, token, [
+    timed("a", "2026-03-02T09:00:00Z"),
+    timed("b", "2026-03-03T09:00:00Z"),
+  ]);
+  const { DestinationError } = await import("../../master/destinations/types.ts");
+  for (let i = 0; i < 4; i++) {
+    dest.failNext("changeToken", new DestinationError("rejected", "wrong username or password"));
+  }
+  await master.sync.run();
+  const [d] = (await status(master)).destinations;
+  assert.equal(d.pending, 2);
+  assert.equal(d.last_error, "wrong username or password");
+  await master.sync.stop();
+});
+
+Deno.test("ICS feed: created by an admin, served with ETag and 304, revoked", async () => {
+  await using master = await testMaster();
+  const token = await enrol(master, "pc1");
+  await put(master, token, [
+    timed("a", "2026-03-02T09:00:00Z", 60, { title: "Réunion ☕", location: "Salle 4" }),
+    { uid: "d", all_day: true, start: "2026-03-10", end: "2026-03-11", title: "Offsite" },
+  ], { label: "PC" });
+
+  const created = await master.call("POST", "/api/admin/feeds", {
+    token: ADMIN_TOKEN,
+    body: { name: "Team wall" },
+  });
+  assert.equal(created.status, 201);
+  const feed = await created.json();
+  assert.match(feed.path, /^\/feeds\/[A-Za-z0-9_-]{43}\.ics$/);
+
+  const res = await master.call("GET", feed.path);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-type"), "text/calendar; charset=utf-8");
+  const etag = res.headers.get("etag")!;
+  const text = await res.text();
+  const vcalendar = new ICAL.Component(ICAL.parse(text));
+  const events = vcalendar.getAllSubcomponents("vevent").map((v) => new ICAL.Event(v));
+  assert.deepEqual(events.map((e) => e.summary).sort(), ["[PC] Offsite", "[PC] Réunion ☕"]);
+  const timedEvent = events.find((e) => e.summary === "[PC] Réunion ☕")!;
+  assert.equal(timedEvent.startDate.toJSDate().toISOString(), "2026-03-02T09:00:00.000Z");
+  assert.equal(timedEvent.location, "Salle 4");
+  const allDay = events.find((e) => e.summary === "[PC] Offsite")!;
+  assert.equal(allDay.startDate.isDate, true);
+  assert.equal(allDay.startDate.toString(), "2026-03-10");
+  assert.ok(events.every((e) => e.uid.startsWith("calsync-")));
+  assert.equal(vcalendar.getFirstPropertyValue("x-wr-calname"), "Team wall");
+
+  const cached = await master.app.request(feed.path, { headers: { "if-none-match": etag } });
+  assert.equal(cached.status, 304);
+  await put(master, token, [timed("a", "2026-03-02T09:00:00Z", 60, { title: "Changed" })], {
+    label: "PC",
+  });
+  const changed = await master.app.request(feed.path, { headers: { "if-none-match": etag } });
+  assert.equal(changed.status, 200);
+  assert.notEqual(changed.headers.get("etag"), etag);
+  await changed.body?.cancel();
+
+  const list = await (await master.call("GET", "/api/admin/feeds", { token: ADMIN_TOKEN })).json();
+  assert.deepEqual(list.feeds.map((f: { name: string }) => f.name), ["Team wall"]);
+  assert.ok(!JSON.stringify(list).includes(feed.token), "the token is shown only once");
+  assert.ok(!master.log.join("\n").includes(feed.token), "nor logged");
+  const revoked = await master.call("DELETE", `/api/admin/feeds/${feed.feed_id}`, {
+    token: ADMIN_TOKEN,
+  });
+  assert.equal(revoked.status, 204);
+  assert.equal((await master.call("GET", feed.path)).status, 404);
+  assert.equal(
+    (await master.call("DELETE", `/api/admin/feeds/${feed.feed_id}`, { token: ADMIN_TOKEN }))
+      .status,
+    404,
+  );
+});
+
+Deno.test("ICS feed: a wrong token is 404 and feed admin needs the admin token", async () => {
+  await using master = await testMaster();
+  assert.equal((await master.call("GET", "/feeds/nonsense.ics")).status, 404);
+  assert.equal((await master.call("GET", "/api/admin/feeds")).status, 401);
+  const bad = await master.call("POST", "/api/admin/feeds", {
+    token: ADMIN_TOKEN,
+    body: { name: "" },
+  });
+  assert.equal(bad.status, 400);
+  assert.equal((await bad.json()).error.field, "name");
+});

@@ -1,0 +1,237 @@
+/**
+ * The destination contract: every `Destination` implementation runs these same tests,
+ * each on a fresh, empty destination.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { contentHash } from "../../shared/hash.ts";
+import { destinationUid } from "../../master/sync/desired.ts";
+import { Occurrence, type OccurrenceInput, occurrenceKey } from "../../shared/model.ts";
+import {
+  type Destination,
+  DestinationError,
+  type DestinationErrorKind,
+  type DestinationItem,
+  type RemoteItem,
+} from "../../master/destinations/types.ts";
+
+/** A fresh destination for one test, and how to reach around it. */
+export interface DestinationFixture {
+  destination: Destination;
+  /**
+   * Stores iCalendar text as another program would (no calsync marker) and returns the
+   * href under which `list()` shows it.
+   */
+  putForeign(ics: string): Promise<string>;
+  /** Removes whatever the test left behind. */
+  cleanup(): Promise<void>;
+}
+
+/** Opens a fresh, empty destination. */
+export type OpenDestination = () => Promise<DestinationFixture>;
+
+/** A destination item for `input`, with key, UID and hash derived as calsync does. */
+export function destinationItem(input: OccurrenceInput): DestinationItem {
+  const event = Occurrence.parse(input);
+  const key = occurrenceKey(event);
+  return { key, uid: destinationUid(key), hash: contentHash(event), event };
+}
+
+function timed(uid: string, title = uid): DestinationItem {
+  return destinationItem({
+    uid,
+    recurrence_id: "2026-03-30T07:00:00Z",
+    start: "2026-03-30T07:00:00Z",
+    end: "2026-03-30T07:30:00Z",
+    timezone: "Europe/Berlin",
+    title,
+  });
+}
+
+/** A foreign event as another calendar client would write it. */
+export function foreignIcs(uid: string): string {
+  return [
+    "BEGIN:VCALENDAR",
+    "VERSION:2.0",
+    "PRODID:-//Someone else//EN",
+    "BEGIN:VEVENT",
+    `UID:${uid}`,
+    "DTSTAMP:20260301T000000Z",
+    "DTSTART:20260331T090000Z",
+    "DTEND:20260331T100000Z",
+    "SUMMARY:Not ours",
+    "END:VEVENT",
+    "END:VCALENDAR",
+    "",
+  ].join("\r\n");
+}
+
+async function rejectsWith(kind: DestinationErrorKind, promise: Promise<unknown>) {
+  await assert.rejects(promise, (error) => {
+    assert.ok(error instanceof DestinationError, String(error));
+    assert.equal(error.kind, kind, error.message);
+    return true;
+  });
+}
+
+/** What `list()` holds for `href`, or undefined. */
+async function listed(destination: Destination, href: string): Promise<RemoteItem | undefined> {
+  return (await destination.list()).find((item) => item.href === href);
+}
+
+type Case = [title: string, run: (fixture: DestinationFixture) => Promise<void>];
+
+const CASES: Case[] = [
+  ["create, then list and get show the owned item with key, hash and etag", async (f) => {
+    const d = f.destination;
+    const item = timed("standup@example.com");
+    const { href, etag } = await d.create(item);
+    assert.equal(href, d.hrefFor(item));
+    const all = await d.list();
+    assert.equal(all.length, 1);
+    assert.deepEqual(all[0], { href, etag: all[0].etag, key: item.key, hash: item.hash });
+    assert.ok(all[0].etag !== null, "the listed item has an etag");
+    if (etag !== null) assert.equal(all[0].etag, etag);
+    assert.deepEqual(await d.get(href), all[0]);
+  }],
+
+  ["create at an occupied href fails with precondition_failed and writes nothing", async (f) => {
+    const d = f.destination;
+    const item = timed("standup@example.com");
+    await d.create(item);
+    const before = await d.list();
+    await rejectsWith("precondition_failed", d.create(timed("standup@example.com", "Changed")));
+    assert.deepEqual(await d.list(), before);
+  }],
+
+  ["update needs the current etag; a stale one fails with precondition_failed", async (f) => {
+    const d = f.destination;
+    const first = timed("standup@example.com", "First");
+    const { href } = await d.create(first);
+    const etag1 = (await d.get(href))!.etag;
+    const second = timed("standup@example.com", "Second");
+    const { etag: etag2 } = await d.update(href, etag1, second);
+    const after = (await listed(d, href))!;
+    assert.equal(after.hash, second.hash);
+    assert.equal(after.key, second.key);
+    assert.notEqual(after.etag, etag1);
+    if (etag2 !== null) assert.equal(after.etag, etag2);
+    await rejectsWith("precondition_failed", d.update(href, etag1, timed("standup@example.com")));
+    assert.equal((await listed(d, href))!.hash, second.hash);
+  }],
+
+  ["update and remove without an etag act on the current item", async (f) => {
+    const d = f.destination;
+    const { href } = await d.create(timed("standup@example.com", "First"));
+    const second = timed("standup@example.com", "Second");
+    await d.update(href, null, second);
+    assert.equal((await listed(d, href))!.hash, second.hash);
+    await d.remove(href, null);
+    assert.equal(await d.get(href), null);
+    await d.remove(href, null);
+  }],
+
+  ["remove needs the current etag; a missing item is removed already", async (f) => {
+    const d = f.destination;
+    const { href } = await d.create(timed("standup@example.com"));
+    const { etag } = (await d.get(href))!;
+    await d.update(href, etag, timed("standup@example.com", "Changed"));
+    await rejectsWith("precondition_failed", d.remove(href, etag));
+    assert.ok(await d.get(href), "a failed remove leaves the item");
+    await d.remove(href, (await d.get(href))!.etag);
+    assert.equal(await d.get(href), null);
+    assert.deepEqual(await d.list(), []);
+    await d.remove(href, etag);
+  }],
+
+  ["a foreign item is listed with key and hash null", async (f) => {
+    const d = f.destination;
+    const href = await f.putForeign(foreignIcs("foreign-1@example.com"));
+    const { href: ours } = await d.create(timed("standup@example.com"));
+    const all = await d.list();
+    assert.equal(all.length, 2);
+    const foreign = all.find((item) => item.href === href);
+    assert.deepEqual({ ...foreign, etag: null }, { href, etag: null, key: null, hash: null });
+    assert.equal((await d.get(href))?.key, null);
+    assert.ok(all.some((item) => item.href === ours && item.key !== null));
+  }],
+
+  ["the change token is stable while nothing changes, and changes on each write", async (f) => {
+    const d = f.destination;
+    const empty = await d.changeToken();
+    assert.notEqual(empty, null, "the destination offers a change token");
+    assert.equal(await d.changeToken(), empty);
+    const item = timed("standup@example.com");
+    const { href } = await d.create(item);
+    const created = await d.changeToken();
+    assert.notEqual(created, empty);
+    await d.list();
+    await d.get(href);
+    assert.equal(await d.changeToken(), created);
+    await d.update(href, (await d.get(href))!.etag, timed("standup@example.com", "Changed"));
+    const updated = await d.changeToken();
+    assert.notEqual(updated, created);
+    await d.remove(href, (await d.get(href))!.etag);
+    assert.notEqual(await d.changeToken(), updated);
+  }],
+
+  ["hrefFor depends on the item's key only", (f) => {
+    const d = f.destination;
+    const a = timed("standup@example.com", "One");
+    const b = timed("standup@example.com", "Two");
+    const c = timed("other@example.com");
+    assert.equal(d.hrefFor(a), d.hrefFor(a));
+    assert.equal(d.hrefFor(a), d.hrefFor(b));
+    assert.notEqual(d.hrefFor(a), d.hrefFor(c));
+    return Promise.resolve();
+  }],
+
+  ["all-day, non-ASCII and escaped content keep their key and hash", async (f) => {
+    const d = f.destination;
+    const items = [
+      destinationItem({
+        uid: 'Ferien 🏖 Zürich; Köln, \\ "quoted"',
+        recurrence_id: "2026-04-01",
+        all_day: true,
+        start: "2026-04-01",
+        end: "2026-04-03",
+        title: "Betriebsferien — 会議室 🏖",
+        description: "Zeile 1\nZeile 2; mit, Zeichen\\",
+        categories: ["Ferien, lang", "Ünïcødé"],
+      }),
+      timed("会議@example.jp", "定例会議 ".repeat(20)),
+    ];
+    for (const item of items) await d.create(item);
+    const all = await d.list();
+    for (const item of items) {
+      const found = all.find((remote) => remote.href === d.hrefFor(item));
+      assert.deepEqual([found?.key, found?.hash], [item.key, item.hash]);
+    }
+  }],
+];
+
+/** Runs every contract case as a step of `t`, each on a destination fresh from `open`. */
+export async function runDestinationContract(
+  t: Deno.TestContext,
+  open: OpenDestination,
+): Promise<void> {
+  for (const [title, run] of CASES) {
+    await t.step(title, async () => {
+      const fixture = await open();
+      try {
+        await run(fixture);
+      } finally {
+        await fixture.cleanup();
+      }
+    });
+  }
+}
+
+/**
+ * Registers the contract as one test named after `name`; use
+ * {@linkcode runDestinationContract} to run it inside a test that owns a server.
+ */
+export function destinationContract(name: string, open: OpenDestination): void {
+  Deno.test(`${name} destination contract`, (t) => runDestinationContract(t, open));
+}

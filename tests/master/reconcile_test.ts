@@ -1,0 +1,244 @@
+import assert from "node:assert/strict";
+import { Occurrence } from "../../shared/model.ts";
+import { SourceSettings } from "../../shared/protocol.ts";
+import { InjectedCrash, MemoryDestination } from "../../master/destinations/memory.ts";
+import { DestinationError, type DestinationItem } from "../../master/destinations/types.ts";
+import { memoryLogger } from "../../master/log.ts";
+import { desiredItems } from "../../master/sync/desired.ts";
+import { reconcileDestination, type ReconcileOptions } from "../../master/sync/reconcile.ts";
+import { SqliteStore } from "../../master/store/sqlite.ts";
+import type { Store } from "../../master/store/types.ts";
+
+/** Desired items for events `title@day` in March 2026. */
+function desired(...events: string[]): Map<string, DestinationItem> {
+  const stored = events.map((spec) => {
+    const [title, day] = spec.split("@");
+    const d = day.padStart(2, "0");
+    return {
+      ...Occurrence.parse({
+        uid: `uid-${day}`,
+        start: `2026-03-${d}T09:00:00Z`,
+        end: `2026-03-${d}T10:00:00Z`,
+        title,
+      }),
+      agent_id: "pc1",
+      source_id: "main",
+    };
+  });
+  return desiredItems(stored, () => SourceSettings.parse({}));
+}
+
+const sleeps: number[] = [];
+const options = (extra: Partial<ReconcileOptions> = {}): ReconcileOptions => ({
+  logger: memoryLogger(),
+  sleep: (ms) => (sleeps.push(ms), Promise.resolve()),
+  ...extra,
+});
+
+async function setup(): Promise<{ store: Store; dest: MemoryDestination }> {
+  return { store: await SqliteStore.open(":memory:"), dest: new MemoryDestination("cal") };
+}
+
+function titles(dest: MemoryDestination): string[] {
+  return [...dest.items.values()].map((i) => i.title).sort();
+}
+
+Deno.test("first sync creates everything; an unchanged resync costs one change-token read", async () => {
+  const { store, dest } = await setup();
+  const want = desired("A@2", "B@3", "C@4");
+  const first = await reconcileDestination(dest, store, want, options());
+  assert.deepEqual([first.created, first.updated, first.deleted, first.failed], [3, 0, 0, 0]);
+  assert.deepEqual(titles(dest), ["A", "B", "C"]);
+  const before = { ...dest.calls };
+  const again = await reconcileDestination(dest, store, want, options());
+  assert.equal(again.listed, false);
+  assert.deepEqual(dest.calls, { ...before, changeToken: before.changeToken + 1 });
+  await store.close();
+});
+
+Deno.test("one changed event costs exactly one write; a removal exactly one delete", async () => {
+  const { store, dest } = await setup();
+  await reconcileDestination(dest, store, desired("A@2", "B@3", "C@4"), options());
+  const writes = dest.writes;
+  await reconcileDestination(dest, store, desired("A@2", "B2@3", "C@4"), options());
+  assert.equal(dest.writes, writes + 1);
+  assert.equal(dest.calls.update, 1);
+  await reconcileDestination(dest, store, desired("A@2", "B2@3"), options());
+  assert.equal(dest.writes, writes + 2);
+  assert.equal(dest.calls.remove, 1);
+  assert.deepEqual(titles(dest), ["A", "B2"]);
+  await store.close();
+});
+
+Deno.test("foreign items are never modified or deleted", async () => {
+  const { store, dest } = await setup();
+  dest.putForeign("/cal/personal.ics", "Dentist");
+  await reconcileDestination(dest, store, desired("A@2"), options());
+  await reconcileDestination(dest, store, desired(), options({ forceList: true }));
+  assert.deepEqual(titles(dest), ["Dentist"]);
+  assert.equal(dest.items.get("/cal/personal.ics")?.key, null);
+  await store.close();
+});
+
+Deno.test("drift is repaired: an owned item edited or deleted by hand is restored", async () => {
+  const { store, dest } = await setup();
+  const want = desired("A@2", "B@3");
+  await reconcileDestination(dest, store, want, options());
+  const [a, b] = [...dest.items.keys()];
+  dest.editByHand(a, "A (mangled)");
+  dest.deleteByHand(b);
+  const repair = await reconcileDestination(dest, store, want, options());
+  assert.equal(repair.listed, true, "the change token told it to look");
+  assert.deepEqual([repair.created, repair.updated], [1, 1]);
+  assert.deepEqual(titles(dest), ["A", "B"]);
+  await store.close();
+});
+
+Deno.test("a 412 on update re-reads and decides again", async () => {
+  const { store, dest } = await setup();
+  await reconcileDestination(dest, store, desired("A@2"), options());
+  const [href] = dest.items.keys();
+  dest.editByHand(href, "edited meanwhile");
+  await store.saveDestinationState("cal", {
+    change_token: await dest.changeToken(),
+    last_reconcile_at: null,
+    last_error: null,
+    pending: 0,
+  });
+  const report = await reconcileDestination(dest, store, desired("A2@2"), options());
+  assert.equal(report.updated, 1);
+  assert.equal(report.failed, 0);
+  assert.deepEqual(titles(dest), ["A2"]);
+  await store.close();
+});
+
+Deno.test("throttling is retried after Retry-After; lasting failures are reported, others go on", async () => {
+  const { store, dest } = await setup();
+  sleeps.length = 0;
+  dest.failNext("create", new DestinationError("throttled", "429 Too Many Requests", 1500));
+  const report = await reconcileDestination(
+    dest,
+    store,
+    desired("A@2", "B@3"),
+    options({ concurrency: 1 }),
+  );
+  assert.equal(report.created, 2);
+  assert.deepEqual(sleeps, [1500]);
+
+  for (let i = 0; i < 4; i++) {
+    dest.failNext("create", new DestinationError("server", "500 Internal Server Error"));
+  }
+  const partial = await reconcileDestination(
+    dest,
+    store,
+    desired("A@2", "B@3", "C@4", "D@5"),
+    options({ concurrency: 1 }),
+  );
+  assert.equal(partial.failed, 1);
+  assert.equal(partial.created, 1);
+  assert.match(partial.errors[0], /500 Internal Server Error/);
+  assert.equal((await store.destinationState("cal"))?.pending, 1);
+  const healed = await reconcileDestination(
+    dest,
+    store,
+    desired("A@2", "B@3", "C@4", "D@5"),
+    options(),
+  );
+  assert.equal(healed.created, 1);
+  assert.deepEqual(titles(dest), ["A", "B", "C", "D"]);
+  assert.equal((await store.destinationState("cal"))?.pending, 0);
+  await store.close();
+});
+
+Deno.test("an unreachable destination throws and leaves the status table as it was", async () => {
+  const { store, dest } = await setup();
+  for (let i = 0; i < 4; i++) {
+    dest.failNext("changeToken", new DestinationError("unreachable", "connection refused"));
+  }
+  await assert.rejects(
+    reconcileDestination(dest, store, desired("A@2"), options()),
+    /connection refused/,
+  );
+  assert.deepEqual(await store.destinationEntries("cal"), []);
+  assert.equal(dest.writes, 0);
+  await store.close();
+});
+
+for (const method of ["create", "update", "remove"] as const) {
+  for (const n of [1, 2, 3]) {
+    Deno.test(`a crash after ${method} #${n} and a restart: no duplicate, nothing missing`, async () => {
+      const { store, dest } = await setup();
+      await reconcileDestination(
+        dest,
+        store,
+        desired("A@2", "B@3", "C@4", "X@9", "Y@10", "Z@11"),
+        options(),
+      );
+      const initialWrites = dest.writes;
+      // Three of each: updates A-C, creates D-F, deletes X-Z.
+      const target = desired("A2@2", "B2@3", "C2@4", "D@5", "E@6", "F@7");
+      dest.crashAfter(method, n);
+      await assert.rejects(
+        reconcileDestination(dest, store, target, options({ concurrency: 1 })),
+        InjectedCrash,
+      );
+      const done = dest.writes - initialWrites;
+      await reconcileDestination(dest, store, target, options());
+      assert.deepEqual(titles(dest), ["A2", "B2", "C2", "D", "E", "F"]);
+      const keys = [...dest.items.values()].map((i) => i.key);
+      assert.equal(new Set(keys).size, keys.length, "one item per key");
+      const entries = await store.destinationEntries("cal");
+      assert.equal(entries.length, 6);
+      for (const e of entries) assert.equal(dest.items.get(e.href)?.etag, e.etag);
+      assert.ok(
+        dest.writes - initialWrites <= 9 + 1,
+        "at most the write in flight at the crash is made twice",
+      );
+      assert.ok(done >= 1);
+      const settled = dest.writes;
+      await reconcileDestination(dest, store, target, options());
+      assert.equal(dest.writes, settled, "converged: nothing more to write");
+      await store.close();
+    });
+  }
+}
+
+/** Records the destination's current change token, as if calsync had just looked. */
+async function trustToken(store: Store, dest: MemoryDestination): Promise<void> {
+  await store.saveDestinationState("cal", {
+    change_token: await dest.changeToken(),
+    last_reconcile_at: null,
+    last_error: null,
+    pending: 0,
+  });
+}
+
+Deno.test("a create answered 412 finds calsync's own item there and takes it over", async () => {
+  const { store, dest } = await setup();
+  const want = desired("A@2");
+  await reconcileDestination(dest, store, want, options());
+  const [entry] = await store.destinationEntries("cal");
+  await store.deleteDestinationEntry("cal", entry.key);
+  await trustToken(store, dest);
+  const report = await reconcileDestination(dest, store, want, options());
+  assert.equal(report.listed, false);
+  assert.equal(report.failed, 0);
+  assert.equal(dest.items.size, 1, "no duplicate");
+  const [again] = await store.destinationEntries("cal");
+  assert.equal(again.etag, dest.items.get(again.href)?.etag);
+  await store.close();
+});
+
+Deno.test("a delete answered 412 re-reads: calsync's item is deleted, a foreign one kept", async () => {
+  const { store, dest } = await setup();
+  await reconcileDestination(dest, store, desired("A@2", "B@3"), options());
+  const [a, b] = [...dest.items.keys()];
+  dest.editByHand(a, "A edited");
+  dest.items.set(b, { ...dest.items.get(b)!, key: null, hash: null, etag: '"foreign"' });
+  await trustToken(store, dest);
+  const report = await reconcileDestination(dest, store, desired(), options());
+  assert.equal(report.failed, 0);
+  assert.deepEqual([...dest.items.keys()], [b], "the foreign item stays");
+  assert.deepEqual(await store.destinationEntries("cal"), []);
+  await store.close();
+});
