@@ -3,33 +3,18 @@
  * an ICS file and pushing it; checked through the master's own API.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-import { SyncStatus } from "../../shared/protocol.ts";
 import { freePort, type MasterProcess, startMaster } from "../helpers/master_process.ts";
+import {
+  adminCall,
+  calendar,
+  day,
+  runAgent,
+  syncStatus as status,
+  vevent,
+  writeAgentConfig,
+} from "../helpers/pipeline.ts";
 
-const AGENT = fileURLToPath(new URL("../../agent/main.ts", import.meta.url));
 const DAY = 86_400_000;
-
-/** `YYYYMMDD` of today plus `days`, in UTC. */
-function day(days: number): string {
-  return new Date(Date.now() + days * DAY).toISOString().slice(0, 10).replaceAll("-", "");
-}
-
-function vevent(lines: string[]): string[] {
-  return ["BEGIN:VEVENT", "DTSTAMP:20260101T000000Z", ...lines, "END:VEVENT"];
-}
-
-function calendar(events: string[][]): string {
-  return [
-    "BEGIN:VCALENDAR",
-    "VERSION:2.0",
-    "PRODID:-//calsync//e2e//EN",
-    ...events.flat(),
-    "END:VCALENDAR",
-    "",
-  ]
-    .join("\r\n");
-}
 
 const review = (title: string) =>
   vevent([
@@ -58,31 +43,10 @@ const party = vevent([
   "SUMMARY:Party",
 ]);
 
-async function runAgent(config: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", AGENT, "once", "--config", config],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder();
-  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
-}
-
-async function status(master: MasterProcess) {
-  const res = await fetch(`${master.url}/api/sync/status`, {
-    headers: { authorization: `Bearer ${master.adminToken}` },
-  });
-  assert.equal(res.status, 200);
-  return SyncStatus.parse(await res.json());
-}
-
 async function titles(master: MasterProcess): Promise<string[]> {
   const start = new Date(Date.now() - 40 * DAY).toISOString();
   const end = new Date(Date.now() + 100 * DAY).toISOString();
-  const res = await fetch(`${master.url}/api/events?start=${start}&end=${end}`, {
-    headers: { authorization: `Bearer ${master.adminToken}` },
-  });
+  const res = await adminCall(master, "GET", `/api/events?start=${start}&end=${end}`);
   const { events } = await res.json();
   return events.map((e: { title: string }) => e.title);
 }
@@ -96,18 +60,7 @@ Deno.test("agent → master: an ICS source is pushed, survives a restart, and ed
     const config = `${work}/outlook_config.json`;
     const ics = `${work}/team.ics`;
     const writeConfig = (sources: unknown[]) =>
-      Deno.writeTextFile(
-        config,
-        JSON.stringify({
-          agent_id: "office-pc-1",
-          agent_name: "Office PC 1",
-          environment: "office",
-          central_api_url: `${master.url}/api`,
-          sync_interval_minutes: 5,
-          enrollment_token: master.enrollmentToken,
-          calendar_sources: sources,
-        }),
-      );
+      writeAgentConfig(config, master, { id: "office-pc-1", name: "Office PC 1" }, sources);
     const team = { type: "ics", name: "Team calendar", path: "team.ics" };
     await writeConfig([team]);
     await Deno.writeTextFile(ics, calendar([review("Design review"), holiday, weekly]));
@@ -121,7 +74,7 @@ Deno.test("agent → master: an ICS source is pushed, survives a restart, and ed
     const [agent] = before.agents;
     assert.equal(agent.agent_id, "office-pc-1");
     assert.equal(agent.agent_name, "Office PC 1");
-    assert.equal(agent.environment, "office");
+    assert.equal(agent.environment, "e2e");
     assert.equal(agent.online, true);
     assert.deepEqual(
       agent.sources.map((s) => [s.source_id, s.name, s.type, s.event_count, s.last_error]),
