@@ -9,8 +9,14 @@ import type { SnapshotInput } from "../shared/protocol.ts";
 import { toInstant } from "../shared/time.ts";
 import { Occurrence } from "../shared/model.ts";
 
-/** One measured figure with its target. */
-export type Figure = { name: string; value: number; unit: string; target?: number };
+/** One measured figure with its target: an upper bound, or an exact count. */
+export type Figure = {
+  name: string;
+  value: number;
+  unit: string;
+  target?: number;
+  exact?: boolean;
+};
 
 /**
  * A realistic snapshot of `count` occurrences across a 120-day window, its events in the

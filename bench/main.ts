@@ -3,17 +3,26 @@
  *
  * @module
  */
+import { caldavBenchmark } from "./caldav.ts";
 import { type Figure, ingestBenchmark } from "./ingest.ts";
 
 function print(title: string, figures: Figure[]): void {
   console.log(`\n${title}`);
   for (const f of figures) {
-    const value = `${f.value.toFixed(1)} ${f.unit}`.padStart(12);
-    const target = f.target === undefined
-      ? ""
-      : `  target < ${f.target} ${f.unit}  ${f.value < f.target ? "ok" : "MISSED"}`;
+    const value = (f.unit === "" ? String(f.value) : `${f.value.toFixed(2)} ${f.unit}`)
+      .padStart(12);
+    let target = "";
+    if (f.target !== undefined) {
+      const met = f.exact ? f.value === f.target : f.value < f.target;
+      const bound = f.exact ? `= ${f.target}` : `< ${f.target.toFixed(2)} ${f.unit}`;
+      target = `  target ${bound}  ${met ? "ok" : "MISSED"}`;
+    }
     console.log(`  ${f.name.padEnd(52)} ${value}${target}`);
   }
 }
 
 print("Ingest (master on SQLite, over HTTP)", await ingestBenchmark());
+
+const caldav = await caldavBenchmark();
+print("CalDAV destination (master → Radicale, through a counting proxy)", caldav.figures);
+for (const note of caldav.notes) console.log(`  ${note}`);
