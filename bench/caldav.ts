@@ -44,7 +44,7 @@ export async function caldavBenchmark(): Promise<{ figures: Figure[]; notes: str
     radicale.username,
     radicale.password,
   );
-  let t0 = performance.now();
+  const t0 = performance.now();
   for (const o of occurrences((i) => `Raw ${i}`)) {
     // Through the same proxy as the master, so both pay the same extra hop.
     const res = await fetch(proxy.via(`${rawCollection}${encodeURIComponent(o.uid)}.ics`), {
