@@ -7,7 +7,13 @@ import assert from "node:assert/strict";
 import ICAL from "ical.js";
 import { CalDavClient } from "../../shared/caldav/client.ts";
 import { type MasterProcess, startMaster } from "../helpers/master_process.ts";
-import { putResource, type Radicale, startRadicale } from "../helpers/radicale.ts";
+import {
+  basicAuth,
+  deleteResource,
+  putResource,
+  type Radicale,
+  startRadicale,
+} from "../helpers/radicale.ts";
 import { startRecordingProxy } from "../helpers/recording_proxy.ts";
 import {
   adminCall,
@@ -199,7 +205,25 @@ Deno.test("agent → master → Radicale: create, edit, remove, age out; foreign
     const aged = await held(radicale);
     assert.ok(summaries(aged).includes("Retro"), "an event that only aged out of the window stays");
 
-    const foreignAfter = aged.find((i) => !i.owned)!;
+    const standup = aged.find((i) => i.summary === "Standup")!;
+    const retro = aged.find((i) => i.summary === "Retro")!;
+    await deleteResource(standup.href, radicale.username, radicale.password);
+    // As a calendar app edits: same resource, UID and markers, another summary.
+    const original = await (await fetch(retro.href, {
+      headers: { authorization: basicAuth(radicale.username, radicale.password) },
+    })).text();
+    await putResource(
+      retro.href,
+      original.replace("SUMMARY:Retro", "SUMMARY:Retro (edited by hand)"),
+      radicale.username,
+      radicale.password,
+    );
+    assert.ok(summaries(await held(radicale)).includes("Retro (edited by hand)"));
+    await reconcileNow(master());
+    const repaired = await held(radicale);
+    assert.deepEqual(summaries(repaired), summaries(aged), "drift repaired from calsync's data");
+
+    const foreignAfter = repaired.find((i) => !i.owned)!;
     assert.deepEqual(foreignAfter, foreignBefore, "the foreign item was never touched");
     assert.equal(foreignAfter.href, foreign);
     const [dest] = (await syncStatus(master())).destinations;

@@ -181,3 +181,31 @@ Deno.test("ICS feed: a wrong token is 404 and feed admin needs the admin token",
   assert.equal(bad.status, 400);
   assert.equal((await bad.json()).error.field, "name");
 });
+
+Deno.test("several destinations each take only the sources their filter names", async () => {
+  const team = new MemoryDestination("team");
+  const all = new MemoryDestination("all");
+  await using master = await testMaster({
+    destinations: [
+      { destination: team, include: sourceFilter(["pc1/team"]) },
+      { destination: all, include: sourceFilter(["*"]) },
+    ],
+    debounceMs: 60_000,
+  });
+  const token = await enrol(master, "pc1", ["main", "team"]);
+  for (const [source, uid] of [["main", "m"], ["team", "t"]]) {
+    await master.call("PUT", `/api/agents/pc1/sources/${source}/snapshot`, {
+      token,
+      body: {
+        window: WINDOW,
+        generated_at: "2026-03-01T12:00:00Z",
+        events: [timed(uid, "2026-03-02T09:00:00Z", 60, { title: `From ${source}` })],
+      },
+    });
+  }
+  await master.sync.run();
+  assert.deepEqual([...team.items.values()].map((i) => i.title), ["From team"]);
+  assert.deepEqual([...all.items.values()].map((i) => i.title).sort(), ["From main", "From team"]);
+  const ids = (await status(master)).destinations.map((d) => [d.id, d.item_count]);
+  assert.deepEqual(ids, [["team", 1], ["all", 2]]);
+});
