@@ -6,6 +6,7 @@
  * @module
  */
 import type { Occurrence } from "../../shared/model.ts";
+import { isRetryable, type RemoteErrorKind } from "../../shared/remote_error.ts";
 
 /**
  * One consolidated item as calsync writes it. `uid` and the resource name derive from
@@ -33,14 +34,7 @@ export type RemoteItem = {
 };
 
 /** Why a destination operation failed. */
-export type DestinationErrorKind =
-  | "precondition_failed"
-  | "not_found"
-  | "unauthorized"
-  | "unreachable"
-  | "throttled"
-  | "server"
-  | "rejected";
+export type DestinationErrorKind = RemoteErrorKind;
 
 /** A failed destination operation; `retryAfterMs` comes from `Retry-After` or the server. */
 export class DestinationError extends Error {
@@ -56,7 +50,7 @@ export class DestinationError extends Error {
 
   /** Whether trying again later may succeed. */
   get retryable(): boolean {
-    return this.kind === "unreachable" || this.kind === "throttled" || this.kind === "server";
+    return isRetryable(this.kind);
   }
 }
 

@@ -4,26 +4,10 @@
  *
  * @module
  */
+import type { RemoteErrorKind } from "../remote_error.ts";
 
-/**
- * What went wrong:
- * - `precondition_failed`: an `If-Match`/`If-None-Match` condition did not hold.
- * - `not_found`: nothing at the URL (or no calendar collection there).
- * - `unauthorized`: wrong credentials, or this user may not do it.
- * - `unreachable`: no answer: connection refused, DNS, TLS or timeout.
- * - `throttled`: the server asked to wait (429, 503); see `retryAfterMs`.
- * - `server`: the server failed (other 5xx, or an answer that makes no sense).
- * - `rejected`: the server refused the request itself (other 4xx), or the configuration
- *   is ambiguous.
- */
-export type CalDavErrorKind =
-  | "precondition_failed"
-  | "not_found"
-  | "unauthorized"
-  | "unreachable"
-  | "throttled"
-  | "server"
-  | "rejected";
+/** What went wrong with a CalDAV exchange. */
+export type CalDavErrorKind = RemoteErrorKind;
 
 /** A failed CalDAV operation. Messages name URLs, never credentials. */
 export class CalDavError extends Error {

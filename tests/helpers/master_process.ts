@@ -5,6 +5,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
+import { spawnLogged } from "./process.ts";
 
 const MAIN = fileURLToPath(new URL("../../master/main.ts", import.meta.url));
 
@@ -38,18 +39,12 @@ export async function startMaster(
   env: Record<string, string> = {},
   port = freePort(),
 ): Promise<MasterProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN],
-    env: { DATA_DIR: dataDir, API_PORT: String(port), API_HOST: "127.0.0.1", ...env },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let log = "";
-  const decoder = new TextDecoder();
-  const drained = child.stderr.pipeTo(
-    new WritableStream({ write: (chunk) => void (log += decoder.decode(chunk)) }),
-  );
+  const { child, drained, log } = spawnLogged(Deno.execPath(), ["run", "--allow-all", MAIN], {
+    DATA_DIR: dataDir,
+    API_PORT: String(port),
+    API_HOST: "127.0.0.1",
+    ...env,
+  });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -63,7 +58,7 @@ export async function startMaster(
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
       await child.status;
-      throw new Error(`master did not start on ${url}:\n${log}`);
+      throw new Error(`master did not start on ${url}:\n${log()}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -76,7 +71,7 @@ export async function startMaster(
     pid: child.pid,
     adminToken: await readToken("admin_token", env.ADMIN_TOKEN),
     enrollmentToken: await readToken("enrollment_token", env.AGENT_ENROLLMENT_TOKEN),
-    log: () => log,
+    log,
     async stop() {
       try {
         child.kill("SIGTERM");

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { type LoggedProcess, spawnLogged } from "./process.ts";
 import { join } from "node:path";
 import { freePort } from "./master_process.ts";
 
@@ -137,28 +138,11 @@ level = warning
 `;
 }
 
-interface RunningProcess {
-  child: Deno.ChildProcess;
-  drained: Promise<void>;
-  log: () => string;
+function spawn(configFile: string): LoggedProcess {
+  return spawnLogged(RADICALE, ["--config", configFile]);
 }
 
-function spawn(configFile: string): RunningProcess {
-  const child = new Deno.Command(RADICALE, {
-    args: ["--config", configFile],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let log = "";
-  const decoder = new TextDecoder();
-  const drained = child.stderr.pipeTo(
-    new WritableStream({ write: (chunk) => void (log += decoder.decode(chunk)) }),
-  );
-  return { child, drained, log: () => log };
-}
-
-async function terminate(running: RunningProcess): Promise<void> {
+async function terminate(running: LoggedProcess): Promise<void> {
   try {
     running.child.kill("SIGTERM");
   } catch {
@@ -169,7 +153,7 @@ async function terminate(running: RunningProcess): Promise<void> {
 }
 
 /** Waits until the server answers any HTTP request; kills it and throws on timeout. */
-async function waitUntilUp(url: string, running: RunningProcess): Promise<void> {
+async function waitUntilUp(url: string, running: LoggedProcess): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   let exited = false;
   running.child.status.then(() => (exited = true));
@@ -200,7 +184,7 @@ export async function startRadicale(options: RadicaleOptions = {}): Promise<Radi
   const configFile = join(dir, "config");
   const port = freePort();
   const url = `http://127.0.0.1:${port}/`;
-  let running: RunningProcess | null = null;
+  let running: LoggedProcess | null = null;
   try {
     await Deno.writeTextFile(
       join(dir, "users"),
