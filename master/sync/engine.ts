@@ -9,6 +9,7 @@
 import type { Logger } from "../log.ts";
 import type { Destination, DestinationItem } from "../destinations/types.ts";
 import type { Store } from "../store/types.ts";
+import type { SourceSettings } from "../../shared/protocol.ts";
 import { desiredItems, type SourceFilter } from "./desired.ts";
 import { planReconcile } from "./plan.ts";
 import { reconcileDestination, type ReconcileReport } from "./reconcile.ts";
@@ -68,15 +69,21 @@ export class SyncEngine {
 
   /** What the destinations should hold, for the sources `include` lets in. */
   async desired(include?: SourceFilter): Promise<Map<string, DestinationItem>> {
+    return (await this.#consolidator())(include);
+  }
+
+  /** Reads every stored occurrence and source setting once, to consolidate per filter. */
+  async #consolidator(): Promise<(include?: SourceFilter) => Map<string, DestinationItem>> {
     const [events, agents] = await Promise.all([
       this.#o.store.listEvents({ start: "0000-01-01T00:00:00Z", end: "9999-12-31T00:00:00Z" }),
       this.#o.store.listAgents(),
     ]);
-    const settings = new Map<string, (typeof agents)[0]["sources"][0]["settings"]>();
+    const settings = new Map<string, SourceSettings>();
     for (const a of agents) {
       for (const s of a.sources) settings.set(`${a.agent_id}/${s.source_id}`, s.settings);
     }
-    return desiredItems(events, (agent, source) => settings.get(`${agent}/${source}`), include);
+    return (include) =>
+      desiredItems(events, (agent, source) => settings.get(`${agent}/${source}`), include);
   }
 
   /**
@@ -100,9 +107,10 @@ export class SyncEngine {
   async #runAll(forceList: boolean): Promise<ReconcileReport[]> {
     clearTimeout(this.#debounce);
     const reports: ReconcileReport[] = [];
+    const consolidate = await this.#consolidator();
     for (const { destination, include } of this.#o.destinations) {
       if (this.#stopped) break;
-      const desired = await this.desired(include);
+      const desired = consolidate(include);
       try {
         reports.push(
           await reconcileDestination(destination, this.#o.store, desired, {
