@@ -13,7 +13,7 @@ import { consoleLogger } from "./log.ts";
 import { hashToken, loadOrCreateToken } from "./secrets.ts";
 import { parseSettings } from "./settings.ts";
 import { SqliteStore } from "./store/sqlite.ts";
-import { loadDestinationConfigs, sourceFilter } from "./destinations/config.ts";
+import { loadDestinationConfigs } from "./destinations/config.ts";
 import { displayUrl, openDestination } from "./destinations/mod.ts";
 import { SyncEngine } from "./sync/engine.ts";
 
@@ -49,10 +49,7 @@ async function main(): Promise<number> {
     store,
     logger,
     intervalMs: settings.syncIntervalMinutes * 60_000,
-    destinations: destinationConfigs.map((config) => ({
-      destination: openDestination(config),
-      include: sourceFilter(config.sources),
-    })),
+    destinations: destinationConfigs.map(openDestination),
   });
   for (const config of destinationConfigs) {
     logger.log("info", `destination ${config.id}: ${config.type} ${displayUrl(config.url)}`);

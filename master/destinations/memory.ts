@@ -1,14 +1,18 @@
 /**
- * An in-memory destination with the semantics of a CalDAV collection (etags, conditional
+ * An in-memory destination with the semantics of a real server (etags, conditional
  * writes, a change token), counting every request and able to fail or "crash" at any
- * step, so the reconciler can be tested fast and under faults.
+ * step, so the reconciler can be tested fast and under faults. It behaves like CalDAV
+ * (the client names items, one write per request) or like EWS (the server names items,
+ * writes go in batches).
  *
  * @module
  */
 import {
+  type BatchWrites,
   type Destination,
   DestinationError,
   type DestinationItem,
+  type ItemResult,
   type RemoteItem,
 } from "./types.ts";
 
@@ -24,7 +28,22 @@ export class InjectedCrash extends Error {
   }
 }
 
-type Method = "changeToken" | "list" | "get" | "create" | "update" | "remove";
+type Method =
+  | "changeToken"
+  | "list"
+  | "get"
+  | "create"
+  | "update"
+  | "remove"
+  | "createBatch"
+  | "updateBatch"
+  | "removeBatch";
+
+/**
+ * `caldav` (the default): the client names items (`hrefFor`) and writes one per request.
+ * `ews`: the server names items and writes in batches of `batchSize`.
+ */
+export type MemoryFlavour = { kind: "caldav" } | { kind: "ews"; batchSize: number };
 
 /** An in-memory `Destination` for tests. */
 export class MemoryDestination implements Destination {
@@ -38,13 +57,36 @@ export class MemoryDestination implements Destination {
     create: 0,
     update: 0,
     remove: 0,
+    createBatch: 0,
+    updateBatch: 0,
+    removeBatch: 0,
   };
+  readonly hrefFor?: (item: DestinationItem) => string;
+  readonly batch?: BatchWrites;
   #version = 0;
+  #ids = 0;
   #failures: { method: Method; error: DestinationError }[] = [];
   #crashAfter: { method: Method; countdown: number } | null = null;
 
   /** Creates an empty destination with the given id. */
-  constructor(readonly id = "memory", readonly displayUrl = "memory:") {}
+  constructor(
+    readonly id = "memory",
+    readonly displayUrl = "memory:",
+    flavour: MemoryFlavour = { kind: "caldav" },
+  ) {
+    if (flavour.kind === "caldav") {
+      this.hrefFor = (item) => `/cal/${item.uid}.ics`;
+      return;
+    }
+    this.batch = {
+      batchSize: flavour.batchSize,
+      createBatch: (items) => this.#each("createBatch", items, (i) => this.#create(i)),
+      updateBatch: (requests) =>
+        this.#each("updateBatch", requests, (r) => this.#update(r.href, r.etag, r.item)),
+      removeBatch: (requests) =>
+        this.#each("removeBatch", requests, (r) => this.#remove(r.href, r.etag)),
+    };
+  }
 
   /** Makes the next call of `method` fail with `error` (queued in order). */
   failNext(method: Method, error: DestinationError): void {
@@ -56,9 +98,10 @@ export class MemoryDestination implements Destination {
     this.#crashAfter = { method, countdown: n };
   }
 
-  /** Writes counted since creation: creates, updates and removes. */
+  /** Write requests since creation: creates, updates and removes, single or batched. */
   get writes(): number {
-    return this.calls.create + this.calls.update + this.calls.remove;
+    const c = this.calls;
+    return c.create + c.update + c.remove + c.createBatch + c.updateBatch + c.removeBatch;
   }
 
   /** Puts an item calsync does not own, as another client would. */
@@ -96,6 +139,29 @@ export class MemoryDestination implements Destination {
     }
   }
 
+  /** One request of `method` around `write`. */
+  #request<T>(method: Method, write: () => T): Promise<T> {
+    return Promise.try(() => {
+      this.#enter(method);
+      const value = write();
+      this.#leave(method);
+      return value;
+    });
+  }
+
+  /** One batch request: a result per input, a crash only after all were written. */
+  #each<T, R>(method: Method, inputs: T[], write: (input: T) => R): Promise<ItemResult<R>[]> {
+    return this.#request(method, () =>
+      inputs.map((input): ItemResult<R> => {
+        try {
+          return { ok: true, value: write(input) };
+        } catch (err) {
+          if (err instanceof DestinationError) return { ok: false, error: err };
+          throw err;
+        }
+      }));
+  }
+
   #precondition(href: string): DestinationError {
     return new DestinationError("precondition_failed", `${href} changed meanwhile (412)`);
   }
@@ -109,23 +175,42 @@ export class MemoryDestination implements Destination {
     return true;
   }
 
+  #store(href: string, item: DestinationItem): string {
+    const etag = this.#bump();
+    this.items.set(href, { href, etag, key: item.key, hash: item.hash, title: item.event.title });
+    return etag;
+  }
+
+  #create(item: DestinationItem): { href: string; etag: string | null } {
+    const href = this.hrefFor ? this.hrefFor(item) : `/ews/item-${++this.#ids}`;
+    if (this.items.has(href)) throw this.#precondition(href);
+    return { href, etag: this.#store(href, item) };
+  }
+
+  #update(href: string, etag: string | null, item: DestinationItem): { etag: string | null } {
+    const current = this.items.get(href);
+    if (!current || !this.#matches(href, current, etag)) throw this.#precondition(href);
+    return { etag: this.#store(href, item) };
+  }
+
+  #remove(href: string, etag: string | null): void {
+    const current = this.items.get(href);
+    if (!current) return;
+    if (!this.#matches(href, current, etag)) throw this.#precondition(href);
+    this.items.delete(href);
+    this.#bump();
+  }
+
   changeToken(): Promise<string | null> {
-    return Promise.try(() => {
-      this.#enter("changeToken");
-      return `ctag-${this.#version}`;
-    });
+    return this.#request("changeToken", () => `ctag-${this.#version}`);
   }
 
   list(): Promise<RemoteItem[]> {
-    return Promise.try(() => {
-      this.#enter("list");
-      return [...this.items.values()].map(({ title: _, ...r }) => r);
-    });
+    return this.#request("list", () => [...this.items.values()].map(({ title: _, ...r }) => r));
   }
 
   get(href: string): Promise<RemoteItem | null> {
-    return Promise.try(() => {
-      this.#enter("get");
+    return this.#request("get", () => {
       const item = this.items.get(href);
       if (!item) return null;
       const { title: _, ...remote } = item;
@@ -133,20 +218,8 @@ export class MemoryDestination implements Destination {
     });
   }
 
-  hrefFor(item: DestinationItem): string {
-    return `/cal/${item.uid}.ics`;
-  }
-
   create(item: DestinationItem): Promise<{ href: string; etag: string | null }> {
-    return Promise.try(() => {
-      this.#enter("create");
-      const href = this.hrefFor(item);
-      if (this.items.has(href)) throw this.#precondition(href);
-      const etag = this.#bump();
-      this.items.set(href, { href, etag, key: item.key, hash: item.hash, title: item.event.title });
-      this.#leave("create");
-      return { href, etag };
-    });
+    return this.#request("create", () => this.#create(item));
   }
 
   update(
@@ -154,32 +227,10 @@ export class MemoryDestination implements Destination {
     etag: string | null,
     item: DestinationItem,
   ): Promise<{ etag: string | null }> {
-    return Promise.try(() => {
-      this.#enter("update");
-      const current = this.items.get(href);
-      if (!current || !this.#matches(href, current, etag)) throw this.#precondition(href);
-      const next = this.#bump();
-      this.items.set(href, {
-        href,
-        etag: next,
-        key: item.key,
-        hash: item.hash,
-        title: item.event.title,
-      });
-      this.#leave("update");
-      return { etag: next };
-    });
+    return this.#request("update", () => this.#update(href, etag, item));
   }
 
   remove(href: string, etag: string | null): Promise<void> {
-    return Promise.try(() => {
-      this.#enter("remove");
-      const current = this.items.get(href);
-      if (!current) return;
-      if (!this.#matches(href, current, etag)) throw this.#precondition(href);
-      this.items.delete(href);
-      this.#bump();
-      this.#leave("remove");
-    });
+    return this.#request("remove", () => this.#remove(href, etag));
   }
 }

@@ -1,13 +1,26 @@
 /**
- * Opens configured destinations. Each connects on first use, not at start-up, so a
- * destination that is down never keeps the master from taking agent snapshots; a failed
- * connection is tried again at the next reconcile.
+ * Opens configured destinations. Each connects when a reconcile first needs it, not at
+ * start-up, so a destination that is down never keeps the master from taking agent
+ * snapshots; a failed connection is tried again at the next reconcile.
  *
  * @module
  */
+import type { SourceFilter } from "../sync/desired.ts";
 import { createCalDavDestination } from "./caldav.ts";
-import type { DestinationConfig } from "./config.ts";
+import { type DestinationConfig, sourceFilter } from "./config.ts";
 import type { Destination } from "./types.ts";
+
+/** A destination as configured: known by id before it is connected. */
+export type ConfiguredDestination = {
+  id: string;
+  type: string;
+  /** Where it is, without credentials. */
+  displayUrl: string;
+  /** The sources it takes. */
+  include: SourceFilter;
+  /** Connects, or gives the connection made before. */
+  open(): Promise<Destination>;
+};
 
 /** A URL without credentials, for status pages and logs. */
 export function displayUrl(url: string): string {
@@ -17,60 +30,32 @@ export function displayUrl(url: string): string {
   return u.href;
 }
 
-/** A destination that connects on first use and again after a failed connection. */
-class LazyDestination implements Destination {
-  #connecting: Promise<Destination> | null = null;
-  #connected: Destination | null = null;
-
-  constructor(
-    readonly id: string,
-    readonly type: string,
-    readonly displayUrl: string,
-    private readonly connect: () => Promise<Destination>,
-  ) {}
-
-  #open(): Promise<Destination> {
-    this.#connecting ??= this.connect().then(
-      (d) => (this.#connected = d),
-      (err) => {
-        this.#connecting = null;
-        throw err;
-      },
-    );
-    return this.#connecting;
-  }
-
-  async changeToken() {
-    return (await this.#open()).changeToken();
-  }
-  async list() {
-    return (await this.#open()).list();
-  }
-  async get(href: string) {
-    return (await this.#open()).get(href);
-  }
-  /** Only asked after a write, so the destination is connected by then. */
-  hrefFor(item: Parameters<Destination["hrefFor"]>[0]): string {
-    if (!this.#connected) throw new Error(`destination ${this.id} is not connected`);
-    return this.#connected.hrefFor(item);
-  }
-  async create(item: Parameters<Destination["create"]>[0]) {
-    return (await this.#open()).create(item);
-  }
-  async update(href: string, etag: string | null, item: Parameters<Destination["update"]>[2]) {
-    return (await this.#open()).update(href, etag, item);
-  }
-  async remove(href: string, etag: string | null) {
-    return (await this.#open()).remove(href, etag);
-  }
+/** `connect` run once successfully and then remembered; a failure is tried again. */
+export function connectOnce(connect: () => Promise<Destination>): () => Promise<Destination> {
+  let connecting: Promise<Destination> | null = null;
+  return () =>
+    connecting ??= connect().catch((err) => {
+      connecting = null;
+      throw err;
+    });
 }
 
-/** The destination described by `config`, connecting lazily. */
-export function openDestination(config: DestinationConfig): Destination {
-  return new LazyDestination(
-    config.id,
-    config.type,
-    displayUrl(config.url),
-    () => createCalDavDestination(config),
-  );
+/** An already connected destination (tests, in-memory) as a configured one. */
+export function configured(
+  destination: Destination,
+  include: SourceFilter = () => true,
+): ConfiguredDestination {
+  const { id, type, displayUrl } = destination;
+  return { id, type, displayUrl, include, open: () => Promise.resolve(destination) };
+}
+
+/** The destination described by `config`. */
+export function openDestination(config: DestinationConfig): ConfiguredDestination {
+  return {
+    id: config.id,
+    type: config.type,
+    displayUrl: displayUrl(config.url),
+    include: sourceFilter(config.sources),
+    open: connectOnce(() => createCalDavDestination(config)),
+  };
 }

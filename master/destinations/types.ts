@@ -54,6 +54,30 @@ export class DestinationError extends Error {
   }
 }
 
+/** The outcome of one item of a batch: its value, or why it failed. */
+export type ItemResult<T> = { ok: true; value: T } | { ok: false; error: DestinationError };
+
+/** One update of a batch. */
+export type UpdateRequest = { href: string; etag: string | null; item: DestinationItem };
+
+/** One removal of a batch. */
+export type RemoveRequest = { href: string; etag: string | null };
+
+/**
+ * Writes many items per request, for servers that take batches (EWS). Each method
+ * answers one result per input, in order; a failure of the request as a whole (server
+ * busy, unreachable) is thrown instead.
+ */
+export interface BatchWrites {
+  /** The largest number of items one request carries. */
+  readonly batchSize: number;
+  createBatch(
+    items: DestinationItem[],
+  ): Promise<ItemResult<{ href: string; etag: string | null }>[]>;
+  updateBatch(requests: UpdateRequest[]): Promise<ItemResult<{ etag: string | null }>[]>;
+  removeBatch(requests: RemoveRequest[]): Promise<ItemResult<void>[]>;
+}
+
 /** A calendar calsync writes into. */
 export interface Destination {
   /** Configured id, unique among destinations. */
@@ -71,9 +95,16 @@ export interface Destination {
   list(): Promise<RemoteItem[]>;
   /** One item, or null when there is none at `href`. */
   get(href: string): Promise<RemoteItem | null>;
-  /** The deterministic location of an item, derived from its key. */
-  hrefFor(item: DestinationItem): string;
-  /** Creates at `hrefFor(item)` only if nothing is there (else `precondition_failed`). */
+  /**
+   * The deterministic location of an item, derived from its key, for servers where the
+   * client names resources (CalDAV). Where the server names them (EWS) there is none:
+   * an item written just before a crash is found again by its marker when listing.
+   */
+  hrefFor?(item: DestinationItem): string;
+  /**
+   * Creates the item; with `hrefFor`, only if nothing is at that location yet
+   * (else `precondition_failed`).
+   */
   create(item: DestinationItem): Promise<{ href: string; etag: string | null }>;
   /** Replaces the item at `href` only if its etag is still `etag`. */
   update(
@@ -83,4 +114,6 @@ export interface Destination {
   ): Promise<{ etag: string | null }>;
   /** Deletes the item at `href` only if its etag is still `etag`; gone already is success. */
   remove(href: string, etag: string | null): Promise<void>;
+  /** Batch writes, for destinations whose server takes them. */
+  readonly batch?: BatchWrites;
 }

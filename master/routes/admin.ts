@@ -36,7 +36,7 @@ export function isOnline(agent: AgentRecord, now: Date, defaultIntervalMinutes: 
 
 /** Each configured destination with what the store knows of it. */
 async function destinationStatuses(ctx: AppContext): Promise<SyncStatus["destinations"]> {
-  return await Promise.all(ctx.sync.destinations.map(async ({ destination: d }) => {
+  return await Promise.all(ctx.sync.destinations.map(async (d) => {
     const [state, entries] = await Promise.all([
       ctx.store.destinationState(d.id),
       ctx.store.destinationEntries(d.id),

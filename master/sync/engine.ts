@@ -7,15 +7,13 @@
  * @module
  */
 import type { Logger } from "../log.ts";
-import type { Destination, DestinationItem } from "../destinations/types.ts";
+import type { ConfiguredDestination } from "../destinations/mod.ts";
+import type { DestinationItem } from "../destinations/types.ts";
 import type { Store } from "../store/types.ts";
 import type { SourceSettings } from "../../shared/protocol.ts";
 import { desiredItems, type SourceFilter } from "./desired.ts";
 import { planReconcile } from "./plan.ts";
 import { reconcileDestination, type ReconcileReport } from "./reconcile.ts";
-
-/** A destination with the sources it takes. */
-export type ConfiguredDestination = { destination: Destination; include: SourceFilter };
 
 /** How the engine runs. */
 export type SyncEngineOptions = {
@@ -108,10 +106,11 @@ export class SyncEngine {
     clearTimeout(this.#debounce);
     const reports: ReconcileReport[] = [];
     const consolidate = await this.#consolidator();
-    for (const { destination, include } of this.#o.destinations) {
+    for (const configured of this.#o.destinations) {
       if (this.#stopped) break;
-      const desired = consolidate(include);
+      const desired = consolidate(configured.include);
       try {
+        const destination = await configured.open();
         reports.push(
           await reconcileDestination(destination, this.#o.store, desired, {
             logger: this.#o.logger,
@@ -120,7 +119,7 @@ export class SyncEngine {
           }),
         );
       } catch (err) {
-        reports.push(await this.#recordFailure(destination, desired, err));
+        reports.push(await this.#recordFailure(configured.id, desired, err));
       }
     }
     this.#scheduleRetry(reports.some((r) => r.failed > 0));
@@ -129,11 +128,10 @@ export class SyncEngine {
 
   /** Keeps the status table, and records the error and how much is waiting. */
   async #recordFailure(
-    destination: Destination,
+    id: string,
     desired: Map<string, DestinationItem>,
     err: unknown,
   ): Promise<ReconcileReport> {
-    const id = destination.id;
     const message = err instanceof Error ? err.message : String(err);
     this.#o.logger.log("warn", `reconcile ${id} failed: ${message}`);
     const { store } = this.#o;

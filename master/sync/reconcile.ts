@@ -1,13 +1,18 @@
 /**
  * Reconciling one destination: plan the writes, run them with bounded concurrency and
  * retries, and record each in the status table right after it lands, so a crash at any
- * point leaves at most one write the status table does not know of, which the next run
- * finds at its deterministic location and adopts.
+ * point leaves at most one write (or one batch) the status table does not know of,
+ * which the next run finds by its marker, or at its deterministic location, and adopts.
  *
  * @module
  */
 import type { Logger } from "../log.ts";
-import { type Destination, DestinationError, type DestinationItem } from "../destinations/types.ts";
+import {
+  type Destination,
+  DestinationError,
+  type DestinationItem,
+  type ItemResult,
+} from "../destinations/types.ts";
 import type { Store } from "../store/types.ts";
 import { toInstant } from "../../shared/time.ts";
 import { type Operation, planReconcile } from "./plan.ts";
@@ -66,6 +71,36 @@ async function withRetries<T>(
 
 function isPrecondition(err: unknown): boolean {
   return err instanceof DestinationError && err.kind === "precondition_failed";
+}
+
+type CreateOp = Extract<Operation, { kind: "create" }>;
+type UpdateOp = Extract<Operation, { kind: "update" }>;
+type DeleteOp = Extract<Operation, { kind: "delete" }>;
+
+/** The outcome of `fn` as a result; only destination errors are caught. */
+async function asResult<T>(fn: () => Promise<T>): Promise<ItemResult<T>> {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (err) {
+    if (err instanceof DestinationError) return { ok: false, error: err };
+    throw err;
+  }
+}
+
+/** Turns a retryable failure back into a throw, so `withRetries` tries it again. */
+function throwIfRetryable<T>(result: ItemResult<T>): ItemResult<T> {
+  if (!result.ok && result.error.retryable) throw result.error;
+  return result;
+}
+
+/** Operations grouped by kind, at most `size` to a group, creates first. */
+function groupOperations(operations: Operation[], size: number): Operation[][] {
+  const groups: Operation[][] = [];
+  for (const kind of ["create", "update", "delete"] as const) {
+    const ofKind = operations.filter((op) => op.kind === kind);
+    for (let i = 0; i < ofKind.length; i += size) groups.push(ofKind.slice(i, i + size));
+  }
+  return groups;
 }
 
 /** Runs `tasks` with at most `limit` at once. */
@@ -141,30 +176,31 @@ export async function reconcileDestination(
     return "updated";
   };
 
-  const run = async (op: Operation): Promise<void> => {
+  /**
+   * Settles one operation from the result of its write: records it, or after a 412
+   * reads the item again and decides anew. Throws a `DestinationError` for a failure.
+   */
+  const settle = async (op: Operation, result: ItemResult<unknown>): Promise<void> => {
     if (op.kind === "create") {
-      try {
-        const { href, etag } = await retry(() => destination.create(op.item));
+      if (result.ok) {
+        const { href, etag } = result.value as { href: string; etag: string | null };
         await save(op.item, href, etag);
         report.created++;
-      } catch (err) {
-        if (!isPrecondition(err)) throw err;
-        report[await rewrite(op.item, destination.hrefFor(op.item))]++;
+        return;
       }
+      if (!isPrecondition(result.error) || !destination.hrefFor) throw result.error;
+      report[await rewrite(op.item, destination.hrefFor(op.item))]++;
     } else if (op.kind === "update") {
-      try {
-        const { etag } = await retry(() => destination.update(op.href, op.etag, op.item));
-        await save(op.item, op.href, etag);
+      if (result.ok) {
+        await save(op.item, op.href, (result.value as { etag: string | null }).etag);
         report.updated++;
-      } catch (err) {
-        if (!isPrecondition(err)) throw err;
-        report[await rewrite(op.item, op.href)]++;
+        return;
       }
+      if (!isPrecondition(result.error)) throw result.error;
+      report[await rewrite(op.item, op.href)]++;
     } else {
-      try {
-        await retry(() => destination.remove(op.href, op.etag));
-      } catch (err) {
-        if (!isPrecondition(err)) throw err;
+      if (!result.ok) {
+        if (!isPrecondition(result.error)) throw result.error;
         const current = await retry(() => destination.get(op.href));
         if (current !== null && current.key === op.key) {
           await retry(() => destination.remove(op.href, current.etag));
@@ -175,14 +211,50 @@ export async function reconcileDestination(
     }
   };
 
-  await pool(plan.operations, options.concurrency ?? 4, async (op) => {
+  const fail = (op: Operation, err: unknown) => {
+    if (!(err instanceof DestinationError)) throw err;
+    report.failed++;
+    const what = op.kind === "delete" ? op.href : op.item.event.title || op.item.key;
+    report.errors.push(`${op.kind} ${what}: ${err.message}`);
+  };
+
+  /** Writes a group of operations of one kind: one request with batches, else one each. */
+  const write = async (ops: Operation[]): Promise<ItemResult<unknown>[]> => {
+    const batch = destination.batch;
+    const one = (op: Operation) =>
+      asResult((): Promise<unknown> =>
+        op.kind === "create"
+          ? destination.create(op.item)
+          : op.kind === "update"
+          ? destination.update(op.href, op.etag, op.item)
+          : destination.remove(op.href, op.etag)
+      );
+    if (!batch) return [await retry(() => one(ops[0]).then(throwIfRetryable))];
+    const kind = ops[0].kind;
+    return await retry((): Promise<ItemResult<unknown>[]> =>
+      kind === "create"
+        ? batch.createBatch(ops.map((op) => (op as CreateOp).item))
+        : kind === "update"
+        ? batch.updateBatch(ops.map((op) => op as UpdateOp))
+        : batch.removeBatch(ops.map((op) => op as DeleteOp))
+    );
+  };
+
+  const groups = groupOperations(plan.operations, destination.batch?.batchSize ?? 1);
+  await pool(groups, options.concurrency ?? 4, async (ops) => {
+    let results: ItemResult<unknown>[];
     try {
-      await run(op);
+      results = await write(ops);
     } catch (err) {
-      if (!(err instanceof DestinationError)) throw err;
-      report.failed++;
-      const what = op.kind === "delete" ? op.href : op.item.event.title || op.item.key;
-      report.errors.push(`${op.kind} ${what}: ${err.message}`);
+      for (const op of ops) fail(op, err);
+      return;
+    }
+    for (const [i, op] of ops.entries()) {
+      try {
+        await settle(op, results[i]);
+      } catch (err) {
+        fail(op, err);
+      }
     }
   });
 

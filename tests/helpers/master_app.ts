@@ -9,7 +9,8 @@ import { memoryLogger } from "../../master/log.ts";
 import { hashToken } from "../../master/secrets.ts";
 import { SqliteStore } from "../../master/store/sqlite.ts";
 import type { Store } from "../../master/store/types.ts";
-import { type ConfiguredDestination, SyncEngine } from "../../master/sync/engine.ts";
+import type { ConfiguredDestination } from "../../master/destinations/mod.ts";
+import { SyncEngine } from "../../master/sync/engine.ts";
 
 /** The admin token of test apps. */
 export const ADMIN_TOKEN = "admin-token-for-tests-0123456789";

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import ICAL from "ical.js";
 import { MemoryDestination } from "../../master/destinations/memory.ts";
 import { sourceFilter } from "../../master/destinations/config.ts";
+import { configured } from "../../master/destinations/mod.ts";
 import { SyncStatus } from "../../shared/protocol.ts";
 import { ADMIN_TOKEN, enrol, type TestMaster, testMaster, timed } from "../helpers/master_app.ts";
 
@@ -22,7 +23,7 @@ async function status(master: TestMaster) {
 Deno.test("a changed snapshot reconciles the destinations shortly after, an unchanged one not", async () => {
   const dest = new MemoryDestination("wall");
   await using master = await testMaster({
-    destinations: [{ destination: dest, include: sourceFilter(["*"]) }],
+    destinations: [configured(dest, sourceFilter(["*"]))],
   });
   const token = await enrol(master, "pc1");
   await put(master, token, [
@@ -59,7 +60,7 @@ Deno.test("a changed snapshot reconciles the destinations shortly after, an unch
 Deno.test("settings sent with a snapshot apply to the destination", async () => {
   const dest = new MemoryDestination("wall");
   await using master = await testMaster({
-    destinations: [{ destination: dest, include: sourceFilter(["*"]) }],
+    destinations: [configured(dest, sourceFilter(["*"]))],
   });
   const token = await enrol(master, "pc1");
   await put(master, token, [timed("a", "2026-03-02T09:00:00Z", 60, { title: "Secret" })]);
@@ -76,7 +77,7 @@ Deno.test("settings sent with a snapshot apply to the destination", async () => 
 Deno.test("reconcile now through the admin API reports what it did", async () => {
   const dest = new MemoryDestination("wall");
   await using master = await testMaster({
-    destinations: [{ destination: dest, include: sourceFilter(["*"]) }],
+    destinations: [configured(dest, sourceFilter(["*"]))],
     debounceMs: 60_000,
   });
   const token = await enrol(master, "pc1");
@@ -92,7 +93,7 @@ Deno.test("reconcile now through the admin API reports what it did", async () =>
 Deno.test("a failing destination shows its error and pending count in status", async () => {
   const dest = new MemoryDestination("wall");
   await using master = await testMaster({
-    destinations: [{ destination: dest, include: sourceFilter(["*"]) }],
+    destinations: [configured(dest, sourceFilter(["*"]))],
     debounceMs: 60_000,
   });
   const token = await enrol(master, "pc1");
@@ -187,8 +188,8 @@ Deno.test("several destinations each take only the sources their filter names", 
   const all = new MemoryDestination("all");
   await using master = await testMaster({
     destinations: [
-      { destination: team, include: sourceFilter(["pc1/team"]) },
-      { destination: all, include: sourceFilter(["*"]) },
+      configured(team, sourceFilter(["pc1/team"])),
+      configured(all, sourceFilter(["*"])),
     ],
     debounceMs: 60_000,
   });

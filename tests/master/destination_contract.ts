@@ -87,7 +87,7 @@ const CASES: Case[] = [
     const d = f.destination;
     const item = timed("standup@example.com");
     const { href, etag } = await d.create(item);
-    assert.equal(href, d.hrefFor(item));
+    if (d.hrefFor) assert.equal(href, d.hrefFor(item));
     const all = await d.list();
     assert.equal(all.length, 1);
     assert.deepEqual(all[0], { href, etag: all[0].etag, key: item.key, hash: item.hash });
@@ -98,6 +98,7 @@ const CASES: Case[] = [
 
   ["create at an occupied href fails with precondition_failed and writes nothing", async (f) => {
     const d = f.destination;
+    if (!d.hrefFor) return;
     const item = timed("standup@example.com");
     await d.create(item);
     const before = await d.list();
@@ -176,8 +177,9 @@ const CASES: Case[] = [
     assert.notEqual(await d.changeToken(), updated);
   }],
 
-  ["hrefFor depends on the item's key only", (f) => {
+  ["hrefFor, where the destination names items itself, depends on the key only", (f) => {
     const d = f.destination;
+    if (!d.hrefFor) return Promise.resolve();
     const a = timed("standup@example.com", "One");
     const b = timed("standup@example.com", "Two");
     const c = timed("other@example.com");
@@ -202,12 +204,13 @@ const CASES: Case[] = [
       }),
       timed("会議@example.jp", "定例会議 ".repeat(20)),
     ];
-    for (const item of items) await d.create(item);
+    const hrefs: string[] = [];
+    for (const item of items) hrefs.push((await d.create(item)).href);
     const all = await d.list();
-    for (const item of items) {
-      const found = all.find((remote) => remote.href === d.hrefFor(item));
+    items.forEach((item, i) => {
+      const found = all.find((remote) => remote.href === hrefs[i]);
       assert.deepEqual([found?.key, found?.hash], [item.key, item.hash]);
-    }
+    });
   }],
 ];
 

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { Occurrence } from "../../shared/model.ts";
 import { SourceSettings } from "../../shared/protocol.ts";
-import { InjectedCrash, MemoryDestination } from "../../master/destinations/memory.ts";
+import {
+  InjectedCrash,
+  MemoryDestination,
+  type MemoryFlavour,
+} from "../../master/destinations/memory.ts";
 import { DestinationError, type DestinationItem } from "../../master/destinations/types.ts";
 import { memoryLogger } from "../../master/log.ts";
 import { desiredItems } from "../../master/sync/desired.ts";
@@ -35,64 +39,75 @@ const options = (extra: Partial<ReconcileOptions> = {}): ReconcileOptions => ({
   ...extra,
 });
 
-async function setup(): Promise<{ store: Store; dest: MemoryDestination }> {
-  return { store: await SqliteStore.open(":memory:"), dest: new MemoryDestination("cal") };
+/** Both ways servers work: client-named items one at a time, server-named in batches. */
+const FLAVOURS: MemoryFlavour[] = [{ kind: "caldav" }, { kind: "ews", batchSize: 2 }];
+
+async function setup(
+  flavour: MemoryFlavour = { kind: "caldav" },
+): Promise<{ store: Store; dest: MemoryDestination }> {
+  return {
+    store: await SqliteStore.open(":memory:"),
+    dest: new MemoryDestination("cal", "memory:", flavour),
+  };
 }
 
 function titles(dest: MemoryDestination): string[] {
   return [...dest.items.values()].map((i) => i.title).sort();
 }
 
-Deno.test("first sync creates everything; an unchanged resync costs one change-token read", async () => {
-  const { store, dest } = await setup();
-  const want = desired("A@2", "B@3", "C@4");
-  const first = await reconcileDestination(dest, store, want, options());
-  assert.deepEqual([first.created, first.updated, first.deleted, first.failed], [3, 0, 0, 0]);
-  assert.deepEqual(titles(dest), ["A", "B", "C"]);
-  const before = { ...dest.calls };
-  const again = await reconcileDestination(dest, store, want, options());
-  assert.equal(again.listed, false);
-  assert.deepEqual(dest.calls, { ...before, changeToken: before.changeToken + 1 });
-  await store.close();
-});
+for (const flavour of FLAVOURS) {
+  Deno.test(`${flavour.kind}: first sync creates everything; an unchanged resync costs one change-token read`, async () => {
+    const { store, dest } = await setup(flavour);
+    const want = desired("A@2", "B@3", "C@4");
+    const first = await reconcileDestination(dest, store, want, options());
+    assert.deepEqual([first.created, first.updated, first.deleted, first.failed], [3, 0, 0, 0]);
+    assert.deepEqual(titles(dest), ["A", "B", "C"]);
+    assert.equal(dest.writes, flavour.kind === "ews" ? 2 : 3, "three items in batches of two");
+    const before = { ...dest.calls };
+    const again = await reconcileDestination(dest, store, want, options());
+    assert.equal(again.listed, false);
+    assert.deepEqual(dest.calls, { ...before, changeToken: before.changeToken + 1 });
+    await store.close();
+  });
 
-Deno.test("one changed event costs exactly one write; a removal exactly one delete", async () => {
-  const { store, dest } = await setup();
-  await reconcileDestination(dest, store, desired("A@2", "B@3", "C@4"), options());
-  const writes = dest.writes;
-  await reconcileDestination(dest, store, desired("A@2", "B2@3", "C@4"), options());
-  assert.equal(dest.writes, writes + 1);
-  assert.equal(dest.calls.update, 1);
-  await reconcileDestination(dest, store, desired("A@2", "B2@3"), options());
-  assert.equal(dest.writes, writes + 2);
-  assert.equal(dest.calls.remove, 1);
-  assert.deepEqual(titles(dest), ["A", "B2"]);
-  await store.close();
-});
+  Deno.test(`${flavour.kind}: one changed event costs exactly one write; a removal exactly one delete`, async () => {
+    const { store, dest } = await setup(flavour);
+    await reconcileDestination(dest, store, desired("A@2", "B@3", "C@4"), options());
+    const writes = dest.writes;
+    await reconcileDestination(dest, store, desired("A@2", "B2@3", "C@4"), options());
+    assert.equal(dest.writes, writes + 1);
+    assert.equal(dest.calls.update + dest.calls.updateBatch, 1);
+    await reconcileDestination(dest, store, desired("A@2", "B2@3"), options());
+    assert.equal(dest.writes, writes + 2);
+    assert.equal(dest.calls.remove + dest.calls.removeBatch, 1);
+    assert.deepEqual(titles(dest), ["A", "B2"]);
+    await store.close();
+  });
 
-Deno.test("foreign items are never modified or deleted", async () => {
-  const { store, dest } = await setup();
-  dest.putForeign("/cal/personal.ics", "Dentist");
-  await reconcileDestination(dest, store, desired("A@2"), options());
-  await reconcileDestination(dest, store, desired(), options({ forceList: true }));
-  assert.deepEqual(titles(dest), ["Dentist"]);
-  assert.equal(dest.items.get("/cal/personal.ics")?.key, null);
-  await store.close();
-});
+  Deno.test(`${flavour.kind}: foreign items are never modified or deleted`, async () => {
+    const { store, dest } = await setup(flavour);
+    dest.putForeign("/cal/personal.ics", "Dentist");
+    await reconcileDestination(dest, store, desired("A@2"), options());
+    await reconcileDestination(dest, store, desired(), options({ forceList: true }));
+    assert.deepEqual(titles(dest), ["Dentist"]);
+    assert.equal(dest.items.get("/cal/personal.ics")?.key, null);
+    await store.close();
+  });
 
-Deno.test("drift is repaired: an owned item edited or deleted by hand is restored", async () => {
-  const { store, dest } = await setup();
-  const want = desired("A@2", "B@3");
-  await reconcileDestination(dest, store, want, options());
-  const [a, b] = [...dest.items.keys()];
-  dest.editByHand(a, "A (mangled)");
-  dest.deleteByHand(b);
-  const repair = await reconcileDestination(dest, store, want, options());
-  assert.equal(repair.listed, true, "the change token told it to look");
-  assert.deepEqual([repair.created, repair.updated], [1, 1]);
-  assert.deepEqual(titles(dest), ["A", "B"]);
-  await store.close();
-});
+  Deno.test(`${flavour.kind}: drift is repaired: an owned item edited or deleted by hand is restored`, async () => {
+    const { store, dest } = await setup(flavour);
+    const want = desired("A@2", "B@3");
+    await reconcileDestination(dest, store, want, options());
+    const [a, b] = [...dest.items.keys()];
+    dest.editByHand(a, "A (mangled)");
+    dest.deleteByHand(b);
+    const repair = await reconcileDestination(dest, store, want, options());
+    assert.equal(repair.listed, true, "the change token told it to look");
+    assert.deepEqual([repair.created, repair.updated], [1, 1]);
+    assert.deepEqual(titles(dest), ["A", "B"]);
+    await store.close();
+  });
+}
 
 Deno.test("a 412 on update re-reads and decides again", async () => {
   const { store, dest } = await setup();
@@ -164,10 +179,19 @@ Deno.test("an unreachable destination throws and leaves the status table as it w
   await store.close();
 });
 
-for (const method of ["create", "update", "remove"] as const) {
-  for (const n of [1, 2, 3]) {
-    Deno.test(`a crash after ${method} #${n} and a restart: no duplicate, nothing missing`, async () => {
-      const { store, dest } = await setup();
+const CRASH_POINTS = [
+  ...(["create", "update", "remove"] as const).flatMap((method) =>
+    [1, 2, 3].map((n) => ({ flavour: FLAVOURS[0], method, n }))
+  ),
+  ...(["createBatch", "updateBatch", "removeBatch"] as const).flatMap((method) =>
+    [1, 2].map((n) => ({ flavour: FLAVOURS[1], method, n }))
+  ),
+];
+
+for (const { flavour, method, n } of CRASH_POINTS) {
+  {
+    Deno.test(`${flavour.kind}: a crash after ${method} #${n} and a restart: no duplicate, nothing missing`, async () => {
+      const { store, dest } = await setup(flavour);
       await reconcileDestination(
         dest,
         store,
@@ -190,9 +214,10 @@ for (const method of ["create", "update", "remove"] as const) {
       const entries = await store.destinationEntries("cal");
       assert.equal(entries.length, 6);
       for (const e of entries) assert.equal(dest.items.get(e.href)?.etag, e.etag);
+      const requests = flavour.kind === "ews" ? 6 : 9;
       assert.ok(
-        dest.writes - initialWrites <= 9 + 1,
-        "at most the write in flight at the crash is made twice",
+        dest.writes - initialWrites <= requests + 1,
+        "at most the request in flight at the crash is made twice",
       );
       assert.ok(done >= 1);
       const settled = dest.writes;
