@@ -6,7 +6,13 @@
  * @module
  */
 import { contentHash } from "../shared/hash.ts";
-import type { Heartbeat, Registration, Snapshot, SnapshotResult } from "../shared/protocol.ts";
+import type {
+  Heartbeat,
+  Registration,
+  RegistrationResult,
+  Snapshot,
+  SnapshotResult,
+} from "../shared/protocol.ts";
 import { toInstant } from "../shared/time.ts";
 import { VERSION } from "../shared/version.ts";
 import type { AgentConfig } from "./config.ts";
@@ -106,11 +112,7 @@ export class AgentSession {
     const own = this.#state.token;
     if (own !== null) {
       try {
-        await this.#accept(
-          registration,
-          (await this.#client.register(registration, own)).token,
-          false,
-        );
+        await this.#accept(registration, await this.#client.register(registration, own), false);
         return "own token";
       } catch (error) {
         if (!(error instanceof MasterError && error.status === 401)) throw error;
@@ -133,13 +135,13 @@ export class AgentSession {
           "master's admin) to the config so it can register",
       );
     }
-    let token: string;
+    let result: RegistrationResult;
     try {
-      token = (await this.#client.register(registration, enrollment)).token;
+      result = await this.#client.register(registration, enrollment);
     } catch (error) {
       throw explainEnrollmentFailure(error, registration.agent_id);
     }
-    await this.#accept(registration, token, true);
+    await this.#accept(registration, result, true);
     return "enrollment token";
   }
 
@@ -160,7 +162,11 @@ export class AgentSession {
     const result = await this.#authorised((token) =>
       this.#client.putSnapshot(this.#config.agent_id, sourceId, snapshot, token)
     );
-    this.#state.sources[sourceId] = { snapshot_hash: hash, accepted_at: toInstant(new Date()) };
+    this.#state.sources[sourceId] = {
+      snapshot_hash: hash,
+      accepted_at: toInstant(new Date()),
+      generated_at: snapshot.generated_at,
+    };
     await this.#save();
     return result;
   }
@@ -191,7 +197,12 @@ export class AgentSession {
     return this.#state.token;
   }
 
-  async #accept(registration: Registration, token: string, enrolled: boolean): Promise<void> {
+  async #accept(
+    registration: Registration,
+    result: RegistrationResult,
+    enrolled: boolean,
+  ): Promise<void> {
+    const { token } = result;
     this.#log.addSecret(token);
     this.#state.agent_id = registration.agent_id;
     this.#state.token = token;
@@ -199,6 +210,18 @@ export class AgentSession {
     // A (re-)enrolled agent may be new to the master, which then holds none of our
     // snapshots: forget what was accepted so every source is uploaded again.
     if (enrolled) this.#state.sources = {};
+    // A master restored from a backup, or rebuilt, holds another snapshot than ours (or
+    // none): upload that source again.
+    for (const { source_id, last_generated_at } of result.sources) {
+      const accepted = this.#state.sources[source_id];
+      if (accepted && accepted.generated_at !== last_generated_at) {
+        this.#log.info(
+          `the master holds another snapshot of source "${source_id}" than the last one ` +
+            "accepted; uploading it again",
+        );
+        delete this.#state.sources[source_id];
+      }
+    }
     await this.#save();
     this.#log.info(
       enrolled

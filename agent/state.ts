@@ -18,9 +18,19 @@ export const AgentState = z.object({
   token: z.string().nullable().default(null),
   /** Hash of the last registration the master accepted, to re-register only on change. */
   registration_hash: z.string().nullable().default(null),
-  /** Per source id: hash of `{window, events}` of the last accepted snapshot. */
+  /**
+   * Per source id: hash of the last accepted snapshot, when it was accepted, and its
+   * `generated_at`, which the master reports back so a loss on its side shows.
+   */
   sources: z
-    .record(z.string(), z.object({ snapshot_hash: z.string(), accepted_at: z.string() }))
+    .record(
+      z.string(),
+      z.object({
+        snapshot_hash: z.string(),
+        accepted_at: z.string(),
+        generated_at: z.string().nullable().default(null),
+      }),
+    )
     .default({}),
 });
 /** The agent's remembered state. */

@@ -97,7 +97,9 @@ export async function runSyncPass(options: SyncPassOptions): Promise<PassReport>
   log.debug(`pass over ${enabled.length} source(s) in ${window.start} – ${window.end}`);
 
   try {
-    await session.ensureRegistered();
+    // Every pass starts by registering: one small request that also tells whether the
+    // master still holds our token and our snapshots, before any upload is skipped.
+    await session.register();
     for (const [i, source] of enabled.entries()) {
       await syncSource(source, report.sources[i], options, window, now);
     }

@@ -47,8 +47,18 @@ export const Registration = z.object({
 /** A validated registration. */
 export type Registration = z.output<typeof Registration>;
 
-/** Answer to a registration: the agent's own token, to send as `Bearer` from now on. */
-export const RegistrationResult = z.object({ agent_id: Identifier, token: z.string() });
+/**
+ * Answer to a registration: the agent's own token, to send as `Bearer` from now on, and
+ * for each of its sources the `generated_at` of the last snapshot the master applied
+ * (null: none), so an agent notices a master that lost or restored its data.
+ */
+export const RegistrationResult = z.object({
+  agent_id: Identifier,
+  token: z.string(),
+  sources: z
+    .array(z.object({ source_id: z.string(), last_generated_at: z.string().nullable() }))
+    .default([]),
+});
 /** A registration answer. */
 export type RegistrationResult = z.output<typeof RegistrationResult>;
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { Hono } from "hono";
-import { Heartbeat, Registration } from "../../shared/protocol.ts";
+import { Heartbeat, Registration, type RegistrationResult } from "../../shared/protocol.ts";
 import { toInstant } from "../../shared/time.ts";
 import type { AppContext } from "../context.ts";
 import { bearerToken, requireAgent, wrongToken } from "../http/auth.ts";
@@ -19,6 +19,15 @@ import { SnapshotRejected } from "../store/types.ts";
 export function agentRoutes(ctx: AppContext): Hono {
   const { store } = ctx;
   const app = new Hono();
+
+  const registrationResult = async (id: string, token: string): Promise<RegistrationResult> => {
+    const agent = await store.getAgent(id);
+    const sources = (agent?.sources ?? []).map((s) => ({
+      source_id: s.source_id,
+      last_generated_at: s.last_generated_at,
+    }));
+    return { agent_id: id, token, sources };
+  };
 
   app.post("/api/agents/register", async (c) => {
     const tokenHash = hashToken(bearerToken(c.req.raw));
@@ -39,7 +48,7 @@ export function agentRoutes(ctx: AppContext): Hono {
       }
       await store.registerAgent(registration, tokenHash, now);
       ctx.logger.log("info", `agent '${id}' re-registered`);
-      return c.json({ agent_id: id, token: bearerToken(c.req.raw) });
+      return c.json(await registrationResult(id, bearerToken(c.req.raw)));
     }
     const existing = await store.getAgent(id);
     if (existing?.token_hash) {
@@ -54,7 +63,7 @@ export function agentRoutes(ctx: AppContext): Hono {
     const token = newToken();
     await store.registerAgent(registration, hashToken(token), now);
     ctx.logger.log("info", `agent '${id}' enrolled`);
-    return c.json({ agent_id: id, token });
+    return c.json(await registrationResult(id, token));
   });
 
   app.put("/api/agents/:agent_id/sources/:source_id/snapshot", async (c) => {

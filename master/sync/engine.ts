@@ -150,6 +150,7 @@ export class SyncEngine {
       updated: 0,
       deleted: 0,
       adopted: 0,
+      strays: 0,
       failed: Math.max(pending, 1),
       listed: false,
       errors: [message],

@@ -21,6 +21,12 @@ export type ReconcilePlan = {
   adopt: { entry: DestinationEntry }[];
   /** Status entries whose item is gone from the destination and no longer desired. */
   forget: string[];
+  /**
+   * Owned items neither desired nor known to the status table: kept, because a store
+   * that is new or restored from a backup cannot tell them from items its agents have
+   * not uploaded again yet. They are adopted once desired.
+   */
+  strays: string[];
 };
 
 /**
@@ -28,8 +34,9 @@ export type ReconcilePlan = {
  * change since calsync's last write) the status table is trusted. With a listing:
  * an owned item missing is re-created, one whose etag is not the one calsync wrote
  * (edited by hand, or written just before a crash) is written again, and an owned item
- * the status table does not know (a crash between write and status) is adopted or
- * deleted. Items without the calsync marker never appear in the plan.
+ * the status table does not know (a crash between write and status, or a lost store) is
+ * adopted when desired and otherwise left alone: only a newer snapshot removes events
+ * (ARCHITECTURE.md, invariant 2). Items without the calsync marker never appear.
  */
 export function planReconcile(
   desired: ReadonlyMap<string, DestinationItem>,
@@ -40,7 +47,7 @@ export function planReconcile(
   for (const e of entries) status.set(e.key, e);
   const owned = new Map<string, RemoteItem>();
   for (const r of remote ?? []) if (r.key !== null) owned.set(r.key, r);
-  const plan: ReconcilePlan = { operations: [], adopt: [], forget: [] };
+  const plan: ReconcilePlan = { operations: [], adopt: [], forget: [], strays: [] };
 
   for (const [key, item] of desired) {
     const known = status.get(key);
@@ -69,10 +76,8 @@ export function planReconcile(
     if (found) plan.operations.push({ kind: "delete", key, href: found.href, etag: found.etag });
     else plan.forget.push(key);
   }
-  for (const [key, found] of owned) {
-    if (!desired.has(key) && !status.has(key)) {
-      plan.operations.push({ kind: "delete", key, href: found.href, etag: found.etag });
-    }
+  for (const key of owned.keys()) {
+    if (!desired.has(key) && !status.has(key)) plan.strays.push(key);
   }
   return plan;
 }

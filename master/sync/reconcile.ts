@@ -24,6 +24,8 @@ export type ReconcileReport = {
   updated: number;
   deleted: number;
   adopted: number;
+  /** Owned items kept though neither desired nor known (see `ReconcilePlan.strays`). */
+  strays: number;
   failed: number;
   /** Whether the destination was listed (it changed since calsync's last write). */
   listed: boolean;
@@ -134,6 +136,7 @@ export async function reconcileDestination(
     updated: 0,
     deleted: 0,
     adopted: 0,
+    strays: 0,
     failed: 0,
     listed: false,
     errors: [],
@@ -153,6 +156,7 @@ export async function reconcileDestination(
     report.adopted++;
   }
   for (const key of plan.forget) await store.deleteDestinationEntry(id, key);
+  report.strays = plan.strays.length;
 
   const save = (item: DestinationItem, href: string, etag: string | null) =>
     store.saveDestinationEntry(id, { key: item.key, href, etag, hash: item.hash });
@@ -259,8 +263,14 @@ export async function reconcileDestination(
   });
 
   const wrote = report.created + report.updated + report.deleted > 0;
+  // With strays about, the next run must list again to adopt them rather than create.
+  const nextToken = report.strays > 0
+    ? null
+    : wrote
+    ? await retry(() => destination.changeToken())
+    : token;
   await store.saveDestinationState(id, {
-    change_token: wrote ? await retry(() => destination.changeToken()) : token,
+    change_token: nextToken,
     last_reconcile_at: toInstant(now()),
     last_error: report.errors[0] ?? null,
     pending: report.failed,

@@ -117,7 +117,7 @@ export class FakeMaster {
       const sources = new Set(reg.sources.map((s) => s.source_id));
       if (known !== undefined && token === known.token) {
         known.sources = sources;
-        return c.json({ agent_id: reg.agent_id, token: known.token });
+        return c.json(this.#registration(reg.agent_id, known.token, sources));
       }
       if (token !== this.enrollmentToken) return apiError(c, 401, "unauthorized", "bad token");
       if (known !== undefined) {
@@ -125,7 +125,7 @@ export class FakeMaster {
       }
       const issued = `agent-token-${++this.#issued}-abcdef`;
       this.agents.set(reg.agent_id, { token: issued, sources });
-      return c.json({ agent_id: reg.agent_id, token: issued });
+      return c.json(this.#registration(reg.agent_id, issued, sources));
     });
 
     this.app.put("/api/agents/:agent/sources/:source/snapshot", (c) => {
@@ -164,6 +164,18 @@ export class FakeMaster {
       this.heartbeats.push(parsed.data);
       return c.json({ ok: true });
     });
+  }
+
+  /** What the real master answers a registration: the token and what it holds per source. */
+  #registration(agentId: string, token: string, sources: Set<string>) {
+    return {
+      agent_id: agentId,
+      token,
+      sources: [...sources].map((id) => ({
+        source_id: id,
+        last_generated_at: this.snapshots.get(`${agentId}/${id}`)?.generated_at ?? null,
+      })),
+    };
   }
 
   /** Answers the next `method` request whose path matches with `answer` instead. */

@@ -21,7 +21,13 @@ Deno.test("state: written state reads back, replaces the old file and leaves no 
     agent_id: "office-pc",
     token: "agent-token-1",
     registration_hash: "abc",
-    sources: { team: { snapshot_hash: "f00", accepted_at: "2026-03-29T08:00:00Z" } },
+    sources: {
+      team: {
+        snapshot_hash: "f00",
+        accepted_at: "2026-03-29T08:00:00Z",
+        generated_at: "2026-03-29T07:59:00Z",
+      },
+    },
   };
   await writeState(path, state);
   assert.deepEqual(await readState(path), state);

@@ -104,7 +104,7 @@ Deno.test("sync pass: an unchanged source is not uploaded again, but the heartbe
   assert.deepEqual(report.sources.map((s) => s.status), ["unchanged", "unchanged"]);
   assert.deepEqual(
     master.requests.slice(before).map((r) => `${r.method} ${r.path}`),
-    ["POST /api/agents/office-pc/heartbeat"],
+    ["POST /api/agents/register", "POST /api/agents/office-pc/heartbeat"],
   );
   second.sources.readings.set("rooms", []);
   const third = await second.pass();
@@ -223,4 +223,32 @@ Deno.test("sync pass: a source's settings travel with its snapshot; changing the
   const report = await second.pass();
   assert.deepEqual(report.sources.map((s) => s.status), ["uploaded"]);
   assert.equal(master.snapshots.get("office-pc/team")?.settings.privacy, "busy");
+});
+
+Deno.test("sync pass: a master that lost our snapshots gets them again in the same pass", async () => {
+  await using dir = await tempDir();
+  const master = new FakeMaster();
+  const first = await setup(dir.path, master);
+  first.sources.readings.set("team", [standup]);
+  first.sources.readings.set("rooms", [holiday]);
+  await first.pass();
+  master.snapshots.delete("office-pc/rooms");
+  const report = await first.pass();
+  assert.deepEqual(report.sources.map((s) => s.status), ["unchanged", "uploaded"]);
+  assert.equal(master.snapshots.get("office-pc/rooms")?.events.length, 1);
+});
+
+Deno.test("sync pass: a master rebuilt from nothing re-enrols us and gets every source", async () => {
+  await using dir = await tempDir();
+  const master = new FakeMaster();
+  const first = await setup(dir.path, master);
+  first.sources.readings.set("team", [standup]);
+  first.sources.readings.set("rooms", [holiday]);
+  await first.pass();
+  master.agents.clear();
+  master.snapshots.clear();
+  const report = await first.pass();
+  assert.ok(passSucceeded(report));
+  assert.deepEqual(report.sources.map((s) => s.status), ["uploaded", "uploaded"]);
+  assert.equal(master.snapshots.size, 2);
 });

@@ -41,7 +41,21 @@ Deno.test("registration: enrol with the enrollment token, then re-register with 
     body: { agent_id: "pc1", agent_name: "Renamed PC", sources: [] },
   });
   assert.equal(again.status, 200);
-  assert.deepEqual(await again.json(), { agent_id: "pc1", token });
+  assert.deepEqual(await again.json(), {
+    agent_id: "pc1",
+    token,
+    sources: [{ source_id: "main", last_generated_at: null }],
+  });
+  await master.call("PUT", SNAPSHOT_PATH, { token, body: snapshotBody([]) });
+  const after = await master.call("POST", "/api/agents/register", {
+    token,
+    body: { agent_id: "pc1", agent_name: "Renamed PC", sources: [] },
+  });
+  assert.deepEqual(
+    (await after.json()).sources,
+    [{ source_id: "main", last_generated_at: "2026-03-01T12:00:00Z" }],
+    "the master says which snapshot it holds",
+  );
   assert.equal((await master.store.getAgent("pc1"))?.agent_name, "Renamed PC");
 });
 

@@ -267,3 +267,22 @@ Deno.test("a delete answered 412 re-reads: calsync's item is deleted, a foreign 
   assert.deepEqual(await store.destinationEntries("cal"), []);
   await store.close();
 });
+
+for (const flavour of FLAVOURS) {
+  Deno.test(`${flavour.kind}: a new or restored store deletes nothing it does not know, and adopts it once desired`, async () => {
+    const { store, dest } = await setup(flavour);
+    const want = desired("A@2", "B@3", "C@4");
+    await reconcileDestination(dest, store, want, options());
+    await store.close();
+    const fresh = await SqliteStore.open(":memory:");
+    const writes = dest.writes;
+    const before = await reconcileDestination(dest, fresh, desired(), options());
+    assert.equal(before.strays, 3);
+    assert.equal(dest.writes, writes, "agents have not uploaded again yet: nothing is deleted");
+    const after = await reconcileDestination(dest, fresh, want, options());
+    assert.deepEqual([after.adopted, after.created, after.updated], [3, 0, 0]);
+    assert.equal(dest.writes, writes, "adopted without a write");
+    assert.equal((await fresh.destinationEntries("cal")).length, 3);
+    await fresh.close();
+  });
+}
