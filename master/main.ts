@@ -53,6 +53,14 @@ async function main(): Promise<number> {
   });
   for (const config of destinationConfigs) {
     logger.log("info", `destination ${config.id}: ${config.type} ${displayUrl(config.url)}`);
+    if (config.type === "ews" && config.tls_insecure) {
+      logger.log(
+        "warn",
+        `destination ${config.id}: TLS CERTIFICATE CHECKS ARE OFF (EXCHANGE_TLS_INSECURE=true); ` +
+          "anyone between calsync and Exchange can read the password. Set EXCHANGE_CA_FILE " +
+          "to your CA's PEM file instead.",
+      );
+    }
   }
   const app = createApp({
     store,

@@ -9,6 +9,7 @@ import type { z } from "zod";
 import type { Occurrence, TimeWindow } from "../../shared/model.ts";
 import type { FetchLike } from "../http.ts";
 import { calDavSource } from "./caldav.ts";
+import { exchangeSource } from "./exchange.ts";
 import { icsSource } from "./ics.ts";
 
 /** What a source may use while reading. */
@@ -57,4 +58,8 @@ export function sourceRegistry(types: SourceType[]): SourceRegistry {
 }
 
 /** Every source type this build of the agent supports. */
-export const SOURCE_TYPES: SourceRegistry = sourceRegistry([icsSource, calDavSource]);
+export const SOURCE_TYPES: SourceRegistry = sourceRegistry([
+  icsSource,
+  calDavSource,
+  exchangeSource,
+]);

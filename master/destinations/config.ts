@@ -1,8 +1,9 @@
 /**
- * Which destinations the master writes to: one CalDAV calendar from `CALDAV_URL`,
- * `CALDAV_USERNAME` and `CALDAV_PASSWORD`, and any number from the JSON file named by
- * `DESTINATIONS_FILE`, each with its own source filter. Passwords in the file may be
- * `env:VARIABLE` so the file itself holds no secret.
+ * Which destinations the master writes to: one Exchange calendar from the documented
+ * `EXCHANGE_*` variables, one CalDAV calendar from `CALDAV_URL`, `CALDAV_USERNAME` and
+ * `CALDAV_PASSWORD`, and any number from the JSON file named by `DESTINATIONS_FILE`,
+ * each with its own source filter. Passwords in the file may be `env:VARIABLE` so the
+ * file itself holds no secret.
  *
  * @module
  */
@@ -35,15 +36,35 @@ const CalDavDestinationConfig = z.object({
   sources: SourcePatterns,
 });
 
-/** One configured destination. */
-export const DestinationConfig = z.discriminatedUnion("type", [CalDavDestinationConfig], {
-  error: (issue) =>
-    issue.code === "invalid_union"
-      ? `unknown destination type ${
-        JSON.stringify((issue.input as { type?: unknown })?.type)
-      }; supported: caldav`
-      : undefined,
+const EwsDestinationConfig = z.object({
+  id: Identifier,
+  type: z.literal("ews"),
+  url: z.url({
+    protocol: /^https?$/,
+    error: "expected the EWS URL, such as https://mail.example.com/EWS/Exchange.asmx",
+  }),
+  username: z.string().min(1, { error: "the Exchange user is required, such as CORP\\calsync" }),
+  password: z.string().default(""),
+  auth: z.enum(["basic", "ntlm"], { error: 'expected "basic" or "ntlm"' }).default("basic"),
+  calendar: z.string().default(""),
+  ca_file: z.string().default(""),
+  tls_insecure: z.boolean().default(false),
+  sources: SourcePatterns,
 });
+
+/** One configured destination. */
+export const DestinationConfig = z.discriminatedUnion(
+  "type",
+  [CalDavDestinationConfig, EwsDestinationConfig],
+  {
+    error: (issue) =>
+      issue.code === "invalid_union"
+        ? `unknown destination type ${
+          JSON.stringify((issue.input as { type?: unknown })?.type)
+        }; supported: caldav, ews`
+        : undefined,
+  },
+);
 /** A validated destination configuration. */
 export type DestinationConfig = z.output<typeof DestinationConfig>;
 
@@ -76,6 +97,21 @@ export function sourceFilter(patterns: readonly string[]): SourceFilter {
     });
 }
 
+/** The environment variable behind a field of the `EXCHANGE_*` or `CALDAV_*` destination. */
+function envVariable(prefix: string, field: string): string {
+  const names: Record<string, string> = { url: "SERVER_URL", ca_file: "CA_FILE" };
+  const name = prefix === "EXCHANGE" ? names[field] ?? field.toUpperCase() : field.toUpperCase();
+  return `${prefix}_${name}`;
+}
+
+/** `true`/`false` (and the usual spellings) of a flag variable. */
+function parseFlag(value: string | undefined, name: string): boolean {
+  const v = (value ?? "").trim().toLowerCase();
+  if (["1", "true", "yes", "on"].includes(v)) return true;
+  if (["", "0", "false", "no", "off"].includes(v)) return false;
+  throw new DestinationConfigError(`${name} must be true or false, got "${value}"`);
+}
+
 function resolveSecret(value: string, where: string, env: Record<string, string | undefined>) {
   if (!value.startsWith("env:")) return value;
   const name = value.slice(4);
@@ -94,6 +130,21 @@ export async function loadDestinationConfigs(
   env: Record<string, string | undefined>,
 ): Promise<DestinationConfig[]> {
   const configs: unknown[] = [];
+  const variables: string[] = [];
+  if (env.EXCHANGE_SERVER_URL) {
+    configs.push({
+      id: "exchange",
+      type: "ews",
+      url: env.EXCHANGE_SERVER_URL,
+      username: env.EXCHANGE_USERNAME ?? "",
+      password: env.EXCHANGE_PASSWORD ?? "",
+      auth: env.EXCHANGE_AUTH?.toLowerCase() || undefined,
+      calendar: env.EXCHANGE_CALENDAR ?? "",
+      ca_file: env.EXCHANGE_CA_FILE ?? "",
+      tls_insecure: parseFlag(env.EXCHANGE_TLS_INSECURE, "EXCHANGE_TLS_INSECURE"),
+    });
+    variables.push("EXCHANGE");
+  }
   if (env.CALDAV_URL) {
     configs.push({
       id: "caldav",
@@ -102,6 +153,7 @@ export async function loadDestinationConfigs(
       username: env.CALDAV_USERNAME ?? "",
       password: env.CALDAV_PASSWORD ?? "",
     });
+    variables.push("CALDAV");
   }
   const file = env.DESTINATIONS_FILE;
   let fromFile: unknown[] = [];
@@ -129,7 +181,7 @@ export async function loadDestinationConfigs(
     const issue = result.error.issues[0];
     const [index, ...rest] = issue.path as (string | number)[];
     const where = Number(index) < configs.length
-      ? `CALDAV_${String(rest[0] ?? "URL").toUpperCase()}`
+      ? envVariable(variables[Number(index)], String(rest[0] ?? "url"))
       : `DESTINATIONS_FILE ${file}: [${Number(index) - configs.length}]${rest.length ? "." : ""}${
         formatPath(rest)
       }`;

@@ -7,6 +7,7 @@
  */
 import type { SourceFilter } from "../sync/desired.ts";
 import { createCalDavDestination } from "./caldav.ts";
+import { createEwsDestination } from "./ews.ts";
 import { type DestinationConfig, sourceFilter } from "./config.ts";
 import type { Destination } from "./types.ts";
 
@@ -49,6 +50,25 @@ export function configured(
   return { id, type, displayUrl, include, open: () => Promise.resolve(destination) };
 }
 
+/** Connects to the destination `config` describes. */
+function connect(config: DestinationConfig): Promise<Destination> {
+  switch (config.type) {
+    case "caldav":
+      return createCalDavDestination(config);
+    case "ews":
+      return createEwsDestination({
+        id: config.id,
+        url: config.url,
+        username: config.username,
+        password: config.password,
+        auth: config.auth,
+        calendar: config.calendar || null,
+        caFile: config.ca_file || null,
+        tlsInsecure: config.tls_insecure,
+      });
+  }
+}
+
 /** The destination described by `config`. */
 export function openDestination(config: DestinationConfig): ConfiguredDestination {
   return {
@@ -56,6 +76,6 @@ export function openDestination(config: DestinationConfig): ConfiguredDestinatio
     type: config.type,
     displayUrl: displayUrl(config.url),
     include: sourceFilter(config.sources),
-    open: connectOnce(() => createCalDavDestination(config)),
+    open: connectOnce(() => connect(config)),
   };
 }

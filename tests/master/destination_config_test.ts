@@ -57,8 +57,8 @@ Deno.test("destinations: a file lists several, with source filters and env: pass
 Deno.test("destinations: each mistake names where it is and what to do", async () => {
   const cases: [unknown, RegExp][] = [
     [
-      [{ id: "x", type: "ews", url: "http://a/" }],
-      /\[0\]\.type: unknown destination type "ews"; supported: caldav/,
+      [{ id: "x", type: "exchange", url: "http://a/" }],
+      /\[0\]\.type: unknown destination type "exchange"; supported: caldav, ews/,
     ],
     [[{ id: "x", type: "caldav", url: "ftp://a/" }], /\[0\]\.url: expected an http\(s\) URL/],
     [
@@ -107,4 +107,65 @@ Deno.test("source filters match agent and source patterns", () => {
   assert.equal(f("vpn", "ics"), false);
   assert.equal(sourceFilter(["*"])("a", "b"), true);
   assert.equal(sourceFilter(["pc"])("pc", "b"), true);
+});
+
+Deno.test("destinations: the documented EXCHANGE_* variables give one EWS destination", async () => {
+  const [d] = await loadDestinationConfigs({
+    EXCHANGE_SERVER_URL: "https://mail.corp.example/EWS/Exchange.asmx",
+    EXCHANGE_USERNAME: "CORP\\calsync",
+    EXCHANGE_PASSWORD: "secret",
+    EXCHANGE_AUTH: "NTLM",
+    EXCHANGE_CALENDAR: "Consolidated",
+    EXCHANGE_CA_FILE: "/etc/calsync/corp-ca.pem",
+  });
+  assert.deepEqual(d, {
+    id: "exchange",
+    type: "ews",
+    url: "https://mail.corp.example/EWS/Exchange.asmx",
+    username: "CORP\\calsync",
+    password: "secret",
+    auth: "ntlm",
+    calendar: "Consolidated",
+    ca_file: "/etc/calsync/corp-ca.pem",
+    tls_insecure: false,
+    sources: ["*"],
+  });
+});
+
+Deno.test("destinations: EXCHANGE_* mistakes name the variable", async () => {
+  const base = { EXCHANGE_SERVER_URL: "https://mail/EWS/Exchange.asmx", EXCHANGE_USERNAME: "u" };
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ ...base, EXCHANGE_AUTH: "kerberos" }, /: EXCHANGE_AUTH: expected "basic" or "ntlm"/],
+    [{ ...base, EXCHANGE_SERVER_URL: "mail.corp" }, /: EXCHANGE_SERVER_URL: expected the EWS URL/],
+    [{ ...base, EXCHANGE_USERNAME: "" }, /: EXCHANGE_USERNAME: the Exchange user is required/],
+    [{ ...base, EXCHANGE_TLS_INSECURE: "maybe" }, /EXCHANGE_TLS_INSECURE must be true or false/],
+  ];
+  for (const [env, message] of cases) {
+    await assert.rejects(loadDestinationConfigs(env), message);
+  }
+});
+
+Deno.test("destinations: an EWS destination in the file", async () => {
+  await withFile([{
+    id: "exch",
+    type: "ews",
+    url: "https://mail.corp.example/EWS/Exchange.asmx",
+    username: "calsync@corp.example",
+    password: "env:EWS_PW",
+    tls_insecure: true,
+  }], async (path) => {
+    const [d] = await loadDestinationConfigs({ DESTINATIONS_FILE: path, EWS_PW: "pw" });
+    assert.deepEqual(d, {
+      id: "exch",
+      type: "ews",
+      url: "https://mail.corp.example/EWS/Exchange.asmx",
+      username: "calsync@corp.example",
+      password: "pw",
+      auth: "basic",
+      calendar: "",
+      ca_file: "",
+      tls_insecure: true,
+      sources: ["*"],
+    });
+  });
 });

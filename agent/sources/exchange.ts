@@ -1,0 +1,244 @@
+/**
+ * Exchange source: one calendar of an on-premises Exchange mailbox, read over EWS.
+ *
+ * Config: `{"type": "exchange", "name": "Office", "exchange_url":
+ * "https://mail.example.com/EWS/Exchange.asmx", "username": "…", "password": "…"}`,
+ * optional `calendar_name` (a calendar folder's display name anywhere in the mailbox;
+ * default the default calendar), `mailbox` (a shared or delegated mailbox's SMTP
+ * address), `auth` (`basic` default, or `ntlm`), `include_body` (default false),
+ * `timeout_seconds` (default 60), `ca_file` (relative to the config file) and
+ * `tls_insecure`. A password written `env:NAME` is read from the environment.
+ *
+ * Exchange expands series itself: a CalendarView returns every occurrence and exception
+ * in a range, at most so many per request, so a range that holds more is halved until
+ * each part fits. Properties are then loaded 100 items per GetItem request.
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import { z } from "zod";
+import { ews } from "../../shared/ews/library.ts";
+import {
+  connect,
+  type EwsConnection,
+  responseError,
+  throwIfBusy,
+} from "../../shared/ews/connect.ts";
+import { EwsError, type SettingNames } from "../../shared/ews/errors.ts";
+import { listCalendars, pickCalendar } from "../../shared/ews/folders.ts";
+import { occurrenceProperties, readOccurrence } from "../../shared/ews/occurrence.ts";
+import { type Occurrence, occurrenceKey, overlaps, type TimeWindow } from "../../shared/model.ts";
+import { displayUrl } from "../http.ts";
+import type { SourceReading, SourceType } from "./mod.ts";
+
+const URL_HINT = "expected the EWS URL such as https://mail.example.com/EWS/Exchange.asmx";
+
+/** The agent's config keys, as error messages name them. */
+const SETTING_NAMES: SettingNames = {
+  url: "exchange_url",
+  username: "username",
+  password: "password",
+  auth: "auth",
+  caFile: "ca_file",
+  tlsInsecure: "tls_insecure",
+  calDav: 'a "caldav" source with "url": ',
+};
+
+/** Items asked of one CalendarView; Exchange's own limit may be lower. */
+const VIEW_LIMIT = 1000;
+/** Items per GetItem request. */
+const LOAD_BATCH = 100;
+/** A range this short that still holds too many items is not split further. */
+const MIN_SPLIT_MS = 60_000;
+/** Codes with which Exchange refuses a CalendarView that holds too many items. */
+const TOO_MANY = new Set(["ErrorCalendarViewRangeTooBig", "ErrorExceededFindCountLimit"]);
+
+function isHttpUrl(value: string): boolean {
+  try {
+    return ["http:", "https:"].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+/** A password as written, or `env:NAME` read from the environment. */
+const Password = z.string({ error: "expected the Exchange password as a string" }).transform(
+  (value, ctx) => {
+    if (!value.startsWith("env:")) return value;
+    const name = value.slice(4);
+    const resolved = Deno.env.get(name);
+    if (resolved === undefined) {
+      ctx.addIssue({ code: "custom", message: `environment variable ${name} is not set` });
+      return z.NEVER;
+    }
+    return resolved;
+  },
+);
+
+/** The keys of an `exchange` source. */
+export const ExchangeSettings = z.object({
+  exchange_url: z.string({ error: URL_HINT }).refine(isHttpUrl, { error: URL_HINT }),
+  username: z.string({
+    error: "expected the Exchange user name (user@example.com or DOMAIN\\user)",
+  }),
+  password: Password,
+  calendar_name: z.string({ error: "expected a calendar folder's name" }).min(1).nullable()
+    .default(null),
+  mailbox: z.string({ error: "expected the SMTP address of a mailbox" })
+    .regex(/^[^@\s]+@[^@\s]+$/, { error: "expected the SMTP address of a mailbox" })
+    .nullable()
+    .default(null),
+  auth: z.enum(["basic", "ntlm"], { error: 'expected "basic" or "ntlm"' }).default("basic"),
+  include_body: z.boolean({ error: "expected true or false" }).default(false),
+  timeout_seconds: z
+    .number({ error: "expected a number of seconds such as 60" })
+    .positive({ error: "expected a positive number of seconds such as 60" })
+    .max(3600, { error: "expected at most 3600 seconds" })
+    .default(60),
+  ca_file: z.string({ error: "expected the path of a PEM file" }).nullable().default(null),
+  tls_insecure: z.boolean({ error: "expected true or false" }).default(false),
+});
+
+/** Validated settings of an `exchange` source. */
+export type ExchangeSettings = z.output<typeof ExchangeSettings>;
+
+/** The calendar to read: the default one, or the folder named `name` anywhere. */
+async function calendarFolder(
+  connection: EwsConnection,
+  name: string | null,
+): Promise<ews.FolderId> {
+  if (name === null) return connection.folderId(ews.WellKnownFolderName.Calendar);
+  const root = connection.folderId(ews.WellKnownFolderName.MsgFolderRoot);
+  const calendars = await listCalendars(connection, root, true);
+  const found = pickCalendar(calendars, name);
+  if (found) return new ews.FolderId(found.id);
+  const names = [...new Set(calendars.map((c) => `"${c.name}"`))].sort().join(", ");
+  const mailbox = connection.mailbox ?? "the user's mailbox";
+  throw new EwsError(
+    "not_found",
+    `no calendar named "${name}" in ${mailbox}; calendar_name may be one of: ${names || "(none)"}`,
+  );
+}
+
+/**
+ * The ids of every item of `folder` in `[start, end)`: one CalendarView when the range
+ * fits the server's limit, else its two halves (an item crossing the middle is in both;
+ * the caller keeps one).
+ */
+async function viewRange(
+  connection: EwsConnection,
+  folder: ews.FolderId,
+  start: number,
+  end: number,
+): Promise<ews.ItemId[]> {
+  const range = `${new Date(start).toISOString()} to ${new Date(end).toISOString()}`;
+  let complete: boolean;
+  let ids: ews.ItemId[] = [];
+  try {
+    const page = await connection.run(`read the calendar from ${range}`, (service) => {
+      const view = new ews.CalendarView(new ews.DateTime(start), new ews.DateTime(end), VIEW_LIMIT);
+      view.PropertySet = new ews.PropertySet(ews.BasePropertySet.IdOnly);
+      return service.FindAppointments(folder, view);
+    });
+    ids = page.Items.map((item) => item.Id);
+    complete = !page.MoreAvailable;
+  } catch (error) {
+    if (!(error instanceof EwsError && TOO_MANY.has(error.responseCode ?? ""))) throw error;
+    complete = false;
+  }
+  if (complete) return ids;
+  if (end - start <= MIN_SPLIT_MS) {
+    throw new EwsError(
+      "server",
+      `more items from ${range} than Exchange returns in one CalendarView; cannot split further`,
+    );
+  }
+  const middle = start + Math.floor((end - start) / 2);
+  return [
+    ...await viewRange(connection, folder, start, middle),
+    ...await viewRange(connection, folder, middle, end),
+  ];
+}
+
+/** Loads the occurrence properties of `ids`, {@link LOAD_BATCH} per request. */
+async function loadAppointments(
+  connection: EwsConnection,
+  ids: ews.ItemId[],
+  includeBody: boolean,
+): Promise<{ appointments: ews.Appointment[]; warnings: string[] }> {
+  const appointments: ews.Appointment[] = [];
+  const warnings: string[] = [];
+  for (let i = 0; i < ids.length; i += LOAD_BATCH) {
+    const batch = ids.slice(i, i + LOAD_BATCH);
+    const responses = await connection.run(
+      `read ${batch.length} appointments`,
+      async (service) =>
+        (await service.BindToItems(batch, occurrenceProperties(includeBody))).Responses,
+    );
+    throwIfBusy(responses, "read appointments");
+    responses.forEach((response, j) => {
+      if (response.Result !== ews.ServiceResult.Error) {
+        appointments.push(response.Item as ews.Appointment);
+      } else if (response.ErrorCode !== ews.ServiceError.ErrorItemNotFound) {
+        // Deleted between the view and the read: gone, nothing to say. Anything else is.
+        warnings.push(`skipped: ${responseError(response, `item ${batch[j].UniqueId}`).message}`);
+      }
+    });
+  }
+  return { appointments, warnings };
+}
+
+/** Every occurrence of the calendar overlapping `window`. */
+async function readWindow(
+  connection: EwsConnection,
+  settings: ExchangeSettings,
+  window: TimeWindow,
+): Promise<SourceReading> {
+  const folder = await calendarFolder(connection, settings.calendar_name);
+  const ids = await viewRange(connection, folder, Date.parse(window.start), Date.parse(window.end));
+  const unique = [...new Map(ids.map((id) => [id.UniqueId, id])).values()];
+  const { appointments, warnings } = await loadAppointments(
+    connection,
+    unique,
+    settings.include_body,
+  );
+  const byKey = new Map<string, Occurrence>();
+  for (const appointment of appointments) {
+    try {
+      const occurrence = readOccurrence(appointment, settings.include_body);
+      // An all-day date counts from UTC midnight against the window, and the view asked
+      // in UTC; an all-day event of a zone east of UTC may start just outside.
+      if (overlaps(occurrence, window)) byKey.set(occurrenceKey(occurrence), occurrence);
+    } catch (error) {
+      warnings.push(`${appointment.Id.UniqueId}: skipped: ${(error as Error).message}`);
+    }
+  }
+  return { occurrences: [...byKey.values()], warnings };
+}
+
+/** Reads a calendar of an Exchange mailbox over EWS. */
+export const exchangeSource: SourceType<ExchangeSettings> = {
+  type: "exchange",
+  settings: ExchangeSettings,
+  describe: (s) =>
+    `${displayUrl(s.exchange_url)}${s.mailbox ? ` (${s.mailbox})` : ""}` +
+    (s.calendar_name ? ` "${s.calendar_name}"` : ""),
+  async read(s, context): Promise<SourceReading> {
+    const connection = await connect({
+      url: s.exchange_url,
+      username: s.username,
+      password: s.password,
+      auth: s.auth,
+      mailbox: s.mailbox,
+      caFile: s.ca_file === null ? null : resolve(context.configDir, s.ca_file),
+      tlsInsecure: s.tls_insecure,
+      timeoutMs: s.timeout_seconds * 1000,
+      settingNames: SETTING_NAMES,
+    });
+    try {
+      return await readWindow(connection, s, context.window);
+    } finally {
+      connection.close();
+    }
+  },
+};
