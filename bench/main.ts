@@ -4,6 +4,7 @@
  * @module
  */
 import { caldavBenchmark } from "./caldav.ts";
+import { ewsBenchmark } from "./ews.ts";
 import { type Figure, ingestBenchmark } from "./ingest.ts";
 
 function print(title: string, figures: Figure[]): void {
@@ -23,6 +24,13 @@ function print(title: string, figures: Figure[]): void {
 
 print("Ingest (master on SQLite, over HTTP)", await ingestBenchmark());
 
-const caldav = await caldavBenchmark();
-print("CalDAV destination (master → Radicale, through a counting proxy)", caldav.figures);
-for (const note of caldav.notes) console.log(`  ${note}`);
+for (
+  const [title, run] of [
+    ["CalDAV destination (master → Radicale, through a counting proxy)", caldavBenchmark],
+    ["EWS destination (master → the Exchange 2016 fake)", ewsBenchmark],
+  ] as const
+) {
+  const { figures, notes } = await run();
+  print(title, figures);
+  for (const note of notes) console.log(`  ${note}`);
+}

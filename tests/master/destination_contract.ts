@@ -158,10 +158,11 @@ const CASES: Case[] = [
     assert.ok(all.some((item) => item.href === ours && item.key !== null));
   }],
 
-  ["the change token is stable while nothing changes, and changes on each write", async (f) => {
+  ["the change token, where there is one, is stable until a write changes it", async (f) => {
     const d = f.destination;
     const empty = await d.changeToken();
-    assert.notEqual(empty, null, "the destination offers a change token");
+    // Without one (EWS) the reconciler lists every time; nothing more to check.
+    if (empty === null) return;
     assert.equal(await d.changeToken(), empty);
     const item = timed("standup@example.com");
     const { href } = await d.create(item);
