@@ -763,3 +763,69 @@ Deno.test("CreateItem keeps Exchange's rules: invitations mode, times, read-only
   const stored = fake.mailbox(USER).items().find((i) => i.isAllDay)!;
   assert.deepEqual([stored.start, stored.end], ["2026-06-30T22:00:00Z", "2026-07-02T22:00:00Z"]);
 });
+
+Deno.test("Recurrence: a series made through CreateItem expands, reads back, and loses an occurrence", async () => {
+  await using fake = await startFakeExchange();
+  const svc = service(fake);
+  const series = new ews.Appointment(svc);
+  series.Subject = "Series";
+  series.Start = at("2026-03-23T08:00:00Z");
+  series.End = at("2026-03-23T08:30:00Z");
+  series.StartTimeZone = ews.TimeZoneInfo.FindSystemTimeZoneById("W. Europe Standard Time");
+  const weekly = new ews.Recurrence.WeeklyPattern();
+  weekly.StartDate = series.Start.Date;
+  weekly.Interval = 1;
+  weekly.DaysOfTheWeek.AddRange([ews.DayOfTheWeek.Monday, ews.DayOfTheWeek.Wednesday]);
+  weekly.NumberOfOccurrences = 4;
+  series.Recurrence = weekly;
+  await series.Save(CALENDAR, ews.SendInvitationsMode.SendToNone);
+  const spring = new ews.CalendarView(at("2026-03-01T00:00:00Z"), at("2026-05-01T00:00:00Z"));
+  const found = await svc.FindAppointments(CALENDAR, spring);
+  assert.deepEqual(found.Items.map((a) => iso(a.Start)), [
+    "2026-03-23T08:00:00Z",
+    "2026-03-25T08:00:00Z",
+    "2026-03-30T07:00:00Z",
+    "2026-04-01T07:00:00Z",
+  ]);
+  await svc.DeleteItems(
+    [found.Items[1].Id],
+    ews.DeleteMode.MoveToDeletedItems,
+    ews.SendCancellationsMode.SendToNone,
+    ALL,
+  );
+  assert.equal((await svc.FindAppointments(CALENDAR, spring)).Items.length, 3);
+  const master = await ews.Appointment.Bind(
+    svc,
+    series.Id,
+    new ews.PropertySet(ews.BasePropertySet.FirstClassProperties, [
+      ews.AppointmentSchema.Recurrence,
+      ews.AppointmentSchema.DeletedOccurrences,
+    ]),
+  );
+  const pattern = master.Recurrence as InstanceType<typeof ews.Recurrence.WeeklyPattern>;
+  assert.ok(pattern instanceof ews.Recurrence.WeeklyPattern);
+  assert.equal(pattern.NumberOfOccurrences, 4);
+  assert.equal(pattern.DaysOfTheWeek.Count, 2);
+  assert.equal(iso(master.DeletedOccurrences._getItem(0).OriginalStart), "2026-03-25T08:00:00Z");
+
+  fake.mailbox(USER).addAppointment({
+    subject: "Board",
+    start: "2026-01-13T15:00:00Z",
+    end: "2026-01-13T16:00:00Z",
+    recurrence: { rrule: "FREQ=MONTHLY;BYDAY=2TU;UNTIL=20261231T235959Z" },
+  });
+  const board = (await svc.FindItems(
+    CALENDAR,
+    new ews.SearchFilter.IsEqualTo(ews.ItemSchema.Subject, "Board"),
+    new ews.ItemView(1),
+  )).Items[0];
+  const loaded = await ews.Appointment.Bind(
+    svc,
+    board.Id,
+    new ews.PropertySet(ews.BasePropertySet.IdOnly, [ews.AppointmentSchema.Recurrence]),
+  );
+  const monthly = loaded.Recurrence as InstanceType<typeof ews.Recurrence.RelativeMonthlyPattern>;
+  assert.ok(monthly instanceof ews.Recurrence.RelativeMonthlyPattern);
+  assert.equal(ews.DayOfTheWeekIndex[monthly.DayOfTheWeekIndex], "Second");
+  assert.equal(iso(monthly.EndDate), "2026-12-31T00:00:00Z");
+});

@@ -25,6 +25,7 @@ import {
   type YearlyTransition,
   zoneRule,
 } from "./timezones.ts";
+import { writeRecurrence } from "./recurrence_xml.ts";
 import { child, children, el, text, type XmlElement } from "./xml.ts";
 
 /** A value that restrictions compare. */
@@ -667,6 +668,18 @@ export const ITEM_PROPERTIES: ItemProperty[] = [
       ),
   },
   {
+    uri: "calendar:Recurrence",
+    element: "Recurrence",
+    findable: false,
+    shape: "AllProperties",
+    write: (view) =>
+      view.type === "RecurringMaster"
+        ? writeRecurrence(view.item.recurrence!.rrule, view.fields)
+        : null,
+    // Read by readItem itself: the rule depends on the item's settled start and zone.
+    read: () => ({}),
+  },
+  {
     uri: "calendar:ModifiedOccurrences",
     element: "ModifiedOccurrences",
     findable: false,
@@ -882,6 +895,8 @@ export interface ItemPatch {
   /** The field URIs (and `ext:` keys) it sets. */
   touched: string[];
   extended: ExtendedValue[];
+  /** A `t:Recurrence` to read once the item's fields are settled. */
+  recurrence?: XmlElement;
 }
 
 /**
@@ -905,6 +920,11 @@ export function readItem(element: XmlElement, ctx: ReadContext): ItemPatch {
       const value = readExtendedProperty(property);
       patch.extended.push(value);
       patch.touched.push(`ext:${extendedKey(value.uri)}`);
+      continue;
+    }
+    if (property.name === "Recurrence") {
+      patch.recurrence = property;
+      patch.touched.push("calendar:Recurrence");
       continue;
     }
     const definition = BY_ELEMENT.get(property.name)!;

@@ -29,7 +29,7 @@ export interface ItemShape {
 
 const FIELD_URI = /^[a-zA-Z]+:[A-Za-z0-9]+$/;
 
-function readEnumAttribute<T extends string>(
+function readEnumElement<T extends string>(
   element: XmlElement | undefined,
   values: readonly T[],
   fallback: T | undefined,
@@ -49,13 +49,13 @@ function readEnumAttribute<T extends string>(
 export function readItemShape(element: XmlElement | undefined, forFind: boolean): ItemShape {
   if (!element) throw new SchemaViolation("The element 'ItemShape' is missing.");
   const shape: ItemShape = {
-    base: readEnumAttribute(
+    base: readEnumElement(
       child(element, NS.t, "BaseShape"),
       ["IdOnly", "Default", "AllProperties"] as const,
       undefined,
       "DefaultShapeNamesType",
     ),
-    bodyType: readEnumAttribute(
+    bodyType: readEnumElement(
       child(element, NS.t, "BodyType"),
       ["Best", "Text", "HTML"] as const,
       "Best",

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { child, el, escapeXml, parseXml, text, type XmlElement, XmlSyntaxError } from "./xml.ts";
+import { child, el, parseXml, text, type XmlElement, XmlSyntaxError } from "./xml.ts";
 
 /** The namespaces of EWS. */
 export const NS = {
@@ -183,8 +183,8 @@ export function soapFault(code: string, message: string, messageXml = ""): strin
   const detail = el(
     "detail",
     {},
-    el("e:ResponseCode", { "xmlns:e": NS.e }, escapeXml(code)),
-    el("e:Message", { "xmlns:e": NS.e }, escapeXml(message)),
+    text("e:ResponseCode", code, { "xmlns:e": NS.e }),
+    text("e:Message", message, { "xmlns:e": NS.e }),
     messageXml ? el("t:MessageXml", { "xmlns:t": NS.t }, messageXml) : "",
   );
   return '<?xml version="1.0" encoding="utf-8"?>' +
@@ -197,8 +197,8 @@ export function soapFault(code: string, message: string, messageXml = ""): strin
         el(
           "s:Fault",
           {},
-          el("faultcode", { "xmlns:a": NS.t }, `a:${code}`),
-          el("faultstring", { "xml:lang": "en-US" }, escapeXml(message)),
+          text("faultcode", `a:${code}`, { "xmlns:a": NS.t }),
+          text("faultstring", message, { "xml:lang": "en-US" }),
           detail,
         ),
       ),

@@ -9,7 +9,7 @@ import type { ItemView, StoredFolder, StoredItem } from "../model.ts";
 import { itemView, nthOccurrenceStart, occurrenceView } from "../recurrence.ts";
 import { errorMessage, EwsError, NS, SchemaViolation } from "../soap.ts";
 import type { Mailbox, Store } from "../store.ts";
-import { child, el, type XmlElement } from "../xml.ts";
+import { child, text, type XmlElement } from "../xml.ts";
 
 /** What a handler knows about the request it answers. */
 export interface OperationContext {
@@ -71,15 +71,15 @@ const folderNotFound = () =>
 
 /** The mailbox a `t:Mailbox` names, or the user's own when there is none. */
 function mailboxOf(holder: XmlElement, ctx: OperationContext): Mailbox {
-  const address = child(holder, NS.t, "Mailbox") &&
-    child(child(holder, NS.t, "Mailbox")!, NS.t, "EmailAddress")?.text.trim();
+  const named = child(holder, NS.t, "Mailbox");
+  const address = named && child(named, NS.t, "EmailAddress")?.text.trim();
   if (!address) return ctx.store.mailbox(ctx.user);
   const mailbox = ctx.store.find(address);
   if (!mailbox) {
     throw new EwsError(
       "ErrorNonExistentMailbox",
       "The SMTP address has no mailbox associated with it.",
-      el("t:Value", { Name: "SmtpAddress" }, address),
+      text("t:Value", address, { Name: "SmtpAddress" }),
     );
   }
   return mailbox;

@@ -3,7 +3,8 @@
  * user's Calendar. The whole request is validated before anything is saved; then each
  * item succeeds or fails on its own. `SendMeetingInvitations` is required for calendar
  * items (`ErrorSendMeetingInvitationsRequired`), and an item with attendees created with
- * a mode other than `SendToNone` counts as invited.
+ * a mode other than `SendToNone` counts as invited. An item with a `t:Recurrence` becomes
+ * the master of a series that starts at its `Start`.
  *
  * @module
  */
@@ -11,6 +12,7 @@ import { defaultFields, invitesSomeone, settle } from "../items.ts";
 import { extendedKey } from "../model.ts";
 import { type ItemPatch, readItem, writeItemId } from "../properties.ts";
 import { itemView } from "../recurrence.ts";
+import { readRecurrence } from "../recurrence_xml.ts";
 import { EwsError, NS, SchemaViolation, successMessage } from "../soap.ts";
 import { child, el } from "../xml.ts";
 import {
@@ -88,8 +90,10 @@ export const createItem: Handler = (body, ctx) => {
       ...given,
       endTimeZone: given.endTimeZone ?? given.startTimeZone ?? defaults.endTimeZone,
     });
+    const rrule = patch.recurrence && readRecurrence(patch.recurrence, fields);
     const item = mailbox.addItem(folder.object, fields, {
       extended: new Map(patch.extended.map((value) => [extendedKey(value.uri), value])),
+      recurrence: rrule ? { rrule, exceptions: new Map(), deleted: new Set() } : null,
       sentInvitations: invitesSomeone(mode, fields),
     });
     return successMessage(

@@ -1,6 +1,8 @@
 /**
  * `UpdateItem`: `SetItemField`/`DeleteItemField` (`AppendToItemField` is read as a set) on
- * items and occurrences, including extended properties.
+ * items and occurrences, including extended properties and the `Recurrence` of a series
+ * (a new pattern drops the series' exceptions; deleting it leaves a single item). An
+ * occurrence takes field changes only, which make it an exception.
  *
  * Concurrency follows the change key: with `AlwaysOverwrite` it is ignored; with
  * `NeverOverwrite` or `AutoResolve` a stale change key fails with
@@ -20,6 +22,7 @@ import {
   readItem,
   writeItemId,
 } from "../properties.ts";
+import { readRecurrence } from "../recurrence_xml.ts";
 import { EwsError, NS, SchemaViolation, successMessage } from "../soap.ts";
 import { el, text, type XmlElement } from "../xml.ts";
 import { eachTarget, enumAttribute, type Handler, required, resolveItem } from "./common.ts";
@@ -39,6 +42,8 @@ interface Change {
   fields: Partial<ItemFields>;
   extended: ExtendedValue[];
   removedExtended: string[];
+  /** A new `t:Recurrence`, or null when `DeleteItemField` makes the series a single. */
+  recurrence?: XmlElement | null;
   /** Field URIs and `ext:` keys the change writes. */
   touched: string[];
 }
@@ -80,6 +85,7 @@ function readChange(change: XmlElement, timeZone: string): Change {
     if (update.name === "SetItemField" || update.name === "AppendToItemField") {
       const patch = readSet(update, path, timeZone);
       Object.assign(result.fields, patch.fields);
+      if (patch.recurrence) result.recurrence = patch.recurrence;
       result.extended.push(...patch.extended);
       result.touched.push(...patch.touched);
     } else if (update.name === "DeleteItemField") {
@@ -87,6 +93,9 @@ function readChange(change: XmlElement, timeZone: string): Change {
         const key = extendedKey(readExtendedUri(path));
         result.removedExtended.push(key);
         result.touched.push(`ext:${key}`);
+      } else if (path.attrs.FieldURI === "calendar:Recurrence") {
+        result.recurrence = null;
+        result.touched.push("calendar:Recurrence");
       } else {
         const cleared = propertyOf(path.attrs.FieldURI ?? "")?.cleared;
         if (!cleared) {
@@ -158,16 +167,23 @@ export const updateItem: Handler = (body, ctx) => {
         );
       }
     }
-    if (view.originalStart !== null && change.extended.length + change.removedExtended.length) {
+    const seriesChange = change.extended.length + change.removedExtended.length > 0 ||
+      change.recurrence !== undefined;
+    if (view.originalStart !== null && seriesChange) {
       throw new EwsError("ErrorInvalidPropertySet", "Set action is invalid for property.");
     }
     // Settled (and so validated) before anything is stored.
     const settled = settle({ ...view.fields, ...change.fields });
+    const rrule = change.recurrence && readRecurrence(change.recurrence, settled);
     const changeNumber = mailbox.touch(item, change.touched);
     if (view.originalStart === null) {
       item.fields = settled;
       for (const value of change.extended) item.extended.set(extendedKey(value.uri), value);
       for (const key of change.removedExtended) item.extended.delete(key);
+      // A new pattern drops the old series' exceptions, as Exchange does.
+      if (change.recurrence !== undefined) {
+        item.recurrence = rrule ? { rrule, exceptions: new Map(), deleted: new Set() } : null;
+      }
     } else {
       // An exception keeps what differs from the series, and always its own times.
       const exceptions = item.recurrence!.exceptions;
