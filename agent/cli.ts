@@ -1,6 +1,7 @@
 /**
- * The agent's command line: `run` (default), `once`, `check`, `--config`, `--verbose`,
- * `--help` and `--version`, with exit codes 0 (success), 1 (failure) and 2 (usage).
+ * The agent's command line: `run` (default), `once`, `check`, `list-calendars`,
+ * `install`, `uninstall`, `status`, `--config`, `--verbose`, `--help` and `--version`,
+ * with exit codes 0 (success), 1 (failure), 2 (usage) and 3 (`status`: not installed).
  *
  * @module
  */
@@ -8,15 +9,17 @@ import { parseArgs } from "node:util";
 import { VERSION } from "../shared/version.ts";
 import { runCheck } from "./check.ts";
 import { ConfigError, configSecrets, loadConfig } from "./config.ts";
-import { agentFiles, defaultConfigPath } from "./files.ts";
+import { type AgentFiles, agentFiles, defaultConfigPath } from "./files.ts";
 import { defaultFetch, type FetchLike } from "./http.ts";
 import { consoleSink, Logger, type LogSink, RotatingFileSink } from "./log.ts";
 import { MasterClient } from "./master_client.ts";
+import { listCalendars } from "./outlook/list_calendars.ts";
 import { runLoop } from "./run_loop.ts";
 import { AgentSession } from "./session.ts";
 import { SOURCE_TYPES } from "./sources/mod.ts";
 import { StateError } from "./state.ts";
 import { type PassReport, passSucceeded, runSyncPass } from "./sync_pass.ts";
+import { install, type ServiceContext, status, uninstall } from "./windows/service.ts";
 
 /** Exit code of a successful command. */
 export const EXIT_OK = 0;
@@ -26,13 +29,21 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
 /** The help text. */
-export const USAGE = `Usage: agent [run|once|check] [options]
+export const USAGE = `Usage: agent [command] [options]
 
 Commands:
-  run      sync every sync_interval_minutes until stopped with Ctrl+C or SIGTERM (default)
-  once     one sync pass; exits 1 if a source failed or the master was unreachable
-  check    check the config, the master, the registration and every source; exits 1 on
-           any failure
+  run             sync every sync_interval_minutes until stopped with Ctrl+C or SIGTERM
+                  (the default)
+  once            one sync pass; exits 1 if a source failed or the master was unreachable
+  check           check the config, the master, the registration and every source;
+                  exits 1 on any failure
+  list-calendars  list the Outlook calendars of this Windows user with the exact
+                  calendar_name to put in the config (Windows)
+  install         run the agent at every logon of this Windows user (Task Scheduler);
+                  on Linux, print a systemd user unit and how to enable it
+  uninstall       stop the agent and remove what install set up
+  status          whether the agent is installed and when it last synced; exits 3
+                  if it is not installed
 
 Options:
   -c, --config FILE  the config file (default: outlook_config.json beside the agent
@@ -54,6 +65,14 @@ export interface CliIo {
   fetch: FetchLike;
   /** Reads an environment variable. */
   env: (name: string) => string | undefined;
+  /** The platform whose service manager `install`, `uninstall` and `status` use. */
+  os: typeof Deno.build.os;
+  /**
+   * Variables added to the environment of the programs `list-calendars`, `install`,
+   * `uninstall` and `status` start (PowerShell, schtasks, systemctl); tests put
+   * stand-ins first on `PATH` with it.
+   */
+  commandEnv: Record<string, string>;
 }
 
 const encoder = new TextEncoder();
@@ -62,9 +81,19 @@ const defaultIo: CliIo = {
   stderr: (text) => Deno.stderr.writeSync(encoder.encode(text + "\n")),
   fetch: defaultFetch,
   env: (name) => Deno.env.get(name),
+  os: Deno.build.os,
+  commandEnv: {},
 };
 
-const COMMANDS = ["run", "once", "check"] as const;
+const COMMANDS = [
+  "run",
+  "once",
+  "check",
+  "list-calendars",
+  "install",
+  "uninstall",
+  "status",
+] as const;
 type Command = typeof COMMANDS[number];
 
 interface Invocation {
@@ -123,6 +152,17 @@ export async function runCli(args: string[], io: Partial<CliIo> = {}): Promise<n
   }, cli);
 }
 
+function serviceContext(files: AgentFiles, cli: CliIo): ServiceContext {
+  return {
+    files,
+    os: cli.os,
+    env: cli.env,
+    commandEnv: cli.commandEnv,
+    stdout: cli.stdout,
+    stderr: cli.stderr,
+  };
+}
+
 function usageError(cli: CliIo, message: string): number {
   cli.stderr(`agent: ${message}\n\n${USAGE}`);
   return EXIT_USAGE;
@@ -130,6 +170,22 @@ function usageError(cli: CliIo, message: string): number {
 
 async function execute(invocation: Invocation, cli: CliIo): Promise<number> {
   const files = agentFiles(invocation.configPath);
+  switch (invocation.command) {
+    case "list-calendars":
+      return await listCalendars({
+        configPath: files.config,
+        os: cli.os,
+        script: { env: cli.commandEnv },
+        stdout: cli.stdout,
+        stderr: cli.stderr,
+      });
+    case "install":
+      return await install(serviceContext(files, cli));
+    case "uninstall":
+      return await uninstall(serviceContext(files, cli));
+    case "status":
+      return await status(serviceContext(files, cli));
+  }
   const level = invocation.verbose ? "debug" : "info";
   const sinks: LogSink[] = [];
   if (await isDirectory(files.dir)) sinks.push(new RotatingFileSink(files.log));

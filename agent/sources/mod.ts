@@ -11,6 +11,7 @@ import type { FetchLike } from "../http.ts";
 import { calDavSource } from "./caldav.ts";
 import { exchangeSource } from "./exchange.ts";
 import { icsSource } from "./ics.ts";
+import { outlookSource } from "./outlook.ts";
 
 /** What a source may use while reading. */
 export interface SourceContext {
@@ -62,4 +63,5 @@ export const SOURCE_TYPES: SourceRegistry = sourceRegistry([
   icsSource,
   calDavSource,
   exchangeSource,
+  outlookSource,
 ]);

@@ -65,7 +65,10 @@ Deno.test("cli: --help prints the usage and --version the version", async () => 
   await using dir = await tempDir();
   const help = await runAgent(["--help"], dir.path);
   assert.equal(help.code, 0);
-  assert.match(help.stdout, /^Usage: agent \[run\|once\|check\] \[options\]/);
+  assert.match(help.stdout, /^Usage: agent \[command\] \[options\]/);
+  for (const command of ["list-calendars", "install", "uninstall", "status"]) {
+    assert.match(help.stdout, new RegExp(`^  ${command} `, "m"));
+  }
   assert.match(help.stdout, /-c, --config FILE/);
   const version = await runAgent(["--version"], dir.path);
   assert.deepEqual([version.code, version.stdout], [0, "calsync agent 0.1.0\n"]);
@@ -77,7 +80,7 @@ Deno.test("cli: an unknown command or option is a usage error with exit code 2",
   assert.equal(command.code, 2);
   assert.match(
     command.stderr,
-    /^agent: unknown command "sync"; expected one of: run, once, check\n\nUsage:/,
+    /^agent: unknown command "sync"; expected one of: run, once, check, list-calendars, install, uninstall, status\n\nUsage:/,
   );
   const option = await runAgent(["once", "--frequency", "5"], dir.path);
   assert.equal(option.code, 2);

@@ -68,12 +68,14 @@ export async function writeAgentConfig(
   return path;
 }
 
-/** Runs `agent once` as a process. */
+/** Runs `agent once` as a process, with `env` added to its environment. */
 export async function runAgent(
   config: string,
+  env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", AGENT, "once", "--config", config],
+    env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

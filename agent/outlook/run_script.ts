@@ -1,0 +1,229 @@
+/**
+ * Runs `agent/outlook.ps1`, the PowerShell script that reads Outlook through COM, and
+ * checks what it prints against the contract in `output.ts`.
+ *
+ * The script is embedded in the executable (`deno compile --include agent/outlook.ps1`)
+ * and read from beside this module, which works the same under `deno run`. PowerShell
+ * needs a file for `-File`, so each run copies it to a temporary file first.
+ *
+ * @module
+ */
+import type { z } from "zod";
+import { formatPath } from "../../shared/json_path.ts";
+import {
+  decodeText,
+  ProgramNotFoundError,
+  type ProgramResult,
+  ProgramTimeoutError,
+  runProgram,
+} from "../windows/program.ts";
+import { failureMessage, OutlookError, type OutlookRequest, timeoutMessage } from "./errors.ts";
+import {
+  type OutlookCalendar,
+  type OutlookFailure,
+  type OutlookItem,
+  OutlookListOutput,
+  OutlookReadOutput,
+} from "./output.ts";
+
+/** Where the script lives; inside a compiled agent, in its embedded files. */
+const SCRIPT_URL = new URL("../outlook.ps1", import.meta.url);
+
+/** How much of unexpected output a message quotes. */
+const QUOTED_CHARS = 200;
+
+/**
+ * The PowerShell to start. Windows PowerShell 5.1 ships with every Windows and is the one
+ * that reaches Outlook's COM objects. Elsewhere only tests run the source, with a stand-in
+ * called `powershell` first on `PATH`.
+ */
+const POWERSHELL = Deno.build.os === "windows" ? "powershell.exe" : "powershell";
+
+/** How to start the script. */
+export interface ScriptOptions {
+  /** Variables added to PowerShell's environment (tests point `PATH` at a stand-in). */
+  env?: Record<string, string>;
+}
+
+/** A read of one calendar's occurrences in a window. */
+export interface ReadRequest extends OutlookRequest {
+  /** Start of the window, a UTC instant. */
+  startUtc: string;
+  /** End of the window, a UTC instant. */
+  endUtc: string;
+  /** Whether to read the bodies too. */
+  includeBody: boolean;
+}
+
+/** What a successful read gives. */
+export interface ReadResult {
+  /** The calendar that was read. */
+  calendar: OutlookCalendar;
+  /** Its occurrences overlapping the window, series expanded. */
+  items: OutlookItem[];
+}
+
+/**
+ * PowerShell's arguments: no profile (a user's profile may print or prompt), never
+ * interactive, and the script allowed whatever the machine's execution policy says.
+ */
+function powershellArgs(scriptPath: string, parameters: string[]): string[] {
+  return [
+    "-NoProfile",
+    "-NonInteractive",
+    "-ExecutionPolicy",
+    "Bypass",
+    "-File",
+    scriptPath,
+    ...parameters,
+  ];
+}
+
+/** The script's parameters for a read. */
+function readParameters(request: ReadRequest): string[] {
+  // An empty argument is lost on its way through powershell.exe's command line, so the
+  // default calendar is asked for by leaving -CalendarName out.
+  return [
+    "-Mode",
+    "read",
+    ...(request.calendarName === "" ? [] : ["-CalendarName", request.calendarName]),
+    "-StartUtc",
+    request.startUtc,
+    "-EndUtc",
+    request.endUtc,
+    ...(request.owner === null ? [] : ["-Owner", request.owner]),
+    ...(request.includeBody ? ["-IncludeBody"] : []),
+  ];
+}
+
+/** The embedded script's text, or an error saying the build lacks it. */
+async function scriptText(): Promise<string> {
+  try {
+    return await Deno.readTextFile(SCRIPT_URL);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    throw new OutlookError(
+      "script_missing",
+      "this build of the agent lacks its Outlook script (agent/outlook.ps1); build it with " +
+        "deno task compile:agent-windows, which embeds it",
+    );
+  }
+}
+
+/** Starts PowerShell on a temporary copy of the script with `parameters`. */
+async function startScript(
+  parameters: string[],
+  request: OutlookRequest,
+  options: ScriptOptions,
+): Promise<ProgramResult> {
+  const text = await scriptText();
+  const path = await Deno.makeTempFile({ prefix: "calsync-outlook-", suffix: ".ps1" });
+  try {
+    // Windows PowerShell reads a script without a byte-order mark in the ANSI code page,
+    // which would garble every non-ASCII character in it.
+    await Deno.writeTextFile(path, "\uFEFF" + text.replace(/^\uFEFF/, ""));
+    return await runProgram(POWERSHELL, powershellArgs(path, parameters), {
+      timeoutMs: request.timeoutSeconds * 1000,
+      env: options.env,
+    });
+  } catch (error) {
+    if (error instanceof ProgramTimeoutError) {
+      throw new OutlookError("timeout", timeoutMessage(request.timeoutSeconds));
+    }
+    if (error instanceof ProgramNotFoundError) {
+      throw new OutlookError(
+        "powershell_not_found",
+        `cannot start ${POWERSHELL}: not found. Outlook sources need Windows with classic ` +
+          "Outlook and Windows PowerShell.",
+      );
+    }
+    throw error;
+  } finally {
+    await Deno.remove(path).catch(() => {});
+  }
+}
+
+/** `text` cut to {@link QUOTED_CHARS} characters, for a message. */
+function quote(text: string): string {
+  const trimmed = text.trim();
+  return trimmed.length <= QUOTED_CHARS ? trimmed : `${trimmed.slice(0, QUOTED_CHARS)}…`;
+}
+
+/** The exit code and standard error, as a message ends. */
+function processDetails(result: ProgramResult): string {
+  const stderr = quote(decodeText(result.stderr));
+  return `exit code ${result.code}${stderr === "" ? "" : `; stderr: ${stderr}`}`;
+}
+
+/** The answer of a script run that failed. */
+type Failure = z.output<typeof OutlookFailure>;
+
+/**
+ * The script's answer validated with `schema`. An error answer becomes an
+ * {@linkcode OutlookError} with its message; no answer, or one that is not JSON or not
+ * what the contract says, becomes a `bad_output` error quoting what came.
+ */
+function parseAnswer<T extends { ok: true }>(
+  result: ProgramResult,
+  schema: z.ZodType<T | Failure>,
+  request: OutlookRequest,
+): T {
+  const stdout = decodeText(result.stdout).trim();
+  if (stdout === "") {
+    throw new OutlookError(
+      "bad_output",
+      `the Outlook script printed nothing (${processDetails(result)})`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(stdout);
+  } catch {
+    throw new OutlookError(
+      "bad_output",
+      `the Outlook script printed something other than JSON (${processDetails(result)}): ` +
+        quote(stdout),
+    );
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new OutlookError(
+      "bad_output",
+      "the Outlook script's answer does not match what the agent expects, at " +
+        `${formatPath(issue.path) || "the top level"}: ${issue.message} ` +
+        `(${processDetails(result)})`,
+    );
+  }
+  if (!parsed.data.ok) {
+    const { error } = parsed.data as Failure;
+    throw new OutlookError(error.code, failureMessage(error, request), error.calendars);
+  }
+  if (result.code !== 0) {
+    throw new OutlookError(
+      "bad_output",
+      `the Outlook script answered but then failed (${processDetails(result)})`,
+    );
+  }
+  return parsed.data as T;
+}
+
+/** Reads one calendar's occurrences in a window; throws {@linkcode OutlookError}. */
+export async function readOutlook(
+  request: ReadRequest,
+  options: ScriptOptions = {},
+): Promise<ReadResult> {
+  const result = await startScript(readParameters(request), request, options);
+  const { calendar, items } = parseAnswer(result, OutlookReadOutput, request);
+  return { calendar, items };
+}
+
+/** Lists every calendar folder Outlook has; throws {@linkcode OutlookError}. */
+export async function listOutlookCalendars(
+  timeoutSeconds: number,
+  options: ScriptOptions = {},
+): Promise<OutlookCalendar[]> {
+  const request: OutlookRequest = { calendarName: "", owner: null, timeoutSeconds };
+  const result = await startScript(["-Mode", "list"], request, options);
+  return parseAnswer(result, OutlookListOutput, request).calendars;
+}

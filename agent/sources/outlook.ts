@@ -1,0 +1,88 @@
+/**
+ * Outlook source: one calendar of the classic Outlook for Windows of the user the agent
+ * runs as, read through COM by the PowerShell script embedded in the agent.
+ *
+ * Config: `{"type": "outlook", "name": "Main Calendar", "calendar_name": "Calendar"}`.
+ * `calendar_name` is a calendar's display name or its folder path
+ * (`\\john@corp.example\Calendar\Team`); empty or absent means the default calendar.
+ * Optional: `owner` (whose shared calendar to open, by name or address),
+ * `include_body` (default false: descriptions are not read) and `timeout_seconds`
+ * (default 120). `agent list-calendars` prints every calendar with its exact path.
+ *
+ * Outlook expands series itself (`IncludeRecurrences`), so the script returns every
+ * occurrence and exception in the window.
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { Occurrence } from "../../shared/model.ts";
+import { outlookOccurrence } from "../outlook/occurrence.ts";
+import { readOutlook, type ScriptOptions } from "../outlook/run_script.ts";
+import type { SourceReading, SourceType } from "./mod.ts";
+
+/** The keys of an `outlook` source. */
+export const OutlookSettings = z.object({
+  calendar_name: z
+    .string({ error: 'expected a calendar name or path such as "Calendar"' })
+    .nullable()
+    .default("")
+    .transform((name) => (name ?? "").trim()),
+  owner: z
+    .string({ error: "expected the name or address of the calendar's owner" })
+    .min(1, { error: "must not be empty; remove it to read your own calendars" })
+    .nullable()
+    .default(null),
+  include_body: z.boolean({ error: "expected true or false" }).default(false),
+  timeout_seconds: z
+    .number({ error: "expected a number of seconds such as 120" })
+    .positive({ error: "expected a positive number of seconds such as 120" })
+    .max(3600, { error: "expected at most 3600 seconds" })
+    .default(120),
+});
+
+/** Validated settings of an `outlook` source. */
+export type OutlookSettings = z.output<typeof OutlookSettings>;
+
+/**
+ * The Outlook source type; `options` reach the PowerShell process (tests put a stand-in
+ * first on its `PATH`).
+ */
+export function outlookSourceType(options: ScriptOptions = {}): SourceType<OutlookSettings> {
+  return {
+    type: "outlook",
+    settings: OutlookSettings,
+    describe: (s) =>
+      (s.calendar_name === "" ? "Outlook default calendar" : `Outlook "${s.calendar_name}"`) +
+      (s.owner === null ? "" : ` of ${s.owner}`),
+    async read(s, context): Promise<SourceReading> {
+      const { items } = await readOutlook({
+        calendarName: s.calendar_name,
+        owner: s.owner,
+        timeoutSeconds: s.timeout_seconds,
+        startUtc: context.window.start,
+        endUtc: context.window.end,
+        includeBody: s.include_body,
+      }, options);
+      // Outlook dates all-day items in the PC's zone when they carry none of their own.
+      const fallbackZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      const occurrences: Occurrence[] = [];
+      const warnings: string[] = [];
+      for (const item of items) {
+        try {
+          occurrences.push(
+            outlookOccurrence(item, { includeBody: s.include_body, fallbackZone }),
+          );
+        } catch (error) {
+          const message = error instanceof z.ZodError
+            ? error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")
+            : (error as Error).message;
+          warnings.push(`"${item.subject}" at ${item.start_utc} skipped: ${message}`);
+        }
+      }
+      return { occurrences, warnings };
+    },
+  };
+}
+
+/** Reads a calendar of the local Outlook. */
+export const outlookSource: SourceType<OutlookSettings> = outlookSourceType();

@@ -1,0 +1,56 @@
+/**
+ * The command that starts this agent in `run` mode, as a service manager (Task Scheduler,
+ * systemd) should start it: the compiled executable itself, or `deno run` of the sources.
+ *
+ * @module
+ */
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** A program with its arguments and the folder to start it in. */
+export interface AgentLaunch {
+  /** Absolute path of the program. */
+  program: string;
+  /** Its arguments, unquoted. */
+  args: string[];
+  /** The folder it starts in. */
+  workingDirectory: string;
+}
+
+/** The permissions of `deno task agent`, for an agent run from its sources. */
+const PERMISSIONS = [
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-run",
+  "--allow-sys",
+];
+
+/**
+ * How to start `agent run` with the config at `configPath` (made absolute, since a
+ * service starts elsewhere). A compiled agent starts in its own folder, where its config
+ * usually sits; from sources, Deno is told where `deno.json` is, as the working folder is
+ * the config's.
+ */
+export function agentLaunch(configPath: string): AgentLaunch {
+  const config = resolve(configPath);
+  const program = Deno.execPath();
+  if (Deno.build.standalone) {
+    return { program, args: ["run", "--config", config], workingDirectory: dirname(program) };
+  }
+  return {
+    program,
+    args: [
+      "run",
+      ...PERMISSIONS,
+      "--config",
+      fileURLToPath(new URL("../../deno.json", import.meta.url)),
+      fileURLToPath(new URL("../main.ts", import.meta.url)),
+      "run",
+      "--config",
+      config,
+    ],
+    workingDirectory: dirname(config),
+  };
+}

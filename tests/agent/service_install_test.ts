@@ -1,0 +1,289 @@
+/**
+ * `agent install`, `uninstall` and `status`: the Windows branch (chosen through the
+ * injected platform) against the stand-in `schtasks`, and the systemd branch.
+ */
+import assert from "node:assert/strict";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { runCli } from "../../agent/cli.ts";
+import { systemdWord } from "../../agent/windows/systemd.ts";
+import { windowsArgument } from "../../agent/windows/task_xml.ts";
+import { standIns } from "../stand-ins/mod.ts";
+import { configObject, tempDir, writeConfig } from "./helpers.ts";
+
+const MAIN = fileURLToPath(new URL("../../agent/main.ts", import.meta.url));
+const DENO_JSON = fileURLToPath(new URL("../../deno.json", import.meta.url));
+const PERMISSIONS = [
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-run",
+  "--allow-sys",
+];
+const WINDOWS_USER: Record<string, string> = { USERNAME: "maria", USERDOMAIN: "CORP" };
+
+/** Runs `agent <command> --config <config>` for `os` with the stand-ins and `env`. */
+async function agent(
+  command: string,
+  config: string,
+  os: typeof Deno.build.os,
+  env: Record<string, string> = {},
+) {
+  await using stand = await standIns(env);
+  return await runWith(command, config, os, stand.env, stand.records);
+}
+
+async function runWith(
+  command: string,
+  config: string,
+  os: typeof Deno.build.os,
+  commandEnv: Record<string, string>,
+  records: () => Promise<Record<string, unknown>[]> = () => Promise.resolve([]),
+) {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const code = await runCli([command, "--config", config], {
+    os,
+    env: (name) => WINDOWS_USER[name],
+    commandEnv,
+    stdout: (text) => stdout.push(text),
+    stderr: (text) => stderr.push(text),
+  });
+  return {
+    code,
+    stdout: stdout.join("\n"),
+    stderr: stderr.join("\n"),
+    records: await records(),
+  };
+}
+
+/** A folder (removed afterwards) holding a valid config. */
+async function configIn(folder = "") {
+  const dir = await tempDir();
+  const path = join(dir.path, folder);
+  await Deno.mkdir(path, { recursive: true });
+  return { dir, config: await writeConfig(path, configObject()) };
+}
+
+Deno.test("install on Windows: a logon task from UTF-16 XML, created with schtasks and started", async () => {
+  const { dir, config } = await configIn("Calendar Agent & Co");
+  await using _ = dir;
+  const run = await agent("install", config, "windows");
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(
+    run.stdout,
+    'Installed the task "CalSync Agent" for CORP\\maria and started it: the agent now runs ' +
+      `at every logon of CORP\\maria with ${config}.\n` +
+      `Its log: ${join(dirname(config), "calendar_agent.log")}. Check it with "agent status".`,
+  );
+
+  assert.equal(run.records.length, 2);
+  const [create, start] = run.records;
+  const createArgs = create.args as string[];
+  assert.deepEqual(createArgs.slice(0, 4), ["/Create", "/TN", "CalSync Agent", "/XML"]);
+  assert.match(createArgs[4], /calsync-task-.*\.xml$/);
+  assert.equal(createArgs[5], "/F");
+  await assert.rejects(Deno.stat(createArgs[4]), Deno.errors.NotFound, "the XML file is removed");
+  assert.deepEqual(start.args, ["/Run", "/TN", "CalSync Agent"]);
+
+  assert.equal(create.xml_bom, true, "UTF-16LE with a byte-order mark");
+  const xml = create.xml as string;
+  assert.match(xml, /^<\?xml version="1\.0" encoding="UTF-16"\?>\n<Task version="1\.2" /);
+  assert.equal(XMLValidator.validate(xml), true);
+  const { Task } = new XMLParser().parse(xml);
+  assert.deepEqual(Task.Triggers, {
+    LogonTrigger: {
+      Enabled: true,
+      UserId: "CORP\\maria",
+      Repetition: { Interval: "PT5M", StopAtDurationEnd: false },
+    },
+  });
+  assert.deepEqual(Task.Principals.Principal, {
+    UserId: "CORP\\maria",
+    LogonType: "InteractiveToken",
+    RunLevel: "LeastPrivilege",
+  });
+  assert.equal(Task.Settings.MultipleInstancesPolicy, "IgnoreNew");
+  assert.equal(Task.Settings.ExecutionTimeLimit, "PT0S");
+  assert.deepEqual(Task.Settings.RestartOnFailure, { Interval: "PT1M", Count: 999 });
+  assert.equal(Task.Settings.DisallowStartIfOnBatteries, false);
+  assert.equal(Task.Settings.StopIfGoingOnBatteries, false);
+  // Under deno run the task starts Deno on the sources; a compiled agent.exe starts itself.
+  assert.deepEqual(Task.Actions.Exec, {
+    Command: Deno.execPath(),
+    Arguments: [
+      "run",
+      ...PERMISSIONS,
+      "--config",
+      DENO_JSON,
+      MAIN,
+      "run",
+      "--config",
+      `"${config}"`,
+    ].join(" "),
+    WorkingDirectory: dirname(config),
+  });
+});
+
+Deno.test("install refuses a config the agent could not run with", async () => {
+  await using dir = await tempDir();
+  const config = join(dir.path, "outlook_config.json");
+  await Deno.writeTextFile(config, JSON.stringify(configObject({ agent_id: "" })));
+  const run = await agent("install", config, "windows");
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /^invalid config .*\n {2}agent_id: /);
+  assert.match(run.stderr, /Fix the config first: the service would fail with it\.$/);
+  assert.deepEqual(run.records, []);
+});
+
+Deno.test("install on Windows: schtasks' refusal is reported in its words", async () => {
+  const { dir, config } = await configIn();
+  await using _ = dir;
+  const run = await agent("install", config, "windows", { CALSYNC_STANDIN_FAIL: "/Create" });
+  assert.equal(run.code, 1);
+  assert.equal(
+    run.stderr,
+    'schtasks could not create the task "CalSync Agent" (exit code 1): ERROR: Access is denied.',
+  );
+  assert.equal(run.records.length, 1, "nothing is started after a failed /Create");
+});
+
+Deno.test("uninstall on Windows: ends the agent and deletes the task", async () => {
+  const { dir, config } = await configIn();
+  await using _ = dir;
+  const run = await agent("uninstall", config, "windows");
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(run.records.map((r) => r.args), [
+    ["/Query", "/TN", "CalSync Agent", "/FO", "LIST", "/V"],
+    ["/End", "/TN", "CalSync Agent"],
+    ["/Delete", "/TN", "CalSync Agent", "/F"],
+  ]);
+  assert.match(run.stdout, /^Stopped the agent and removed the task "CalSync Agent"\. /);
+
+  const missing = await agent("uninstall", config, "windows", { CALSYNC_STANDIN_TASK: "missing" });
+  assert.equal(missing.code, 0);
+  assert.equal(missing.stdout, 'The task "CalSync Agent" is not installed; nothing to remove.');
+  assert.equal(missing.records.length, 1);
+});
+
+Deno.test("status on Windows: the task's state and the agent's last activity; 3 when missing", async () => {
+  const { dir, config } = await configIn();
+  await using _ = dir;
+  await Deno.writeTextFile(
+    join(dir.path, "calendar_agent_state.json"),
+    JSON.stringify({
+      agent_id: "office-pc",
+      token: "t0k3n-0123456789",
+      sources: {
+        "main": { snapshot_hash: "a", accepted_at: "2026-11-30T08:02:14Z" },
+        "team": { snapshot_hash: "b", accepted_at: "2026-11-29T17:45:00Z" },
+      },
+    }),
+  );
+  await Deno.writeTextFile(
+    join(dir.path, "calendar_agent.log"),
+    '2026-11-30T08:02:14.001Z INFO  source "main": uploaded 12 occurrences\n' +
+      '2026-11-30T08:07:15.420Z ERROR source "team": Outlook did not answer within 120 s\n',
+  );
+  const run = await agent("status", config, "windows");
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(
+    run.stdout,
+    [
+      'The task "CalSync Agent" is installed.',
+      "  status:      Running",
+      "  last run:    11/30/2026 8:02:11 AM",
+      "  last result: 267009 (0x41301: running now)",
+      'Last snapshot accepted by the master: 2026-11-30T08:02:14Z (source "main")',
+      `Log: ${join(dir.path, "calendar_agent.log")}`,
+      '  last line: 2026-11-30T08:07:15.420Z ERROR source "team": Outlook did not answer ' +
+      "within 120 s",
+    ].join("\n"),
+  );
+  assert.deepEqual(run.records.map((r) => r.args), [
+    ["/Query", "/TN", "CalSync Agent", "/FO", "LIST", "/V"],
+  ]);
+
+  const missing = await agent("status", config, "windows", { CALSYNC_STANDIN_TASK: "missing" });
+  assert.equal(missing.code, 3);
+  assert.equal(
+    missing.stdout,
+    [
+      'The task "CalSync Agent" is not installed ("agent install" sets it up).',
+      'Last snapshot accepted by the master: 2026-11-30T08:02:14Z (source "main")',
+      `Log: ${join(dir.path, "calendar_agent.log")}`,
+      '  last line: 2026-11-30T08:07:15.420Z ERROR source "team": Outlook did not answer ' +
+      "within 120 s",
+    ].join("\n"),
+  );
+});
+
+Deno.test("install on Linux: prints a systemd user unit and the steps, touching nothing", async () => {
+  const { dir, config } = await configIn("my agent");
+  await using _ = dir;
+  const run = await agent("install", config, "linux");
+  assert.equal(run.code, 0, run.stderr);
+  const words = [Deno.execPath(), "run", ...PERMISSIONS, "--config", DENO_JSON, MAIN, "run"];
+  assert.equal(
+    run.stdout,
+    [
+      "[Unit]",
+      "Description=calsync agent: sends calendars to the calsync master",
+      "",
+      "[Service]",
+      "Type=simple",
+      `ExecStart=${words.join(" ")} --config "${config}"`,
+      `WorkingDirectory=${dirname(config)}`,
+      "Restart=on-failure",
+      "RestartSec=60",
+      "",
+      "[Install]",
+      "WantedBy=default.target",
+      "",
+    ].join("\n"),
+  );
+  assert.match(
+    run.stderr,
+    /^The unit above goes into ~\/\.config\/systemd\/user\/calsync-agent\.service/,
+  );
+  assert.match(run.stderr, /\n {2}systemctl --user enable --now calsync-agent\n/);
+  assert.deepEqual(run.records, [], "no program was started");
+
+  const removal = await agent("uninstall", config, "linux");
+  assert.equal(removal.code, 0);
+  assert.match(removal.stdout, /\n {2}systemctl --user disable --now calsync-agent\n/);
+  assert.deepEqual(removal.records, []);
+});
+
+Deno.test("status on Linux: systemctl's answer decides; no systemctl is explained", async () => {
+  const { dir, config } = await configIn();
+  await using _ = dir;
+  const active = await agent("status", config, "linux");
+  assert.equal(active.code, 0);
+  assert.match(active.stdout, /^The systemd user unit calsync-agent is active\.\n/);
+  assert.deepEqual(active.records.map((r) => r.args), [["--user", "is-active", "calsync-agent"]]);
+
+  const stopped = await agent("status", config, "linux", { CALSYNC_STANDIN_UNIT_STATE: "failed" });
+  assert.equal(stopped.code, 3);
+  assert.match(stopped.stdout, /^The systemd user unit calsync-agent is failed /);
+
+  await using empty = await tempDir();
+  const none = await runWith("status", config, "linux", { PATH: empty.path });
+  assert.equal(none.code, 3);
+  assert.match(none.stdout, /^systemctl is not available here, so the agent is not run by systemd/);
+  assert.match(none.stdout, /\nLast snapshot accepted by the master: none yet /);
+});
+
+Deno.test("command lines are quoted as Windows and systemd split them", () => {
+  assert.equal(windowsArgument("run"), "run");
+  assert.equal(windowsArgument("C:\\Calendar Agent\\cfg.json"), '"C:\\Calendar Agent\\cfg.json"');
+  assert.equal(windowsArgument('say "hi"'), '"say \\"hi\\""');
+  assert.equal(windowsArgument("C:\\dir with space\\"), '"C:\\dir with space\\\\"');
+  assert.equal(windowsArgument(""), '""');
+  assert.equal(systemdWord("/opt/agent"), "/opt/agent");
+  assert.equal(systemdWord("/home/ann/my agent"), '"/home/ann/my agent"');
+  assert.equal(systemdWord("/srv/100%/$HOME"), "/srv/100%%/$$HOME");
+  assert.equal(systemdWord('a"b\\c'), '"a\\"b\\\\c"');
+});
