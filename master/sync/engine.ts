@@ -13,7 +13,7 @@ import type { Store } from "../store/types.ts";
 import type { SourceSettings } from "../../shared/protocol.ts";
 import { desiredItems, type SourceFilter } from "./desired.ts";
 import { planReconcile } from "./plan.ts";
-import { reconcileDestination, type ReconcileReport } from "./reconcile.ts";
+import { emptyReport, reconcileDestination, type ReconcileReport } from "./reconcile.ts";
 
 /** How the engine runs. */
 export type SyncEngineOptions = {
@@ -144,17 +144,7 @@ export class SyncEngine {
       last_error: message,
       pending,
     });
-    return {
-      destination_id: id,
-      created: 0,
-      updated: 0,
-      deleted: 0,
-      adopted: 0,
-      strays: 0,
-      failed: Math.max(pending, 1),
-      listed: false,
-      errors: [message],
-    };
+    return { ...emptyReport(id), failed: Math.max(pending, 1), errors: [message] };
   }
 
   #scheduleRetry(failed: boolean): void {

@@ -32,6 +32,21 @@ export type ReconcileReport = {
   errors: string[];
 };
 
+/** A report of a reconcile that has done nothing yet. */
+export function emptyReport(destinationId: string): ReconcileReport {
+  return {
+    destination_id: destinationId,
+    created: 0,
+    updated: 0,
+    deleted: 0,
+    adopted: 0,
+    strays: 0,
+    failed: 0,
+    listed: false,
+    errors: [],
+  };
+}
+
 /** Tuning and test hooks of a reconcile. */
 export type ReconcileOptions = {
   logger: Logger;
@@ -130,17 +145,7 @@ export async function reconcileDestination(
   const sleep = options.sleep ?? defaultSleep;
   const attempts = options.maxAttempts ?? 4;
   const retry = <T>(fn: () => Promise<T>) => withRetries(fn, attempts, sleep);
-  const report: ReconcileReport = {
-    destination_id: id,
-    created: 0,
-    updated: 0,
-    deleted: 0,
-    adopted: 0,
-    strays: 0,
-    failed: 0,
-    listed: false,
-    errors: [],
-  };
+  const report = emptyReport(id);
 
   const state = await store.destinationState(id);
   const entries = await store.destinationEntries(id);
