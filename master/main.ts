@@ -45,9 +45,19 @@ async function main(): Promise<number> {
     "AGENT_ENROLLMENT_TOKEN",
     logger,
   );
+  // A restarted master is the same master: it takes back at once the destination leases
+  // its previous process held, where other masters wait for them to expire.
+  const owner = await loadOrCreateToken(
+    settings.masterId,
+    settings.dataDir,
+    "master_id",
+    "MASTER_ID",
+    logger,
+  );
   const sync = new SyncEngine({
     store,
     logger,
+    owner,
     intervalMs: settings.syncIntervalMinutes * 60_000,
     destinations: destinationConfigs.map(openDestination),
   });

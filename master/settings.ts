@@ -71,6 +71,7 @@ const SettingsSchema = z.object({
   ADMIN_TOKEN: token("ADMIN_TOKEN"),
   AGENT_ENROLLMENT_TOKEN: token("AGENT_ENROLLMENT_TOKEN"),
   MAX_BODY_MB: number("MAX_BODY_MB", 50, 0.001, 1024, false),
+  MASTER_ID: z.string().optional().transform((v) => v?.trim() || undefined),
 });
 
 /** Validated master settings. */
@@ -84,6 +85,8 @@ export type Settings = {
   adminToken: string | undefined;
   enrollmentToken: string | undefined;
   maxBodyBytes: number;
+  /** Who this master is among several; generated into DATA_DIR when unset. */
+  masterId: string | undefined;
 };
 
 /** Raised when a variable holds a value the master cannot use. */
@@ -116,5 +119,6 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     adminToken: s.ADMIN_TOKEN,
     enrollmentToken: s.AGENT_ENROLLMENT_TOKEN,
     maxBodyBytes: Math.round(s.MAX_BODY_MB * 1024 * 1024),
+    masterId: s.MASTER_ID,
   };
 }

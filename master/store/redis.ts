@@ -149,6 +149,29 @@ if redis.call('HGET', KEYS[2], token) == ARGV[1] then redis.call('HDEL', KEYS[2]
 redis.call('HDEL', KEYS[1], ARGV[1])
 return 1`;
 
+/**
+ * Takes or renews a lease: KEYS[1] the lease hash (owner, token; expires with PEXPIRE),
+ * KEYS[2] its token counter, which never expires so tokens keep growing.
+ */
+const ACQUIRE_LEASE = `
+local holder = redis.call('HGET', KEYS[1], 'owner')
+if holder == false then
+  local token = redis.call('INCR', KEYS[2])
+  redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'token', token)
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return token
+end
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return tonumber(redis.call('HGET', KEYS[1], 'token'))
+end
+return false`;
+
+/** Gives a lease up: KEYS[1] the lease hash, ARGV[1] the owner. */
+const RELEASE_LEASE = `
+if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1`;
+
 /** The Redis implementation of `Store`. */
 export class RedisStore implements Store {
   readonly backend = "redis";
@@ -205,6 +228,22 @@ export class RedisStore implements Store {
   #key(...parts: string[]): string {
     const [kind, ...ids] = parts;
     return this.#prefix + [kind, ...ids.map(encodeURIComponent)].join(":");
+  }
+
+  async acquireLease(name: string, owner: string, ttlMs: number): Promise<number | null> {
+    const token = await this.#redis.eval(
+      ACQUIRE_LEASE,
+      2,
+      this.#key("lease", name),
+      this.#key("lease_token", name),
+      owner,
+      String(Math.max(1, Math.round(ttlMs))),
+    );
+    return token === null ? null : Number(token);
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    await this.#redis.eval(RELEASE_LEASE, 1, this.#key("lease", name), owner);
   }
 
   async ping(): Promise<void> {

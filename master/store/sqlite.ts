@@ -382,6 +382,32 @@ export class SqliteStore implements Store {
       this.#db.prepare("DELETE FROM feeds WHERE feed_id = ?").run(feedId).changes > 0
     );
   }
+
+  acquireLease(name: string, owner: string, ttlMs: number): Promise<number | null> {
+    return Promise.try(() =>
+      this.#transaction(() => {
+        const now = Date.now();
+        const row = this.#db.prepare("SELECT owner, token, expires_ms FROM leases WHERE name = ?")
+          .get(name) as { owner: string; token: number; expires_ms: number } | undefined;
+        if (row && row.owner !== owner && row.expires_ms > now) return null;
+        const token = !row ? 1 : row.owner === owner ? row.token : row.token + 1;
+        this.#db.prepare(
+          `INSERT INTO leases (name, owner, token, expires_ms) VALUES (?, ?, ?, ?)
+           ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, token = excluded.token,
+             expires_ms = excluded.expires_ms`,
+        ).run(name, owner, token, now + ttlMs);
+        return token;
+      })
+    );
+  }
+
+  releaseLease(name: string, owner: string): Promise<void> {
+    return Promise.try(() => {
+      // The row stays, expired, so the next holder's token still grows.
+      this.#db.prepare("UPDATE leases SET expires_ms = 0 WHERE name = ? AND owner = ?")
+        .run(name, owner);
+    });
+  }
 }
 
 /** Whether stored settings JSON says the same as `settings` (defaults filled in). */

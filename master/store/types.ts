@@ -151,4 +151,14 @@ export interface Store {
   findFeedByTokenHash(tokenHash: string): Promise<FeedRecord | null>;
   /** Deletes a feed; false when there was none. */
   deleteFeed(feedId: string): Promise<boolean>;
+
+  /**
+   * Takes the lease `name` for `owner` for `ttlMs`, or renews it when `owner` holds it.
+   * Answers its fencing token, which grows every time the lease changes hands, or null
+   * while another owner holds it: with several masters on one store, the holder of a
+   * destination's lease is its only writer (ARCHITECTURE.md, invariant 7).
+   */
+  acquireLease(name: string, owner: string, ttlMs: number): Promise<number | null>;
+  /** Gives the lease up, if `owner` holds it. */
+  releaseLease(name: string, owner: string): Promise<void>;
 }

@@ -26,6 +26,10 @@ export type SyncEngineOptions = {
   debounceMs?: number;
   /** First retry delay after a failure; doubles up to `intervalMs`. */
   retryMs?: number;
+  /** Who this master is, for destination leases; a random id by default. */
+  owner?: string;
+  /** How long a destination lease lasts without renewal: the failover time. */
+  leaseMs?: number;
   now?: () => Date;
 };
 
@@ -42,7 +46,14 @@ export class SyncEngine {
 
   /** Creates the engine; nothing runs until `start()` or a trigger. */
   constructor(options: SyncEngineOptions) {
-    this.#o = { debounceMs: 2000, retryMs: 5000, now: () => new Date(), ...options };
+    this.#o = {
+      debounceMs: 2000,
+      retryMs: 5000,
+      now: () => new Date(),
+      owner: crypto.randomUUID(),
+      leaseMs: 30_000,
+      ...options,
+    };
     this.#retryDelay = this.#o.retryMs;
   }
 
@@ -54,15 +65,15 @@ export class SyncEngine {
   /** Starts the drift-repair timer and runs once now. */
   start(): void {
     if (this.#o.destinations.length === 0) return;
-    this.#interval = setInterval(() => void this.run(), this.#o.intervalMs);
-    void this.run();
+    this.#interval = setInterval(() => this.#runInBackground(), this.#o.intervalMs);
+    this.#runInBackground();
   }
 
   /** Says that stored occurrences or source settings changed: reconcile soon. */
   notifyChanged(): void {
     if (this.#stopped || this.#o.destinations.length === 0) return;
     clearTimeout(this.#debounce);
-    this.#debounce = setTimeout(() => void this.run(), this.#o.debounceMs);
+    this.#debounce = setTimeout(() => this.#runInBackground(), this.#o.debounceMs);
   }
 
   /** What the destinations should hold, for the sources `include` lets in. */
@@ -109,17 +120,33 @@ export class SyncEngine {
     for (const configured of this.#o.destinations) {
       if (this.#stopped) break;
       const desired = consolidate(configured.include);
+      const lease = `destination:${configured.id}`;
+      const { store, owner, leaseMs } = this.#o;
+      let token: number | null = null;
       try {
+        token = await store.acquireLease(lease, owner, leaseMs);
+        if (token === null) {
+          reports.push({ ...emptyReport(configured.id), skipped: true });
+          continue;
+        }
         const destination = await configured.open();
         reports.push(
-          await reconcileDestination(destination, this.#o.store, desired, {
+          await reconcileDestination(destination, store, desired, {
             logger: this.#o.logger,
             now: this.#o.now,
             forceList,
+            // Renewing is the fencing check: a master that lost the lease stops writing.
+            beforeWrite: async () => {
+              if (await store.acquireLease(lease, owner, leaseMs) !== token) {
+                throw new Error(`lost the lease of ${configured.id} to another master`);
+              }
+            },
           }),
         );
       } catch (err) {
         reports.push(await this.#recordFailure(configured.id, desired, err));
+      } finally {
+        if (token !== null) await store.releaseLease(lease, owner).catch(() => {});
       }
     }
     this.#scheduleRetry(reports.some((r) => r.failed > 0));
@@ -153,8 +180,19 @@ export class SyncEngine {
       this.#retryDelay = this.#o.retryMs;
       return;
     }
-    this.#retry = setTimeout(() => void this.run(), this.#retryDelay);
+    this.#retry = setTimeout(() => this.#runInBackground(), this.#retryDelay);
     this.#retryDelay = Math.min(this.#retryDelay * 2, this.#o.intervalMs);
+  }
+
+  /** A run nobody awaits: a failure (the store down, say) is logged, and retried later. */
+  #runInBackground(): void {
+    this.run().catch((err) => {
+      this.#o.logger.log(
+        "error",
+        `reconcile run failed: ${err instanceof Error ? err.message : err}`,
+      );
+      this.#scheduleRetry(true);
+    });
   }
 
   /** Stops the timers and waits for a run in progress. */

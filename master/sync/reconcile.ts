@@ -29,6 +29,8 @@ export type ReconcileReport = {
   failed: number;
   /** Whether the destination was listed (it changed since calsync's last write). */
   listed: boolean;
+  /** Another master holds the destination's lease and reconciles it. */
+  skipped: boolean;
   errors: string[];
 };
 
@@ -43,6 +45,7 @@ export function emptyReport(destinationId: string): ReconcileReport {
     strays: 0,
     failed: 0,
     listed: false,
+    skipped: false,
     errors: [],
   };
 }
@@ -59,6 +62,11 @@ export type ReconcileOptions = {
   sleep?: (ms: number) => Promise<void>;
   /** List the destination even if its change token says nothing changed. */
   forceList?: boolean;
+  /**
+   * Called before each write request; throws when this master may no longer write (its
+   * lease was lost), which ends the reconcile before the write.
+   */
+  beforeWrite?: () => Promise<void>;
 };
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -251,6 +259,7 @@ export async function reconcileDestination(
 
   const groups = groupOperations(plan.operations, destination.batch?.batchSize ?? 1);
   await pool(groups, options.concurrency ?? 4, async (ops) => {
+    await options.beforeWrite?.();
     let results: ItemResult<unknown>[];
     try {
       results = await write(ops);

@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import ICAL from "ical.js";
 import { MemoryDestination } from "../../master/destinations/memory.ts";
+import { DestinationError } from "../../master/destinations/types.ts";
 import { sourceFilter } from "../../master/destinations/config.ts";
 import { configured } from "../../master/destinations/mod.ts";
 import { SyncStatus } from "../../shared/protocol.ts";
+import { memoryLogger } from "../../master/log.ts";
+import { reconcileDestination } from "../../master/sync/reconcile.ts";
 import { ADMIN_TOKEN, enrol, type TestMaster, testMaster, timed } from "../helpers/master_app.ts";
 
 const WINDOW = { start: "2026-03-01T00:00:00Z", end: "2026-04-01T00:00:00Z" };
@@ -101,7 +104,6 @@ Deno.test("a failing destination shows its error and pending count in status", a
     timed("a", "2026-03-02T09:00:00Z"),
     timed("b", "2026-03-03T09:00:00Z"),
   ]);
-  const { DestinationError } = await import("../../master/destinations/types.ts");
   for (let i = 0; i < 4; i++) {
     dest.failNext("changeToken", new DestinationError("rejected", "wrong username or password"));
   }
@@ -209,4 +211,41 @@ Deno.test("several destinations each take only the sources their filter names", 
   assert.deepEqual([...all.items.values()].map((i) => i.title).sort(), ["From main", "From team"]);
   const ids = (await status(master)).destinations.map((d) => [d.id, d.item_count]);
   assert.deepEqual(ids, [["team", 1], ["all", 2]]);
+});
+
+Deno.test("a destination whose lease another master holds is skipped; a lost lease stops writing", async () => {
+  const dest = new MemoryDestination("wall");
+  await using master = await testMaster({ destinations: [configured(dest)], debounceMs: 60_000 });
+  const token = await enrol(master, "pc1");
+  await put(master, token, [
+    timed("a", "2026-03-02T09:00:00Z"),
+    timed("b", "2026-03-03T09:00:00Z"),
+  ]);
+  assert.ok((await master.store.acquireLease("destination:wall", "other-master", 60_000)) !== null);
+  const [skipped] = await master.sync.run();
+  assert.equal(skipped.skipped, true);
+  assert.equal(dest.writes, 0, "only the holder writes");
+  await master.store.releaseLease("destination:wall", "other-master");
+  const [done] = await master.sync.run();
+  assert.deepEqual([done.skipped, done.created], [false, 2]);
+  assert.equal(
+    await master.store.acquireLease("destination:wall", "other-master", 60_000) !== null,
+    true,
+    "released after the run",
+  );
+});
+
+Deno.test("reconcile: a failing write guard ends the run before any write", async () => {
+  await using master = await testMaster();
+  const dest = new MemoryDestination("wall");
+  const token = await enrol(master, "pc1");
+  await put(master, token, [timed("a", "2026-03-02T09:00:00Z")]);
+  await assert.rejects(
+    reconcileDestination(dest, master.store, await master.sync.desired(), {
+      logger: memoryLogger(),
+      beforeWrite: () => Promise.reject(new Error("lost the lease")),
+    }),
+    /lost the lease/,
+  );
+  assert.equal(dest.writes, 0);
 });

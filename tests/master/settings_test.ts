@@ -21,6 +21,7 @@ Deno.test("settings: values are parsed", () => {
     SYNC_INTERVAL_MINUTES: "2.5",
     ADMIN_TOKEN: "0123456789abcdef0123",
     MAX_BODY_MB: "2",
+    MASTER_ID: " master-1 ",
   });
   assert.equal(s.port, 9000);
   assert.equal(s.debug, true);
@@ -28,6 +29,7 @@ Deno.test("settings: values are parsed", () => {
   assert.equal(s.syncIntervalMinutes, 2.5);
   assert.equal(s.adminToken, "0123456789abcdef0123");
   assert.equal(s.maxBodyBytes, 2 * 1024 * 1024);
+  assert.equal(s.masterId, "master-1");
 });
 
 Deno.test("settings: each bad value is named with what to do", () => {

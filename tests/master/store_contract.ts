@@ -297,4 +297,32 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     assert.equal(await store.deleteFeed("f1"), false);
     assert.equal(await store.findFeedByTokenHash("th1"), null);
   });
+
+  test("a lease has one holder at a time; its fencing token grows when it changes hands", async (store) => {
+    const first = await store.acquireLease("destination:cal", "master-a", 60_000);
+    assert.equal(typeof first, "number");
+    assert.equal(await store.acquireLease("destination:cal", "master-b", 60_000), null);
+    assert.equal(await store.acquireLease("destination:cal", "master-a", 60_000), first, "renewed");
+    assert.equal(
+      typeof (await store.acquireLease("destination:other", "master-b", 60_000)),
+      "number",
+    );
+    await store.releaseLease("destination:cal", "master-b");
+    assert.equal(
+      await store.acquireLease("destination:cal", "master-b", 60_000),
+      null,
+      "not b's to release",
+    );
+    await store.releaseLease("destination:cal", "master-a");
+    const second = await store.acquireLease("destination:cal", "master-b", 60_000);
+    assert.ok(second !== null && second > first!, "a new holder gets a greater token");
+  });
+
+  test("a lease whose holder stopped renewing it expires", async (store) => {
+    const first = await store.acquireLease("destination:cal", "master-a", 50);
+    await new Promise((r) => setTimeout(r, 120));
+    const taken = await store.acquireLease("destination:cal", "master-b", 60_000);
+    assert.ok(taken !== null && taken > first!);
+    assert.equal(await store.acquireLease("destination:cal", "master-a", 60_000), null);
+  });
 }
