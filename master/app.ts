@@ -49,13 +49,26 @@ export function createApp(ctx: AppContext): Hono {
     }, 404)
   );
 
-  app.onError((err, c) => {
+  app.onError(async (err, c) => {
     if (err instanceof HttpError) {
       for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
       return c.json(
         { error: { code: err.code, message: err.message, field: err.field } },
         err.status,
       );
+    }
+    // A store that is down (Redis restarting) is a wait, not a bug: the request changed
+    // nothing and can be sent again, which agents do after Retry-After.
+    if (!(await ctx.store.ping().then(() => true, () => false))) {
+      ctx.logger.log("warn", `${c.req.method} ${c.req.path}: the store is unavailable: ${err}`);
+      c.header("Retry-After", "5");
+      return c.json({
+        error: {
+          code: "store_unavailable",
+          message: `the master's ${ctx.store.backend} store is unavailable; try again shortly`,
+          field: null,
+        },
+      }, 503);
     }
     ctx.logger.log("error", `${c.req.method} ${c.req.path}: ${err.stack ?? err}`);
     return c.json({

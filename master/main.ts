@@ -5,14 +5,13 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { VERSION } from "../shared/version.ts";
 import { createApp } from "./app.ts";
 import { readEnvFile } from "./env_file.ts";
 import { consoleLogger } from "./log.ts";
 import { hashToken, loadOrCreateToken } from "./secrets.ts";
 import { parseSettings } from "./settings.ts";
-import { SqliteStore } from "./store/sqlite.ts";
+import { describeStore, openStore } from "./store/open.ts";
 import { loadDestinationConfigs } from "./destinations/config.ts";
 import { displayUrl, openDestination } from "./destinations/mod.ts";
 import { SyncEngine } from "./sync/engine.ts";
@@ -30,7 +29,7 @@ async function main(): Promise<number> {
   }
   const logger = consoleLogger(settings.debug);
   await Deno.mkdir(settings.dataDir, { recursive: true });
-  const store = await SqliteStore.open(settings.dataDir);
+  const store = await openStore(settings, logger);
   const adminToken = await loadOrCreateToken(
     settings.adminToken,
     settings.dataDir,
@@ -91,7 +90,7 @@ async function main(): Promise<number> {
       logger.log(
         "info",
         `calsync master ${VERSION} listening on http://${hostname}:${port} ` +
-          `(store: sqlite in ${join(settings.dataDir, "calsync.db")})`,
+          `(store: ${describeStore(settings)})`,
       ),
   }, app.fetch);
 

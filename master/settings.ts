@@ -72,7 +72,36 @@ const SettingsSchema = z.object({
   AGENT_ENROLLMENT_TOKEN: token("AGENT_ENROLLMENT_TOKEN"),
   MAX_BODY_MB: number("MAX_BODY_MB", 50, 0.001, 1024, false),
   MASTER_ID: z.string().optional().transform((v) => v?.trim() || undefined),
+  REDIS_URL: z.string().optional().transform((v, ctx) => {
+    const url = v?.trim();
+    if (!url) return undefined;
+    if (!/^rediss?:\/\//.test(url)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `REDIS_URL must start with redis:// or rediss://, got "${url}"`,
+      });
+      return z.NEVER;
+    }
+    return url;
+  }),
+  REDIS_HOST: z.string().optional().transform((v) => v?.trim() || undefined),
+  REDIS_PORT: number("REDIS_PORT", 6379, 1, 65535),
+  REDIS_PASSWORD: z.string().optional().transform((v) => v || undefined),
+  REDIS_DB: number("REDIS_DB", 0, 0, 15),
+  REDIS_TLS: bool("REDIS_TLS"),
+  REDIS_KEY_PREFIX: z.string().min(1).default("calsync:"),
 });
+
+/** Where a Redis store lives, when one is configured. */
+export type RedisSettings = {
+  url?: string;
+  host?: string;
+  port: number;
+  password?: string;
+  db: number;
+  tls: boolean;
+  keyPrefix: string;
+};
 
 /** Validated master settings. */
 export type Settings = {
@@ -87,6 +116,8 @@ export type Settings = {
   maxBodyBytes: number;
   /** Who this master is among several; generated into DATA_DIR when unset. */
   masterId: string | undefined;
+  /** The Redis store, when `REDIS_URL` or `REDIS_HOST` is set; else SQLite. */
+  redis: RedisSettings | null;
 };
 
 /** Raised when a variable holds a value the master cannot use. */
@@ -120,5 +151,16 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     enrollmentToken: s.AGENT_ENROLLMENT_TOKEN,
     maxBodyBytes: Math.round(s.MAX_BODY_MB * 1024 * 1024),
     masterId: s.MASTER_ID,
+    redis: s.REDIS_URL || s.REDIS_HOST
+      ? {
+        url: s.REDIS_URL,
+        host: s.REDIS_HOST,
+        port: s.REDIS_PORT,
+        password: s.REDIS_PASSWORD,
+        db: s.REDIS_DB,
+        tls: s.REDIS_TLS,
+        keyPrefix: s.REDIS_KEY_PREFIX,
+      }
+      : null,
   };
 }

@@ -142,3 +142,20 @@ Deno.test("CORS_ORIGINS opens the read APIs, not the agent API", async () => {
   });
   assert.equal(agentApi.headers.get("access-control-allow-origin"), null);
 });
+
+Deno.test("a store that is down answers 503 with Retry-After, not 500", async () => {
+  const master = await testMaster();
+  const token = await enrol(master, "pc1");
+  await master.store.close();
+  const res = await master.call("PUT", "/api/agents/pc1/sources/main/snapshot", {
+    token,
+    body: {
+      window: { start: "2026-03-01T00:00:00Z", end: "2026-04-01T00:00:00Z" },
+      generated_at: "2026-03-01T12:00:00Z",
+      events: [],
+    },
+  });
+  assert.equal(res.status, 503);
+  assert.equal(res.headers.get("retry-after"), "5");
+  assert.equal((await res.json()).error.code, "store_unavailable");
+});

@@ -73,3 +73,28 @@ Deno.test(".env files: comments, quotes and export are understood", () => {
   );
   assert.throws(() => parseEnvFile("OK=1\nnot a line"), /\.env line 2: expected KEY=value/);
 });
+
+Deno.test("settings: REDIS_HOST or REDIS_URL choose the Redis store", () => {
+  assert.equal(parseSettings({}).redis, null);
+  assert.deepEqual(parseSettings({ REDIS_HOST: "redis", REDIS_PASSWORD: "pw" }).redis, {
+    url: undefined,
+    host: "redis",
+    port: 6379,
+    password: "pw",
+    db: 0,
+    tls: false,
+    keyPrefix: "calsync:",
+  });
+  assert.equal(
+    parseSettings({ REDIS_URL: "rediss://cache:6380/2" }).redis?.url,
+    "rediss://cache:6380/2",
+  );
+  assert.throws(
+    () => parseSettings({ REDIS_URL: "cache:6379" }),
+    /REDIS_URL must start with redis:\/\//,
+  );
+  assert.throws(
+    () => parseSettings({ REDIS_HOST: "r", REDIS_DB: "16" }),
+    /REDIS_DB must be between 0 and 15/,
+  );
+});

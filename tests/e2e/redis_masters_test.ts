@@ -1,0 +1,103 @@
+/**
+ * Several masters on one Redis, as behind a load balancer: agents talk to either, status
+ * agrees, one destination gets every item exactly once, and a Redis outage is a 503 with
+ * Retry-After that heals by itself.
+ */
+import assert from "node:assert/strict";
+import { CalDavClient } from "../../shared/caldav/client.ts";
+import { startMaster } from "../helpers/master_process.ts";
+import {
+  calendar,
+  reconcileNow,
+  runAgent,
+  runAgentOk,
+  syncStatus,
+  timedEvent,
+  writeAgentConfig,
+} from "../helpers/pipeline.ts";
+import { startRadicale } from "../helpers/radicale.ts";
+import { startRedis } from "../helpers/redis.ts";
+
+Deno.test("two masters share Redis: either takes agents, one writer, outages heal", async () => {
+  const work = await Deno.makeTempDir({ prefix: "calsync-redis-e2e-" });
+  await using redis = await startRedis();
+  await using radicale = await startRadicale();
+  const env = {
+    REDIS_HOST: redis.host,
+    REDIS_PORT: String(redis.port),
+    ADMIN_TOKEN: "shared-admin-token-0123456789",
+    AGENT_ENROLLMENT_TOKEN: "shared-enrollment-token-012345",
+    CALDAV_URL: radicale.collectionUrl,
+    CALDAV_USERNAME: radicale.username,
+    CALDAV_PASSWORD: radicale.password,
+    SYNC_INTERVAL_MINUTES: "60",
+  };
+  const one = await startMaster(`${work}/one`, env);
+  const two = await startMaster(`${work}/two`, env);
+  try {
+    await Deno.writeTextFile(
+      `${work}/a.ics`,
+      calendar(
+        Array.from({ length: 10 }, (_, i) => timedEvent(`a${i}@e2e`, 1 + i, 9, [`SUMMARY:A ${i}`])),
+      ),
+    );
+    await Deno.writeTextFile(
+      `${work}/b.ics`,
+      calendar([timedEvent("b@e2e", 2, 15, ["SUMMARY:B"])]),
+    );
+    const a = await writeAgentConfig(`${work}/a.json`, one, { id: "pc-a" }, [
+      { type: "ics", name: "A", path: "a.ics" },
+    ]);
+    const b = await writeAgentConfig(`${work}/b.json`, two, { id: "pc-b" }, [
+      { type: "ics", name: "B", path: "b.ics" },
+    ]);
+    await runAgentOk(a);
+    await runAgentOk(b);
+    const [s1, s2] = [await syncStatus(one), await syncStatus(two)];
+    assert.deepEqual(s1.totals, { agents: 2, sources: 2, events: 11 });
+    assert.deepEqual(s2.totals, s1.totals, "both masters see the same store");
+
+    // Both reconcile at once: the lease lets one write and the other skip.
+    const [r1, r2] = await Promise.all([reconcileNow(one), reconcileNow(two)]);
+    const created = r1[0].created + r2[0].created;
+    assert.equal(created, 11);
+    const client = await CalDavClient.open({
+      url: radicale.collectionUrl,
+      username: radicale.username,
+      password: radicale.password,
+    });
+    const objects = await client.listObjects();
+    assert.equal(objects.length, 11, "every item exactly once");
+
+    await redis.stop();
+    const health = await fetch(`${one.url}/health`);
+    assert.equal(health.status, 503);
+    await health.body?.cancel();
+    await Deno.writeTextFile(
+      `${work}/b.ics`,
+      calendar([timedEvent("b@e2e", 2, 15, ["SUMMARY:B2"])]),
+    );
+    const down = await runAgent(b);
+    assert.notEqual(down.code, 0, "the agent is told to come back later");
+    await redis.restart();
+    let healed = false;
+    for (let i = 0; i < 50 && !healed; i++) {
+      const res = await fetch(`${two.url}/health`);
+      healed = res.ok;
+      await res.body?.cancel();
+      if (!healed) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(healed, "the master recovers by itself");
+    await runAgentOk(b);
+    await reconcileNow(two);
+    const titles = (await client.listObjects()).map((o) =>
+      /SUMMARY:(.*)/.exec(o.data)?.[1]?.trim()
+    );
+    assert.ok(titles.includes("B2"));
+    assert.equal(titles.length, 11);
+  } finally {
+    await one.stop();
+    await two.stop();
+    await Deno.remove(work, { recursive: true });
+  }
+});
