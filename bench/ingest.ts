@@ -61,10 +61,14 @@ function median(values: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-/** Runs the ingest benchmark and returns its figures. */
-export async function ingestBenchmark(count = 10_000, rounds = 3): Promise<Figure[]> {
+/** Runs the ingest benchmark against a master started with `env` and returns its figures. */
+export async function ingestBenchmark(
+  env: Record<string, string> = {},
+  count = 10_000,
+  rounds = 3,
+): Promise<Figure[]> {
   const dir = await Deno.makeTempDir({ prefix: "calsync-bench-" });
-  const master = await startMaster(dir);
+  const master = await startMaster(dir, env);
   try {
     const sources = Array.from({ length: rounds }, (_, i) => `src${i}`);
     const reg = await fetch(`${master.url}/api/agents/register`, {

@@ -6,6 +6,7 @@
 import { caldavBenchmark } from "./caldav.ts";
 import { ewsBenchmark } from "./ews.ts";
 import { type Figure, ingestBenchmark } from "./ingest.ts";
+import { startRedis } from "../tests/helpers/redis.ts";
 
 function print(title: string, figures: Figure[]): void {
   console.log(`\n${title}`);
@@ -23,6 +24,13 @@ function print(title: string, figures: Figure[]): void {
 }
 
 print("Ingest (master on SQLite, over HTTP)", await ingestBenchmark());
+{
+  await using redis = await startRedis();
+  print(
+    "Ingest (master on Redis, over HTTP)",
+    await ingestBenchmark({ REDIS_URL: redis.url }),
+  );
+}
 
 for (
   const [title, run] of [

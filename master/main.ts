@@ -57,6 +57,7 @@ async function main(): Promise<number> {
     store,
     logger,
     owner,
+    leaseMs: settings.leaseMs,
     intervalMs: settings.syncIntervalMinutes * 60_000,
     destinations: destinationConfigs.map(openDestination),
   });

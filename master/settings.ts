@@ -72,6 +72,7 @@ const SettingsSchema = z.object({
   AGENT_ENROLLMENT_TOKEN: token("AGENT_ENROLLMENT_TOKEN"),
   MAX_BODY_MB: number("MAX_BODY_MB", 50, 0.001, 1024, false),
   MASTER_ID: z.string().optional().transform((v) => v?.trim() || undefined),
+  DESTINATION_LEASE_SECONDS: number("DESTINATION_LEASE_SECONDS", 30, 1, 3600),
   REDIS_URL: z.string().optional().transform((v, ctx) => {
     const url = v?.trim();
     if (!url) return undefined;
@@ -116,6 +117,8 @@ export type Settings = {
   maxBodyBytes: number;
   /** Who this master is among several; generated into DATA_DIR when unset. */
   masterId: string | undefined;
+  /** How long a destination lease lasts without renewal: the failover time. */
+  leaseMs: number;
   /** The Redis store, when `REDIS_URL` or `REDIS_HOST` is set; else SQLite. */
   redis: RedisSettings | null;
 };
@@ -151,6 +154,7 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     enrollmentToken: s.AGENT_ENROLLMENT_TOKEN,
     maxBodyBytes: Math.round(s.MAX_BODY_MB * 1024 * 1024),
     masterId: s.MASTER_ID,
+    leaseMs: s.DESTINATION_LEASE_SECONDS * 1000,
     redis: s.REDIS_URL || s.REDIS_HOST
       ? {
         url: s.REDIS_URL,

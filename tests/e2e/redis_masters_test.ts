@@ -17,6 +17,7 @@ import {
 } from "../helpers/pipeline.ts";
 import { startRadicale } from "../helpers/radicale.ts";
 import { startRedis } from "../helpers/redis.ts";
+import { startRecordingProxy } from "../helpers/recording_proxy.ts";
 
 Deno.test("two masters share Redis: either takes agents, one writer, outages heal", async () => {
   const work = await Deno.makeTempDir({ prefix: "calsync-redis-e2e-" });
@@ -98,6 +99,70 @@ Deno.test("two masters share Redis: either takes agents, one writer, outages hea
   } finally {
     await one.stop();
     await two.stop();
+    await Deno.remove(work, { recursive: true });
+  }
+});
+
+Deno.test("the leader killed mid-reconcile: the other master takes over after the lease", async () => {
+  const work = await Deno.makeTempDir({ prefix: "calsync-failover-e2e-" });
+  await using redis = await startRedis();
+  await using radicale = await startRadicale();
+  await using proxy = startRecordingProxy(radicale.url);
+  const env = {
+    REDIS_URL: redis.url,
+    ADMIN_TOKEN: "shared-admin-token-0123456789",
+    AGENT_ENROLLMENT_TOKEN: "shared-enrollment-token-012345",
+    CALDAV_URL: proxy.via(radicale.collectionUrl),
+    CALDAV_USERNAME: radicale.username,
+    CALDAV_PASSWORD: radicale.password,
+    SYNC_INTERVAL_MINUTES: "60",
+    DESTINATION_LEASE_SECONDS: "2",
+  };
+  const leader = await startMaster(`${work}/leader`, env);
+  const standby = await startMaster(`${work}/standby`, env);
+  try {
+    const count = 120;
+    await Deno.writeTextFile(
+      `${work}/bulk.ics`,
+      calendar(
+        Array.from(
+          { length: count },
+          (_, i) => timedEvent(`bulk-${i}@e2e`, 1 + (i % 60), 6 + (i % 12), [`SUMMARY:Bulk ${i}`]),
+        ),
+      ),
+    );
+    const config = await writeAgentConfig(`${work}/a.json`, standby, { id: "pc-a" }, [
+      { type: "ics", name: "Bulk", path: "bulk.ics" },
+    ]);
+    await runAgentOk(config);
+    proxy.reset();
+    const running = reconcileNow(leader).catch(() => null);
+    for (let i = 0; i < 300 && (proxy.counts().PUT ?? 0) < 30; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok((proxy.counts().PUT ?? 0) >= 30, "the leader was writing");
+    Deno.kill(leader.pid, "SIGKILL");
+    await running;
+    const [held] = await reconcileNow(standby);
+    assert.equal(held.skipped, true, "the dead leader's lease still holds");
+    let report = held;
+    // The lease lasts 2 s; the bound only keeps a broken takeover from hanging the test.
+    for (let i = 0; i < 100 && report.skipped; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      [report] = await reconcileNow(standby);
+    }
+    assert.equal(report.skipped, false, "the standby took the destination over");
+    assert.equal(report.failed, 0);
+    const client = await CalDavClient.open({
+      url: radicale.collectionUrl,
+      username: radicale.username,
+      password: radicale.password,
+    });
+    const objects = await client.listObjects();
+    assert.equal(objects.length, count, "every item exactly once");
+  } finally {
+    await leader.stop();
+    await standby.stop();
     await Deno.remove(work, { recursive: true });
   }
 });

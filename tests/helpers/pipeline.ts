@@ -122,6 +122,7 @@ export async function reconcileNow(master: MasterProcess) {
     updated: number;
     deleted: number;
     failed: number;
+    skipped: boolean;
     errors: string[];
   }[];
 }
