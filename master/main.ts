@@ -12,9 +12,62 @@ import { consoleLogger } from "./log.ts";
 import { hashToken, loadOrCreateToken } from "./secrets.ts";
 import { parseSettings } from "./settings.ts";
 import { describeStore, openStore } from "./store/open.ts";
+import { Backup, exportStore, importStore } from "./backup.ts";
+import type { Logger } from "./log.ts";
+import type { Settings } from "./settings.ts";
 import { loadDestinationConfigs } from "./destinations/config.ts";
 import { displayUrl, openDestination } from "./destinations/mod.ts";
 import { SyncEngine } from "./sync/engine.ts";
+
+const USAGE = `usage: master                 serve (the default)
+       master backup FILE     write everything the store holds to FILE (JSON)
+       master restore FILE    load FILE into an empty store`;
+
+/** `master backup FILE` and `master restore FILE`, on the store the settings choose. */
+async function backupCommand(
+  command: "backup" | "restore",
+  file: string | undefined,
+  settings: Settings,
+  logger: Logger,
+): Promise<number> {
+  if (!file) {
+    console.error(`calsync master: ${command} needs a file\n${USAGE}`);
+    return 2;
+  }
+  const store = await openStore(settings, logger);
+  try {
+    if (command === "backup") {
+      const backup = await exportStore(store, new Date());
+      await Deno.writeTextFile(file, JSON.stringify(backup), { mode: 0o600 });
+      const events = backup.agents.flatMap((a) => a.sources).reduce(
+        (n, s) => n + s.occurrences.length,
+        0,
+      );
+      logger.log(
+        "info",
+        `backup of ${
+          describeStore(settings)
+        } written to ${file}: ${backup.agents.length} agents, ${events} occurrences`,
+      );
+    } else {
+      const parsed = Backup.safeParse(JSON.parse(await Deno.readTextFile(file)));
+      if (!parsed.success) {
+        console.error(
+          `calsync master: ${file} is not a calsync backup: ${parsed.error.issues[0].message}`,
+        );
+        return 2;
+      }
+      await importStore(store, parsed.data);
+      logger.log("info", `${file} restored into ${describeStore(settings)}`);
+    }
+    return 0;
+  } catch (err) {
+    console.error(`calsync master: ${command} failed: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    await store.close();
+  }
+}
 
 async function main(): Promise<number> {
   let settings, destinationConfigs;
@@ -28,6 +81,14 @@ async function main(): Promise<number> {
     return 2;
   }
   const logger = consoleLogger(settings.debug);
+  const [command, file] = Deno.args;
+  if (command === "backup" || command === "restore") {
+    return await backupCommand(command, file, settings, logger);
+  }
+  if (command !== undefined) {
+    console.error(`calsync master: unknown command "${command}"\n${USAGE}`);
+    return 2;
+  }
   await Deno.mkdir(settings.dataDir, { recursive: true });
   const store = await openStore(settings, logger);
   const adminToken = await loadOrCreateToken(

@@ -482,6 +482,18 @@ export class RedisStore implements Store {
     return { agents: agentIds.length, sources, events };
   }
 
+  async destinationIds(): Promise<string[]> {
+    const ids = new Set<string>();
+    for (const kind of ["dest_items", "dest_state"]) {
+      const prefix = this.#key(kind, "");
+      // Few keys match; SCAN keeps even a shared Redis responsive.
+      for await (const keys of this.#redis.scanStream({ match: `${prefix}*`, count: 200 })) {
+        for (const key of keys as string[]) ids.add(decodeURIComponent(key.slice(prefix.length)));
+      }
+    }
+    return [...ids].sort();
+  }
+
   async destinationEntries(destinationId: string): Promise<DestinationEntry[]> {
     const items = await this.#redis.hgetall(this.#key("dest_items", destinationId));
     return Object.entries(items)

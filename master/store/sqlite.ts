@@ -301,6 +301,15 @@ export class SqliteStore implements Store {
     }));
   }
 
+  destinationIds(): Promise<string[]> {
+    return Promise.try(() =>
+      this.#all(
+        `SELECT destination_id FROM destination_items UNION
+         SELECT destination_id FROM destination_state ORDER BY destination_id`,
+      ).map((r) => r.destination_id as string)
+    );
+  }
+
   destinationEntries(destinationId: string): Promise<DestinationEntry[]> {
     return Promise.try(() =>
       this.#all(

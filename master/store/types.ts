@@ -132,6 +132,8 @@ export interface Store {
   /** Counts of agents, sources and occurrences. */
   totals(): Promise<StoreTotals>;
 
+  /** The ids of every destination the store knows anything of, sorted. */
+  destinationIds(): Promise<string[]>;
   /** Every item calsync remembers writing to the destination. */
   destinationEntries(destinationId: string): Promise<DestinationEntry[]>;
   /** Records an item written to the destination (replacing what was known of its key). */

@@ -68,3 +68,69 @@ Deno.test("master: configured tokens are used and no file is written", async () 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("master backup and restore: a restored master reports the same status", async () => {
+  const dir = await Deno.makeTempDir();
+  const run = async (dataDir: string, ...args: string[]) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", MAIN, ...args],
+      env: { DATA_DIR: dataDir },
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+  };
+  try {
+    const first = await startMaster(`${dir}/a`);
+    const reg = await fetch(`${first.url}/api/agents/register`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${first.enrollmentToken}` },
+      body: JSON.stringify({
+        agent_id: "pc1",
+        agent_name: "PC 1",
+        sources: [{ source_id: "main", name: "Main", type: "ics" }],
+      }),
+    });
+    const { token } = await reg.json();
+    const put = await fetch(`${first.url}/api/agents/pc1/sources/main/snapshot`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        window: { start: "2026-03-01T00:00:00Z", end: "2026-04-01T00:00:00Z" },
+        generated_at: "2026-03-01T00:00:00Z",
+        events: [{ uid: "a", start: "2026-03-02T09:00:00Z", end: "2026-03-02T10:00:00Z" }],
+      }),
+    });
+    assert.equal(put.status, 200);
+    await put.body?.cancel();
+    const status = async (url: string, adminToken: string) =>
+      (await (await fetch(`${url}/api/sync/status`, {
+        headers: { authorization: `Bearer ${adminToken}` },
+      })).json()).agents;
+    const before = await status(first.url, first.adminToken);
+    await first.stop();
+
+    const file = `${dir}/backup.json`;
+    assert.equal((await run(`${dir}/a`, "backup", file)).code, 0);
+    assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
+    assert.equal((await run(`${dir}/b`, "restore", file)).code, 0);
+    const again = await run(`${dir}/b`, "restore", file);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /the store is not empty/);
+    const wrong = await run(`${dir}/c`, "restore", MAIN);
+    assert.notEqual(wrong.code, 0);
+
+    const restored = await startMaster(`${dir}/b`);
+    assert.deepEqual(await status(restored.url, restored.adminToken), before);
+    const heartbeat = await fetch(`${restored.url}/api/agents/pc1/heartbeat`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+      body: "{}",
+    });
+    assert.equal(heartbeat.status, 200, "the agent's token still works");
+    await heartbeat.body?.cancel();
+    await restored.stop();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
