@@ -5,6 +5,7 @@
  */
 import { caldavBenchmark } from "./caldav.ts";
 import { ewsBenchmark } from "./ews.ts";
+import { failoverBenchmark } from "./failover.ts";
 import { type Figure, ingestBenchmark } from "./ingest.ts";
 import { startRedis } from "../tests/helpers/redis.ts";
 
@@ -42,3 +43,8 @@ for (
   print(title, figures);
   for (const note of notes) console.log(`  ${note}`);
 }
+
+print(
+  "Failover (two masters on Redis, the leader killed while writing to Radicale)",
+  await failoverBenchmark(),
+);

@@ -96,6 +96,16 @@ Deno.test("two masters share Redis: either takes agents, one writer, outages hea
     );
     assert.ok(titles.includes("B2"));
     assert.equal(titles.length, 11);
+
+    // The same agent now talks to the other master: its token and snapshots are known there.
+    await writeAgentConfig(b, one, { id: "pc-b" }, [{ type: "ics", name: "B", path: "b.ics" }]);
+    await Deno.writeTextFile(
+      `${work}/b.ics`,
+      calendar([timedEvent("b@e2e", 2, 15, ["SUMMARY:B3"])]),
+    );
+    const output = await runAgentOk(b);
+    assert.match(output, /added 0, updated 1, removed 0, unchanged 0/);
+    assert.doesNotMatch(output, /enrollment token/, "no new enrolment at the other master");
   } finally {
     await one.stop();
     await two.stop();

@@ -1,0 +1,90 @@
+/**
+ * Failover benchmark: two masters share Redis and write into Radicale; the leader is
+ * killed with SIGKILL while writing, and the standby is asked to reconcile every 100 ms.
+ * Measured: how long after the kill the standby holds the destination, and how long
+ * until the destination is complete again.
+ *
+ * @module
+ */
+import { startMaster } from "../tests/helpers/master_process.ts";
+import {
+  calendar,
+  reconcileNow,
+  runAgentOk,
+  timedEvent,
+  writeAgentConfig,
+} from "../tests/helpers/pipeline.ts";
+import { startRadicale } from "../tests/helpers/radicale.ts";
+import { startRecordingProxy } from "../tests/helpers/recording_proxy.ts";
+import { startRedis } from "../tests/helpers/redis.ts";
+import type { Figure } from "./ingest.ts";
+
+const LEASE_SECONDS = 5;
+const COUNT = 200;
+
+/** Runs the failover benchmark and returns its figures. */
+export async function failoverBenchmark(): Promise<Figure[]> {
+  const work = await Deno.makeTempDir({ prefix: "calsync-bench-failover-" });
+  await using redis = await startRedis();
+  await using radicale = await startRadicale();
+  await using proxy = startRecordingProxy(radicale.url);
+  const env = {
+    REDIS_URL: redis.url,
+    ADMIN_TOKEN: "bench-admin-token-0123456789",
+    AGENT_ENROLLMENT_TOKEN: "bench-enrollment-token-0123",
+    CALDAV_URL: proxy.via(radicale.collectionUrl),
+    CALDAV_USERNAME: radicale.username,
+    CALDAV_PASSWORD: radicale.password,
+    SYNC_INTERVAL_MINUTES: "60",
+    DESTINATION_LEASE_SECONDS: String(LEASE_SECONDS),
+  };
+  const leader = await startMaster(`${work}/leader`, env);
+  const standby = await startMaster(`${work}/standby`, env);
+  try {
+    await Deno.writeTextFile(
+      `${work}/bulk.ics`,
+      calendar(
+        Array.from(
+          { length: COUNT },
+          (_, i) =>
+            timedEvent(`bulk-${i}@bench`, 1 + (i % 60), 6 + (i % 12), [`SUMMARY:Bulk ${i}`]),
+        ),
+      ),
+    );
+    await runAgentOk(
+      await writeAgentConfig(`${work}/a.json`, standby, { id: "bench" }, [
+        { type: "ics", name: "Bulk", path: "bulk.ics" },
+      ]),
+    );
+    proxy.reset();
+    const running = reconcileNow(leader).catch(() => null);
+    while ((proxy.counts().PUT ?? 0) < COUNT / 4) await new Promise((r) => setTimeout(r, 10));
+    Deno.kill(leader.pid, "SIGKILL");
+    const killed = performance.now();
+    await running;
+    let [report] = await reconcileNow(standby);
+    while (report.skipped) {
+      await new Promise((r) => setTimeout(r, 100));
+      [report] = await reconcileNow(standby);
+    }
+    const done = performance.now() - killed;
+    return [
+      { name: `lease (DESTINATION_LEASE_SECONDS)`, value: LEASE_SECONDS, unit: "s" },
+      {
+        name: "kill -9 of the leader until the standby completed",
+        value: done / 1000,
+        unit: "s",
+        target: LEASE_SECONDS + 10,
+      },
+      {
+        name: "items the standby wrote after taking over",
+        value: report.created + report.updated,
+        unit: "",
+      },
+    ];
+  } finally {
+    await leader.stop();
+    await standby.stop();
+    await Deno.remove(work, { recursive: true });
+  }
+}
