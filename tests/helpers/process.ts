@@ -34,3 +34,17 @@ export function spawnLogged(
   );
   return { child, drained, log: () => log };
 }
+
+/** Ends the process with `signal` (one that has exited already is fine) and waits for it. */
+export async function stopLogged(
+  running: LoggedProcess,
+  signal: Deno.Signal = "SIGTERM",
+): Promise<void> {
+  try {
+    running.child.kill(signal);
+  } catch {
+    // it has exited already
+  }
+  await running.child.status;
+  await running.drained;
+}

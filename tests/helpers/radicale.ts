@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type LoggedProcess, spawnLogged } from "./process.ts";
+import { type LoggedProcess, spawnLogged, stopLogged } from "./process.ts";
 import { join } from "node:path";
 import { freePort } from "./master_process.ts";
 
@@ -142,16 +142,6 @@ function spawn(configFile: string): LoggedProcess {
   return spawnLogged(RADICALE, ["--config", configFile]);
 }
 
-async function terminate(running: LoggedProcess): Promise<void> {
-  try {
-    running.child.kill("SIGTERM");
-  } catch {
-    // it has exited already
-  }
-  await running.child.status;
-  await running.drained;
-}
-
 /** Waits until the server answers any HTTP request; kills it and throws on timeout. */
 async function waitUntilUp(url: string, running: LoggedProcess): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
@@ -166,7 +156,7 @@ async function waitUntilUp(url: string, running: LoggedProcess): Promise<void> {
       // not listening yet
     }
     if (exited || Date.now() > deadline) {
-      await terminate(running);
+      await stopLogged(running, "SIGTERM");
       throw new Error(`radicale did not start on ${url}:\n${running.log()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -200,7 +190,7 @@ export async function startRadicale(options: RadicaleOptions = {}): Promise<Radi
       options.calendarName ?? "Calendar",
     );
     const stop = async () => {
-      if (running) await terminate(running);
+      if (running) await stopLogged(running, "SIGTERM");
       running = null;
     };
     const close = async () => {
@@ -224,7 +214,7 @@ export async function startRadicale(options: RadicaleOptions = {}): Promise<Radi
       [Symbol.asyncDispose]: close,
     };
   } catch (error) {
-    if (running) await terminate(running);
+    if (running) await stopLogged(running, "SIGTERM");
     await Deno.remove(dir, { recursive: true });
     throw error;
   }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type LoggedProcess, spawnLogged } from "./process.ts";
+import { type LoggedProcess, spawnLogged, stopLogged } from "./process.ts";
 import { freePort } from "./master_process.ts";
 
 const REDIS_SERVER = "/usr/bin/redis-server";
@@ -22,16 +22,6 @@ export interface RedisServer extends AsyncDisposable {
   restart(): Promise<void>;
   /** Stops the process and removes its folder. */
   close(): Promise<void>;
-}
-
-async function terminate(running: LoggedProcess): Promise<void> {
-  try {
-    running.child.kill("SIGKILL");
-  } catch {
-    // it has exited already
-  }
-  await running.child.status;
-  await running.drained;
 }
 
 /** Whether a PING on a fresh connection to `port` answers PONG. */
@@ -76,7 +66,7 @@ async function waitUntilUp(dir: string, port: number, running: LoggedProcess): P
   for (;;) {
     if (await pings(port)) return;
     if (exited || Date.now() > deadline) {
-      await terminate(running);
+      await stopLogged(running, "SIGKILL");
       const log = await Deno.readTextFile(`${dir}/redis.log`).catch(() => "");
       throw new Error(`redis-server did not start on port ${port}:\n${running.log()}${log}`);
     }
@@ -93,7 +83,7 @@ export async function startRedis(): Promise<RedisServer> {
     running = spawn(dir, port);
     await waitUntilUp(dir, port, running);
     const stop = async () => {
-      if (running) await terminate(running);
+      if (running) await stopLogged(running, "SIGKILL");
       running = null;
     };
     const close = async () => {
@@ -115,7 +105,7 @@ export async function startRedis(): Promise<RedisServer> {
       [Symbol.asyncDispose]: close,
     };
   } catch (error) {
-    if (running) await terminate(running);
+    if (running) await stopLogged(running, "SIGKILL");
     await Deno.remove(dir, { recursive: true });
     throw error;
   }
