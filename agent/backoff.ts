@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { retryAfterMs } from "../shared/retry_after.ts";
 
 /** Settings of a {@linkcode Backoff}. */
 export interface BackoffOptions {
@@ -67,13 +68,10 @@ export const sleep: Sleep = (ms, signal) => {
 const MAX_RETRY_AFTER_MS = 3_600_000;
 
 /**
- * Milliseconds a `Retry-After` header asks to wait (delay-seconds or an HTTP date), or
- * `null` when the header is absent or unreadable.
+ * Milliseconds a `Retry-After` header asks to wait, capped at an hour so a confused
+ * server cannot park the agent for days; `null` when absent or unreadable.
  */
 export function parseRetryAfter(header: string | null, now: Date = new Date()): number | null {
-  if (header === null || header.trim() === "") return null;
-  const value = header.trim();
-  const ms = /^\d+$/.test(value) ? Number(value) * 1_000 : Date.parse(value) - now.getTime();
-  if (Number.isNaN(ms)) return null;
-  return Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS);
+  const ms = retryAfterMs(header, now.getTime());
+  return ms === null ? null : Math.min(ms, MAX_RETRY_AFTER_MS);
 }

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { CalDavError, retryAfterMs } from "./errors.ts";
+import { retryAfterMs } from "../retry_after.ts";
+import { CalDavError } from "./errors.ts";
 
 /** The `fetch` the client calls; injectable so tests can answer in-process. */
 export type FetchLike = (request: Request) => Promise<Response>;

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { retryAfterMs } from "../caldav/errors.ts";
+import { retryAfterMs } from "../retry_after.ts";
 import type { RemoteErrorKind } from "../remote_error.ts";
 
 /** What the user calls each connection setting, for messages that say what to change. */

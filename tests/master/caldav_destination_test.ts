@@ -5,7 +5,7 @@ import {
   DestinationError,
   type DestinationErrorKind,
 } from "../../master/destinations/types.ts";
-import { retryAfterMs } from "../../shared/caldav/errors.ts";
+import { retryAfterMs } from "../../shared/retry_after.ts";
 import type { FetchLike } from "../../shared/caldav/http.ts";
 import { parseIcs } from "../../shared/ics/mod.ts";
 import { freePort } from "../helpers/master_process.ts";
