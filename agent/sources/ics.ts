@@ -11,6 +11,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
+import { basicAuthorization } from "../../shared/basic_auth.ts";
 import { parseIcsDetailed } from "../../shared/ics/mod.ts";
 import { displayUrl, exchange } from "../http.ts";
 import type { SourceContext, SourceReading, SourceType } from "./mod.ts";
@@ -125,7 +126,7 @@ async function download(
   url.password = "";
   const headers = new Headers({ accept: "text/calendar, */*;q=0.5" });
   if (username !== "" || password !== "") {
-    headers.set("authorization", `Basic ${base64Utf8(`${username}:${password}`)}`);
+    headers.set("authorization", basicAuthorization(username, password));
   }
   const shown = url.href;
   let answer: { ok: boolean; status: string; bytes: Uint8Array };
@@ -148,8 +149,4 @@ async function download(
     throw new Error(`GET ${shown}: HTTP ${answer.status}${hint}`);
   }
   return answer.bytes;
-}
-
-function base64Utf8(text: string): string {
-  return btoa(String.fromCharCode(...new TextEncoder().encode(text)));
 }

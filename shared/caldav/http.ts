@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { basicAuthorization } from "../basic_auth.ts";
 import { retryAfterMs } from "../retry_after.ts";
 import { CalDavError } from "./errors.ts";
 
@@ -27,11 +28,6 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** Statuses after which a response must not carry a body. */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
-
-function basic(username: string, password: string): string {
-  const bytes = new TextEncoder().encode(`${username}:${password}`);
-  return `Basic ${btoa(String.fromCharCode(...bytes))}`;
-}
 
 /**
  * The useful part of a network error. Deno wraps the cause in "error sending request for
@@ -59,7 +55,7 @@ export class DavHttp {
     this.#fetch = options.fetch ?? ((request) => fetch(request));
     this.#authorization = options.username === "" && options.password === ""
       ? null
-      : basic(options.username, options.password);
+      : basicAuthorization(options.username, options.password);
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#displayUrl = options.displayUrl;
   }

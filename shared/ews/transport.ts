@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { basicAuthorization } from "../basic_auth.ts";
 import http from "node:http";
 import https from "node:https";
 import { gunzipSync, inflateSync } from "node:zlib";
@@ -51,11 +52,6 @@ type Agent = http.Agent | https.Agent;
 interface NtlmConnection {
   agent: Agent;
   authenticated: boolean;
-}
-
-function basic(username: string, password: string): string {
-  const bytes = new TextEncoder().encode(`${username}:${password}`);
-  return `Basic ${btoa(String.fromCharCode(...bytes))}`;
 }
 
 /** The body of an answer as text, decompressed when the server compressed it. */
@@ -104,7 +100,7 @@ export class EwsTransport {
    */
   async post(body: string, headers: Record<string, string>): Promise<HttpAnswer> {
     if (this.#basicAgent !== null) {
-      const authorization = basic(this.#options.username, this.#options.password);
+      const authorization = basicAuthorization(this.#options.username, this.#options.password);
       return await this.#send(this.#basicAgent, "POST", this.url, body, {
         ...headers,
         authorization,
