@@ -10,8 +10,12 @@ import type { AppContext } from "./context.ts";
 import { HttpError } from "./http/errors.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { agentRoutes } from "./routes/agents.ts";
+import { docsRoutes } from "./routes/docs.ts";
 import { feedRoutes } from "./routes/feeds.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { readTokenRoutes } from "./routes/read_tokens.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
+import { httpMetrics } from "./metrics/http.ts";
 
 /** Paths that browsers of `CORS_ORIGINS` may read. */
 const READ_PATHS = ["/health", "/api/events", "/api/sync/status"];
@@ -19,6 +23,7 @@ const READ_PATHS = ["/health", "/api/events", "/api/sync/status"];
 /** Builds the master's app over `ctx`. */
 export function createApp(ctx: AppContext): Hono {
   const app = new Hono();
+  app.use(httpMetrics(ctx.metrics));
 
   app.use(async (c, next) => {
     const started = performance.now();
@@ -35,9 +40,12 @@ export function createApp(ctx: AppContext): Hono {
   }
 
   app.route("/", healthRoutes(ctx));
+  app.route("/", docsRoutes());
   app.route("/", agentRoutes(ctx));
   app.route("/", feedRoutes(ctx));
+  app.route("/", readTokenRoutes(ctx));
   app.route("/", adminRoutes(ctx));
+  app.route("/", metricsRoutes(ctx));
 
   app.notFound((c) =>
     c.json({

@@ -1,13 +1,16 @@
 /**
  * `master backup FILE` and `master restore FILE`: everything a store holds as one JSON
  * document, written and read through the `Store` interface alone, so a backup of SQLite
- * restores into Redis and back. Leases are left out: they only matter while masters run.
+ * restores into Redis and back. Leases are left out (they only matter while masters run),
+ * and so are sign-in sessions (signing in again is cheap). Version 2 holds credentials
+ * (feeds, read tokens) where version 1 held only feeds; both restore.
  *
  * @module
  */
 import { z } from "zod";
 import { Occurrence } from "../shared/model.ts";
 import { SourceSettings } from "../shared/protocol.ts";
+import { toInstant } from "../shared/time.ts";
 import { prepareSnapshot } from "./snapshots/prepare.ts";
 import type { Store } from "./store/types.ts";
 
@@ -22,10 +25,9 @@ const Source = z.object({
   occurrences: z.array(Occurrence),
 });
 
-/** The backup file. */
-export const Backup = z.object({
+/** What every backup version holds besides its credentials. */
+const Contents = z.object({
   format: z.literal("calsync-backup"),
-  version: z.literal(1),
   created_at: z.string(),
   agents: z.array(z.object({
     agent_id: z.string(),
@@ -53,12 +55,43 @@ export const Backup = z.object({
       hash: z.string(),
     })),
   })),
+});
+
+/** A credential the admin issued. */
+const Credential = z.object({
+  credential_id: z.string(),
+  kind: z.enum(["feed", "read"]),
+  name: z.string(),
+  token_hash: z.string(),
+  created_at: z.string(),
+  expires_at: z.string().nullable(),
+});
+
+const Version2 = Contents.extend({ version: z.literal(2), credentials: z.array(Credential) });
+
+/** Backups written before credentials: only feeds, which become feed credentials. */
+const Version1 = Contents.extend({
+  version: z.literal(1),
   feeds: z.array(z.object({
     feed_id: z.string(),
     name: z.string(),
     token_hash: z.string(),
     created_at: z.string(),
   })),
+}).transform(({ feeds, ...rest }): z.output<typeof Version2> => ({
+  ...rest,
+  version: 2,
+  credentials: feeds.map(({ feed_id, ...feed }) => ({
+    ...feed,
+    credential_id: feed_id,
+    kind: "feed",
+    expires_at: null,
+  })),
+}));
+
+/** The backup file, of any version this calsync reads; parsing gives the current one. */
+export const Backup = z.discriminatedUnion("version", [Version2, Version1], {
+  error: "version must be 1 or 2; a newer calsync wrote this file, restore it with that one",
 });
 /** A backup. */
 export type Backup = z.output<typeof Backup>;
@@ -67,15 +100,18 @@ const ALL = { start: "0001-01-01T00:00:00Z", end: "9999-12-31T00:00:00Z" };
 
 /** Everything `store` holds. */
 export async function exportStore(store: Store, now: Date): Promise<Backup> {
-  const [agents, events, feeds, destinationIds] = await Promise.all([
+  const issued = async (kind: "feed" | "read") =>
+    (await store.listCredentials(kind, toInstant(now))).map((c) => ({ ...c, kind }));
+  const [agents, events, feeds, readTokens, destinationIds] = await Promise.all([
     store.listAgents(),
     store.listEvents(ALL),
-    store.listFeeds(),
+    issued("feed"),
+    issued("read"),
     store.destinationIds(),
   ]);
   return {
     format: "calsync-backup",
-    version: 1,
+    version: 2,
     created_at: now.toISOString(),
     agents: agents.map(({ sources, ...agent }) => ({
       ...agent,
@@ -91,7 +127,7 @@ export async function exportStore(store: Store, now: Date): Promise<Backup> {
       state: await store.destinationState(id),
       entries: await store.destinationEntries(id),
     }))),
-    feeds,
+    credentials: [...feeds, ...readTokens],
   };
 }
 
@@ -143,5 +179,5 @@ export async function importStore(store: Store, backup: Backup): Promise<void> {
     }
     if (destination.state) await store.saveDestinationState(destination.id, destination.state);
   }
-  for (const feed of backup.feeds) await store.createFeed(feed);
+  for (const credential of backup.credentials) await store.createCredential(credential);
 }

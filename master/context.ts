@@ -5,6 +5,7 @@
  * @module
  */
 import type { Logger } from "./log.ts";
+import type { Metrics } from "./metrics/master_metrics.ts";
 import type { Store } from "./store/types.ts";
 import type { SyncEngine } from "./sync/engine.ts";
 
@@ -16,6 +17,8 @@ export type AppContext = {
   adminTokenHash: string;
   /** SHA-256 of the agent enrollment token. */
   enrollmentTokenHash: string;
+  /** SHA-256 of `METRICS_TOKEN`, which may read `/metrics`; null when it is not set. */
+  metricsTokenHash: string | null;
   /** Largest accepted request body, in bytes (after gzip decoding). */
   maxBodyBytes: number;
   /** Origins allowed to call the read APIs from a browser. */
@@ -28,4 +31,6 @@ export type AppContext = {
   startedAt: Date;
   /** Keeps the destinations reconciled; told when snapshots change something. */
   sync: SyncEngine;
+  /** This process's metrics, which routes record into and `/metrics` serves. */
+  metrics: Metrics;
 };

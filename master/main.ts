@@ -18,6 +18,7 @@ import type { Settings } from "./settings.ts";
 import { loadDestinationConfigs } from "./destinations/config.ts";
 import { displayUrl, openDestination } from "./destinations/mod.ts";
 import { SyncEngine } from "./sync/engine.ts";
+import { Metrics } from "./metrics/master_metrics.ts";
 
 const USAGE = `usage: master                 serve (the default)
        master backup FILE     write everything the store holds to FILE (JSON)
@@ -114,6 +115,7 @@ async function main(): Promise<number> {
     "MASTER_ID",
     logger,
   );
+  const metrics = new Metrics();
   const sync = new SyncEngine({
     store,
     logger,
@@ -121,6 +123,7 @@ async function main(): Promise<number> {
     leaseMs: settings.leaseMs,
     intervalMs: settings.syncIntervalMinutes * 60_000,
     destinations: destinationConfigs.map(openDestination),
+    onReport: (report, seconds) => metrics.reconciled(report, seconds),
   });
   for (const config of destinationConfigs) {
     logger.log("info", `destination ${config.id}: ${config.type} ${displayUrl(config.url)}`);
@@ -138,12 +141,14 @@ async function main(): Promise<number> {
     logger,
     adminTokenHash: hashToken(adminToken),
     enrollmentTokenHash: hashToken(enrollmentToken),
+    metricsTokenHash: settings.metricsToken ? hashToken(settings.metricsToken) : null,
     maxBodyBytes: settings.maxBodyBytes,
     corsOrigins: settings.corsOrigins,
     syncIntervalMinutes: settings.syncIntervalMinutes,
     now: () => new Date(),
     startedAt: new Date(),
     sync,
+    metrics,
   });
   const server = Deno.serve({
     port: settings.port,

@@ -70,6 +70,7 @@ const SettingsSchema = z.object({
   SYNC_INTERVAL_MINUTES: number("SYNC_INTERVAL_MINUTES", 5, 0.05, 1440, false),
   ADMIN_TOKEN: token("ADMIN_TOKEN"),
   AGENT_ENROLLMENT_TOKEN: token("AGENT_ENROLLMENT_TOKEN"),
+  METRICS_TOKEN: token("METRICS_TOKEN"),
   MAX_BODY_MB: number("MAX_BODY_MB", 50, 0.001, 1024, false),
   MASTER_ID: z.string().optional().transform((v) => v?.trim() || undefined),
   DESTINATION_LEASE_SECONDS: number("DESTINATION_LEASE_SECONDS", 30, 1, 3600),
@@ -114,6 +115,8 @@ export type Settings = {
   syncIntervalMinutes: number;
   adminToken: string | undefined;
   enrollmentToken: string | undefined;
+  /** May read `/metrics` too, so that Prometheus need not hold the admin token. */
+  metricsToken: string | undefined;
   maxBodyBytes: number;
   /** Who this master is among several; generated into DATA_DIR when unset. */
   masterId: string | undefined;
@@ -152,6 +155,7 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     syncIntervalMinutes: s.SYNC_INTERVAL_MINUTES,
     adminToken: s.ADMIN_TOKEN,
     enrollmentToken: s.AGENT_ENROLLMENT_TOKEN,
+    metricsToken: s.METRICS_TOKEN,
     maxBodyBytes: Math.round(s.MAX_BODY_MB * 1024 * 1024),
     masterId: s.MASTER_ID,
     leaseMs: s.DESTINATION_LEASE_SECONDS * 1000,

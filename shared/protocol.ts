@@ -208,6 +208,58 @@ export const SyncStatus = z.object({
 /** The sync status document. */
 export type SyncStatus = z.output<typeof SyncStatus>;
 
+/** `GET /api/agents` document: every agent, sorted by id, as `/api/sync/status` lists them. */
+export const AgentList = z.object({ agents: z.array(AgentStatus) });
+/** The agent list. */
+export type AgentList = z.output<typeof AgentList>;
+
+/**
+ * Answer to `DELETE /api/admin/agents/{agent_id}`: the agent, its sources and their
+ * events are gone from the master, and leave the destinations at the next reconcile.
+ */
+export const AgentRemoved = z.object({ agent_id: z.string(), removed: z.literal(true) });
+/** An agent removal answer. */
+export type AgentRemoved = z.output<typeof AgentRemoved>;
+
+/**
+ * Answer to `DELETE /api/admin/agents/{agent_id}/sources/{source_id}`: the source and its
+ * events are gone from the master, and leave the destinations at the next reconcile.
+ */
+export const SourceRemoved = z.object({
+  agent_id: z.string(),
+  source_id: z.string(),
+  removed: z.literal(true),
+});
+/** A source removal answer. */
+export type SourceRemoved = z.output<typeof SourceRemoved>;
+
+/** `POST /api/admin/read-tokens` body: a name that says who uses the token. */
+export const NewReadToken = z.object({ name: z.string().min(1).max(256) });
+/** A validated read token request. */
+export type NewReadToken = z.output<typeof NewReadToken>;
+
+/**
+ * A read token as `GET /api/admin/read-tokens` lists it. A read token lets a web app call
+ * `GET /api/events` and nothing else.
+ */
+export const ReadToken = z.object({
+  token_id: z.string(),
+  name: z.string(),
+  created_at: z.string(),
+});
+/** A listed read token. */
+export type ReadToken = z.output<typeof ReadToken>;
+
+/** Answer to `POST /api/admin/read-tokens`: the token itself is shown this once only. */
+export const ReadTokenCreated = ReadToken.extend({ token: z.string() });
+/** A created read token. */
+export type ReadTokenCreated = z.output<typeof ReadTokenCreated>;
+
+/** `GET /api/admin/read-tokens` document: every read token, oldest first, without secrets. */
+export const ReadTokenList = z.object({ tokens: z.array(ReadToken) });
+/** The read token list. */
+export type ReadTokenList = z.output<typeof ReadTokenList>;
+
 /** An occurrence as `GET /api/events` returns it, with where it came from. */
 export const StoredEvent = Occurrence.and(
   z.object({ agent_id: z.string(), source_id: z.string() }),

@@ -1,8 +1,11 @@
 /**
- * Bearer-token checks for the admin API and the agent API.
+ * Bearer-token checks for the admin API, the read API and the agent API.
  *
  * @module
  */
+import type { MiddlewareHandler } from "hono";
+import { toInstant } from "../../shared/time.ts";
+import type { AppContext } from "../context.ts";
 import { hashToken, sameHash } from "../secrets.ts";
 import type { Store } from "../store/types.ts";
 import { HttpError } from "./errors.ts";
@@ -30,9 +33,57 @@ export function wrongToken(which: string): HttpError {
   });
 }
 
-/** Checks that the request carries the admin token (given by its hash). */
-export function requireAdmin(request: Request, adminTokenHash: string): void {
-  if (!sameHash(hashToken(bearerToken(request)), adminTokenHash)) throw wrongToken("admin token");
+/** What the admin and read checks need of the app context. */
+export type TokenContext = Pick<AppContext, "adminTokenHash" | "store" | "now">;
+
+/** What a token lets its bearer do: everything (`admin`), or only read events (`read`). */
+export type Access = "admin" | "read";
+
+/** What the request's token allows, or null when it matches nothing. */
+async function access(request: Request, ctx: TokenContext): Promise<Access | null> {
+  const hash = hashToken(bearerToken(request));
+  if (sameHash(hash, ctx.adminTokenHash)) return "admin";
+  const read = await ctx.store.findCredential("read", hash, toInstant(ctx.now()));
+  return read ? "read" : null;
+}
+
+/**
+ * Checks that the request carries the admin token. A read token is a 403, not a 401: it
+ * is valid, just not enough, and a client should not retry with it.
+ */
+export async function requireAdmin(request: Request, ctx: TokenContext): Promise<void> {
+  const allowed = await access(request, ctx);
+  if (allowed === null) throw wrongToken("admin token");
+  if (allowed === "read") {
+    throw new HttpError(
+      403,
+      "forbidden",
+      "read tokens can only read events (GET /api/events); this needs the admin token",
+    );
+  }
+}
+
+/** Checks that the request carries the admin token or a read token; answers which. */
+export async function requireReader(request: Request, ctx: TokenContext): Promise<Access> {
+  const allowed = await access(request, ctx);
+  if (allowed === null) throw wrongToken("admin token or read token");
+  return allowed;
+}
+
+/** Middleware that lets only the admin token through (see `requireAdmin`). */
+export function adminOnly(ctx: TokenContext): MiddlewareHandler {
+  return async (c, next) => {
+    await requireAdmin(c.req.raw, ctx);
+    await next();
+  };
+}
+
+/** Middleware that lets the admin token and read tokens through. */
+export function adminOrReader(ctx: TokenContext): MiddlewareHandler {
+  return async (c, next) => {
+    await requireReader(c.req.raw, ctx);
+    await next();
+  };
 }
 
 /**

@@ -1,18 +1,28 @@
 /**
- * The admin API: everything here needs the admin token.
+ * The admin API: everything here needs the admin token, except `GET /api/events`, which
+ * read tokens may call too.
  *
  * @module
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { Identifier, type SyncStatus } from "../../shared/protocol.ts";
+import {
+  type AgentList,
+  type AgentRemoved,
+  type AgentStatus,
+  Identifier,
+  type SourceRemoved,
+  type SyncStatus,
+} from "../../shared/protocol.ts";
 import { Instant } from "../../shared/time.ts";
+import { removeAgent, removeSource, resetAgent } from "../admin_actions.ts";
 import type { AppContext } from "../context.ts";
-import { requireAdmin } from "../http/auth.ts";
+import { adminOnly, adminOrReader } from "../http/auth.ts";
 import { HttpError, validationError } from "../http/errors.ts";
 import type { AgentRecord } from "../store/types.ts";
 
-const EventsQuery = z
+/** `GET /api/events` query: the range and, optionally, one agent or source. */
+export const EventsQuery = z
   .object({
     start: Instant,
     end: Instant,
@@ -53,42 +63,57 @@ async function destinationStatuses(ctx: AppContext): Promise<SyncStatus["destina
   }));
 }
 
-/** Routes that need the admin token. */
+/** Every agent as the status documents show it. */
+async function agentStatuses(ctx: AppContext): Promise<AgentStatus[]> {
+  const agents = await ctx.store.listAgents();
+  const now = ctx.now();
+  return agents.map((a) => ({
+    agent_id: a.agent_id,
+    agent_name: a.agent_name,
+    environment: a.environment,
+    version: a.version,
+    last_seen: a.last_seen,
+    online: isOnline(a, now, ctx.syncIntervalMinutes),
+    sources: a.sources.map((s) => ({
+      source_id: s.source_id,
+      name: s.name,
+      type: s.type,
+      event_count: s.event_count,
+      last_snapshot_at: s.last_snapshot_at,
+      last_error: s.last_error,
+    })),
+  }));
+}
+
+function unknownAgent(agentId: string): HttpError {
+  return new HttpError(
+    404,
+    "unknown_agent",
+    `no agent '${agentId}' is registered; GET /api/agents lists them`,
+    "agent_id",
+  );
+}
+
+/** Routes that need the admin token, and `GET /api/events`, which a read token may call. */
 export function adminRoutes(ctx: AppContext): Hono {
   const { store } = ctx;
   const app = new Hono();
-  app.use("/api/sync/*", (c, next) => (requireAdmin(c.req.raw, ctx.adminTokenHash), next()));
-  app.use("/api/events", (c, next) => (requireAdmin(c.req.raw, ctx.adminTokenHash), next()));
-  app.use("/api/admin/*", (c, next) => (requireAdmin(c.req.raw, ctx.adminTokenHash), next()));
+  const admin = adminOnly(ctx);
+  app.use("/api/sync/*", admin);
+  app.use("/api/events", adminOrReader(ctx));
+  app.use("/api/admin/*", admin);
 
   app.get("/api/sync/status", async (c) => {
     const [agents, totals, destinations] = await Promise.all([
-      store.listAgents(),
+      agentStatuses(ctx),
       store.totals(),
       destinationStatuses(ctx),
     ]);
-    const now = ctx.now();
-    const status: SyncStatus = {
-      agents: agents.map((a) => ({
-        agent_id: a.agent_id,
-        agent_name: a.agent_name,
-        environment: a.environment,
-        version: a.version,
-        last_seen: a.last_seen,
-        online: isOnline(a, now, ctx.syncIntervalMinutes),
-        sources: a.sources.map((s) => ({
-          source_id: s.source_id,
-          name: s.name,
-          type: s.type,
-          event_count: s.event_count,
-          last_snapshot_at: s.last_snapshot_at,
-          last_error: s.last_error,
-        })),
-      })),
-      totals,
-      destinations,
-    };
-    return c.json(status);
+    return c.json({ agents, totals, destinations } satisfies SyncStatus);
+  });
+
+  app.get("/api/agents", admin, async (c) => {
+    return c.json({ agents: await agentStatuses(ctx) } satisfies AgentList);
   });
 
   app.get("/api/events", async (c) => {
@@ -105,11 +130,28 @@ export function adminRoutes(ctx: AppContext): Hono {
 
   app.post("/api/admin/agents/:agent_id/reset", async (c) => {
     const { agent_id } = c.req.param();
-    if (!(await store.resetAgentToken(agent_id))) {
-      throw new HttpError(404, "unknown_agent", `no agent '${agent_id}' is registered`, "agent_id");
-    }
-    ctx.logger.log("info", `agent '${agent_id}' reset by an admin; it may enrol again`);
+    if (!(await resetAgent(ctx, agent_id))) throw unknownAgent(agent_id);
     return c.json({ agent_id, reset: true });
+  });
+
+  app.delete("/api/admin/agents/:agent_id", async (c) => {
+    const { agent_id } = c.req.param();
+    if (!(await removeAgent(ctx, agent_id))) throw unknownAgent(agent_id);
+    return c.json({ agent_id, removed: true } satisfies AgentRemoved);
+  });
+
+  app.delete("/api/admin/agents/:agent_id/sources/:source_id", async (c) => {
+    const { agent_id, source_id } = c.req.param();
+    if (!(await removeSource(ctx, agent_id, source_id))) {
+      if (!(await store.getAgent(agent_id))) throw unknownAgent(agent_id);
+      throw new HttpError(
+        404,
+        "unknown_source",
+        `agent '${agent_id}' has no source '${source_id}'; GET /api/agents lists its sources`,
+        "source_id",
+      );
+    }
+    return c.json({ agent_id, source_id, removed: true } satisfies SourceRemoved);
   });
 
   return app;

@@ -11,6 +11,7 @@ import type { AppContext } from "../context.ts";
 import { bearerToken, requireAgent, wrongToken } from "../http/auth.ts";
 import { readJson, readJsonValue } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
+import type { SnapshotOutcome } from "../metrics/master_metrics.ts";
 import { hashToken, newToken, sameHash } from "../secrets.ts";
 import { prepareSnapshot } from "../snapshots/prepare.ts";
 import { SnapshotRejected } from "../store/types.ts";
@@ -69,8 +70,18 @@ export function agentRoutes(ctx: AppContext): Hono {
   app.put("/api/agents/:agent_id/sources/:source_id/snapshot", async (c) => {
     const { agent_id, source_id } = c.req.param();
     await requireAgent(c.req.raw, store, agent_id);
-    const body = await readJsonValue(c.req.raw, ctx.maxBodyBytes);
-    const snapshot = prepareSnapshot(body, await store.knownHashes(agent_id, source_id));
+    // Counted only once the agent is known, so unauthenticated calls cannot add series.
+    const received = (result: SnapshotOutcome) =>
+      ctx.metrics.snapshotReceived(agent_id, source_id, result);
+    let snapshot;
+    try {
+      const body = await readJsonValue(c.req.raw, ctx.maxBodyBytes);
+      snapshot = prepareSnapshot(body, await store.knownHashes(agent_id, source_id));
+    } catch (err) {
+      // A bad body is a rejected snapshot; a store that failed is not the agent's doing.
+      if (err instanceof HttpError) received("rejected");
+      throw err;
+    }
     try {
       const { result, changed } = await store.applySnapshot(
         agent_id,
@@ -83,10 +94,12 @@ export function agentRoutes(ctx: AppContext): Hono {
         `snapshot ${agent_id}/${source_id}: ${snapshot.rows.length} events, ` +
           `+${result.added} ~${result.updated} -${result.removed} =${result.unchanged}`,
       );
+      received(changed ? "applied" : "unchanged");
       if (changed) ctx.sync.notifyChanged();
       return c.json(result);
     } catch (err) {
       if (!(err instanceof SnapshotRejected)) throw err;
+      received("rejected");
       const status = err.code === "unknown_source" ? 404 : 409;
       throw new HttpError(
         status,

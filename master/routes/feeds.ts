@@ -10,59 +10,53 @@ import { z } from "zod";
 import { sha256Hex } from "../../shared/hash.ts";
 import { generateIcs } from "../../shared/ics/mod.ts";
 import { toInstant } from "../../shared/time.ts";
+import { issueCredential, revokeCredential } from "../admin_actions.ts";
 import type { AppContext } from "../context.ts";
-import { requireAdmin } from "../http/auth.ts";
+import { adminOnly } from "../http/auth.ts";
 import { readJson } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
-import { hashToken, newToken } from "../secrets.ts";
+import { hashToken } from "../secrets.ts";
 
-const NewFeed = z.object({ name: z.string().min(1).max(256) });
+/** `POST /api/admin/feeds` body. */
+export const NewFeed = z.object({ name: z.string().min(1).max(256) });
 
 /** Routes of the ICS feed and of its admin API. */
 export function feedRoutes(ctx: AppContext): Hono {
   const { store } = ctx;
   const app = new Hono();
-  const admin = (c: { req: { raw: Request } }, next: () => Promise<void>) => (
-    requireAdmin(c.req.raw, ctx.adminTokenHash), next()
-  );
+  const admin = adminOnly(ctx);
 
   app.post("/api/admin/feeds", admin, async (c) => {
     const { name } = await readJson(c.req.raw, NewFeed, ctx.maxBodyBytes);
-    const token = newToken();
-    const feed = {
-      feed_id: crypto.randomUUID(),
-      name,
-      token_hash: hashToken(token),
-      created_at: toInstant(ctx.now()),
-    };
-    await store.createFeed(feed);
-    ctx.logger.log("info", `feed ${feed.feed_id} (${name}) created`);
-    return c.json({
-      feed_id: feed.feed_id,
-      name,
-      created_at: feed.created_at,
-      token,
-      path: `/feeds/${token}.ics`,
-    }, 201);
+    const { record, token } = await issueCredential(ctx, "feed", name);
+    const { credential_id: feed_id, created_at } = record;
+    return c.json({ feed_id, name, created_at, token, path: `/feeds/${token}.ics` }, 201);
   });
 
   app.get("/api/admin/feeds", admin, async (c) => {
-    const feeds = await store.listFeeds();
-    return c.json({ feeds: feeds.map(({ token_hash: _, ...f }) => f) });
+    const feeds = await store.listCredentials("feed", toInstant(ctx.now()));
+    return c.json({
+      feeds: feeds.map((f) => ({
+        feed_id: f.credential_id,
+        name: f.name,
+        created_at: f.created_at,
+      })),
+    });
   });
 
   app.delete("/api/admin/feeds/:feed_id", admin, async (c) => {
     const { feed_id } = c.req.param();
-    if (!(await store.deleteFeed(feed_id))) {
+    if (!(await revokeCredential(ctx, "feed", feed_id))) {
       throw new HttpError(404, "unknown_feed", `no feed '${feed_id}'`, "feed_id");
     }
-    ctx.logger.log("info", `feed ${feed_id} revoked`);
     return c.body(null, 204);
   });
 
   app.get("/feeds/:file", async (c) => {
     const match = /^(.+)\.ics$/.exec(c.req.param("file"));
-    const feed = match ? await store.findFeedByTokenHash(hashToken(match[1])) : null;
+    const feed = match
+      ? await store.findCredential("feed", hashToken(match[1]), toInstant(ctx.now()))
+      : null;
     if (!feed) {
       throw new HttpError(404, "unknown_feed", "no feed at this address; it may have been revoked");
     }

@@ -4,20 +4,23 @@
  * Key layout, every key under `keyPrefix` (default `calsync:`); ids inside key names are
  * URI-encoded, so `:` in an id cannot collide with the separators:
  *
- * | key                          | type   | contents                                         |
- * | ---------------------------- | ------ | ------------------------------------------------ |
- * | `agents`                     | set    | every agent id                                   |
- * | `agent:{agent}`              | hash   | agent_name, environment, version, created_at,    |
- * |                              |        | token_hash?, sync_interval_minutes?, last_seen?  |
- * | `agent_tokens`               | hash   | token hash → agent id                            |
- * | `sources:{agent}`            | set    | the agent's source ids                           |
- * | `source:{agent}:{source}`    | hash   | name, type, settings (JSON), rev, last_error?,   |
- * |                              |        | last_snapshot_at?, last_generated_at?            |
- * | `occ:{agent}:{source}`       | hash   | occurrence key → `start_ms end_ms hash data`     |
- * | `dest_items:{destination}`   | hash   | occurrence key → JSON `{href, etag, hash}`       |
- * | `dest_state:{destination}`   | string | JSON `DestinationState`                          |
- * | `feeds`                      | hash   | feed id → JSON `FeedRecord`                      |
- * | `feed_tokens`                | hash   | token hash → feed id                             |
+ * | key                              | type   | contents                                        |
+ * | -------------------------------- | ------ | ----------------------------------------------- |
+ * | `agents`                         | set    | every agent id                                  |
+ * | `agent:{agent}`                  | hash   | agent_name, environment, version, created_at,   |
+ * |                                  |        | token_hash?, sync_interval_minutes?, last_seen? |
+ * | `agent_tokens`                   | hash   | token hash → agent id                           |
+ * | `sources:{agent}`                | set    | the agent's source ids                          |
+ * | `source:{agent}:{source}`        | hash   | name, type, settings (JSON), rev, last_error?,  |
+ * |                                  |        | last_snapshot_at?, last_generated_at?           |
+ * | `occ:{agent}:{source}`           | hash   | occurrence key → `start_ms end_ms hash data`    |
+ * | `dest_items:{destination}`       | hash   | occurrence key → JSON `{href, etag, hash}`      |
+ * | `dest_state:{destination}`       | string | JSON `DestinationState`                         |
+ * | `credentials:{kind}`             | zset   | credential id, scored by expiry in epoch ms     |
+ * |                                  |        | (`+inf`: never)                                 |
+ * | `credential:{kind}:{id}`         | string | JSON `CredentialRecord`; expires with it        |
+ * | `credential_token:{kind}:{hash}` | string | the id of the credential whose token hashes to  |
+ * |                                  |        | `hash`; expires with it                         |
  *
  * A field marked `?` is absent while its value is null. An occurrence's value is its start
  * and end in epoch milliseconds, its content hash, and the occurrence JSON, separated by
@@ -32,6 +35,14 @@
  * `last_snapshot_at`/`last_generated_at`/`settings`, and bumps `rev`. On a `rev`
  * conflict the whole apply is retried. A script runs alone and is replicated and
  * persisted as one unit, so readers and a restart see the old state or the new one.
+ * Removing a source or an agent is one Lua script too; it deletes the source's hash, so
+ * an apply planned before the removal finds the source gone and writes nothing.
+ *
+ * A credential's two keys expire by themselves (`PXAT`), and the expired ids leave the
+ * kind's index when the next credential is created. Before credentials, feeds lived in
+ * the hashes `feeds` (feed id → JSON) and `feed_tokens` (token hash → feed id); opening
+ * the store moves any found there into credentials of kind `feed`, so feed URLs survive
+ * the upgrade.
  *
  * @module
  */
@@ -47,10 +58,11 @@ import { type HeldOccurrence, planSnapshot, type PreparedSnapshot } from "../sna
 import {
   type AgentRecord,
   type AppliedSnapshot,
+  type CredentialKind,
+  type CredentialRecord,
   type DestinationEntry,
   type DestinationState,
   type EventQuery,
-  type FeedRecord,
   SnapshotRejected,
   type SourceRecord,
   type Store,
@@ -70,7 +82,10 @@ export type RedisStoreOptions = {
   keyPrefix?: string;
 };
 
-/** Attempts of a snapshot apply that lost a race with another apply of the same source. */
+/**
+ * Attempts of a snapshot apply that lost a race with another apply of the same source, or
+ * of an agent removal that lost one with a registration.
+ */
 const APPLY_ATTEMPTS = 10;
 
 const REGISTER = `
@@ -136,17 +151,83 @@ redis.call('HSET', KEYS[1], 'last_snapshot_at', ARGV[2], 'last_generated_at', AR
 redis.call('HINCRBY', KEYS[1], 'rev', 1)
 return 'ok'`;
 
-const CREATE_FEED = `
-if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
-redis.call('HSET', KEYS[2], ARGV[3], ARGV[1])
+/**
+ * Removes a source: KEYS[1] the agent's source set, KEYS[2] the source hash, KEYS[3] its
+ * occurrences; ARGV[1] the source id. Answers 1, or 0 when nothing was there.
+ */
+const REMOVE_SOURCE = `
+local removed = redis.call('SREM', KEYS[1], ARGV[1]) + redis.call('DEL', KEYS[2], KEYS[3])
+if removed > 0 then return 1 end
+return 0`;
+
+/**
+ * Removes an agent: KEYS[1] the agent set, KEYS[2] the agent hash, KEYS[3] agent_tokens,
+ * KEYS[4] its source set, then each source's hash and occurrences; ARGV[1] the agent id,
+ * then the source ids those keys were computed from. 'conflict' when the agent's
+ * sources changed since they were read (a registration in between).
+ */
+const REMOVE_AGENT = `
+if redis.call('SCARD', KEYS[4]) ~= #ARGV - 1 then return 'conflict' end
+for i = 2, #ARGV do
+  if redis.call('SISMEMBER', KEYS[4], ARGV[i]) == 0 then return 'conflict' end
+end
+local token = redis.call('HGET', KEYS[2], 'token_hash')
+if token and redis.call('HGET', KEYS[3], token) == ARGV[1] then
+  redis.call('HDEL', KEYS[3], token)
+end
+local removed = redis.call('SREM', KEYS[1], ARGV[1]) + redis.call('DEL', KEYS[2], KEYS[4])
+for i = 5, #KEYS do removed = removed + redis.call('DEL', KEYS[i]) end
+if removed > 0 then return 'ok' end
+return 'unknown'`;
+
+/**
+ * Creates a credential: KEYS[1] the kind's index, KEYS[2] the record, KEYS[3] the token
+ * key; ARGV[1] the id, ARGV[2] the JSON, ARGV[3] the expiry in epoch ms ('+inf': never),
+ * ARGV[4] the creation time in epoch ms, up to which expired ids are pruned.
+ */
+const CREATE_CREDENTIAL = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+if ARGV[3] == '+inf' then
+  redis.call('SET', KEYS[2], ARGV[2])
+  redis.call('SET', KEYS[3], ARGV[1])
+else
+  redis.call('SET', KEYS[2], ARGV[2], 'PXAT', ARGV[3])
+  redis.call('SET', KEYS[3], ARGV[1], 'PXAT', ARGV[3])
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[4])
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 return 1`;
 
-const DELETE_FEED = `
-local json = redis.call('HGET', KEYS[1], ARGV[1])
-if not json then return 0 end
-local token = cjson.decode(json).token_hash
-if redis.call('HGET', KEYS[2], token) == ARGV[1] then redis.call('HDEL', KEYS[2], token) end
-redis.call('HDEL', KEYS[1], ARGV[1])
+/**
+ * Deletes a credential: KEYS[1] the kind's index, KEYS[2] the record, KEYS[3] the token
+ * key; ARGV[1] the id, ARGV[2] the record's JSON as read before (0 when it is gone).
+ */
+const DELETE_CREDENTIAL = `
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
+redis.call('DEL', KEYS[2])
+if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
+redis.call('ZREM', KEYS[1], ARGV[1])
+return 1`;
+
+/**
+ * Moves feeds of the old layout into credentials: KEYS[1] `feeds`, KEYS[2] `feed_tokens`,
+ * KEYS[3] the feed credential index, then per feed its record and token keys; ARGV per
+ * feed: id, old JSON, new JSON, token hash. A feed whose old JSON changed meanwhile (an
+ * old master deleted it) is left for the next open.
+ */
+const MIGRATE_FEEDS = `
+for i = 1, #ARGV / 4 do
+  local a = (i - 1) * 4
+  local id, token = ARGV[a + 1], ARGV[a + 4]
+  if redis.call('HGET', KEYS[1], id) == ARGV[a + 2] then
+    redis.call('SET', KEYS[2 + 2 * i], ARGV[a + 3])
+    redis.call('SET', KEYS[3 + 2 * i], id)
+    redis.call('ZADD', KEYS[3], '+inf', id)
+    redis.call('HDEL', KEYS[1], id)
+    if redis.call('HGET', KEYS[2], token) == id then redis.call('HDEL', KEYS[2], token) end
+  end
+end
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('DEL', KEYS[2]) end
 return 1`;
 
 /**
@@ -222,7 +303,39 @@ export class RedisStore implements Store {
     }
     // Connection errors surface through the failing commands; the client reconnects.
     redis.on("error", () => {});
-    return new RedisStore(redis, options.keyPrefix ?? "calsync:");
+    const store = new RedisStore(redis, options.keyPrefix ?? "calsync:");
+    try {
+      await store.#migrateFeeds();
+    } catch (err) {
+      redis.disconnect();
+      throw err;
+    }
+    return store;
+  }
+
+  /** Moves feeds of the layout before credentials into feed credentials; idempotent. */
+  async #migrateFeeds(): Promise<void> {
+    const feeds = Object.entries(await this.#redis.hgetall(this.#key("feeds")));
+    if (feeds.length === 0) return;
+    const keys = [this.#key("feeds"), this.#key("feed_tokens"), this.#key("credentials", "feed")];
+    const args: string[] = [];
+    for (const [id, json] of feeds) {
+      const feed = JSON.parse(json) as { name: string; token_hash: string; created_at: string };
+      const credential: CredentialRecord = {
+        credential_id: id,
+        kind: "feed",
+        name: feed.name,
+        token_hash: feed.token_hash,
+        created_at: feed.created_at,
+        expires_at: null,
+      };
+      keys.push(
+        this.#key("credential", "feed", id),
+        this.#key("credential_token", "feed", feed.token_hash),
+      );
+      args.push(id, json, JSON.stringify(credential), feed.token_hash);
+    }
+    await this.#redis.eval(MIGRATE_FEEDS, keys.length, ...keys, ...args);
   }
 
   #key(...parts: string[]): string {
@@ -364,6 +477,47 @@ export class RedisStore implements Store {
       ...heartbeat.sources.map((s) => optional(s.last_error)),
     ];
     await this.#redis.eval(HEARTBEAT, keys.length, ...keys, ...args);
+  }
+
+  async removeSource(agentId: string, sourceId: string): Promise<boolean> {
+    const removed = await this.#redis.eval(
+      REMOVE_SOURCE,
+      3,
+      this.#key("sources", agentId),
+      this.#key("source", agentId, sourceId),
+      this.#key("occ", agentId, sourceId),
+      sourceId,
+    );
+    return removed === 1;
+  }
+
+  async removeAgent(agentId: string): Promise<boolean> {
+    for (let attempt = 0; attempt < APPLY_ATTEMPTS; attempt++) {
+      const sourceIds = await this.#redis.smembers(this.#key("sources", agentId));
+      const sourceKeys = sourceIds.flatMap((s) => [
+        this.#key("source", agentId, s),
+        this.#key("occ", agentId, s),
+      ]);
+      const keys = [
+        this.#key("agents"),
+        this.#key("agent", agentId),
+        this.#key("agent_tokens"),
+        this.#key("sources", agentId),
+        ...sourceKeys,
+      ];
+      const outcome = await this.#redis.eval(
+        REMOVE_AGENT,
+        keys.length,
+        ...keys,
+        agentId,
+        ...sourceIds,
+      );
+      if (outcome !== "conflict") return outcome === "ok";
+    }
+    throw new Error(
+      `agent '${agentId}' kept changing its sources during ${APPLY_ATTEMPTS} attempts to ` +
+        "remove it; try again",
+    );
   }
 
   async applySnapshot(
@@ -537,43 +691,67 @@ export class RedisStore implements Store {
     );
   }
 
-  async createFeed(feed: FeedRecord): Promise<void> {
-    const { feed_id, name, token_hash, created_at } = feed;
+  async createCredential(credential: CredentialRecord): Promise<void> {
+    const { credential_id, kind, name, token_hash, created_at, expires_at } = credential;
     const created = await this.#redis.eval(
-      CREATE_FEED,
-      2,
-      this.#key("feeds"),
-      this.#key("feed_tokens"),
-      feed_id,
-      JSON.stringify({ feed_id, name, token_hash, created_at }),
-      token_hash,
+      CREATE_CREDENTIAL,
+      3,
+      this.#key("credentials", kind),
+      this.#key("credential", kind, credential_id),
+      this.#key("credential_token", kind, token_hash),
+      credential_id,
+      JSON.stringify({ credential_id, kind, name, token_hash, created_at, expires_at }),
+      expires_at === null ? "+inf" : String(toMillis(expires_at)),
+      String(toMillis(created_at)),
     );
-    if (created !== 1) throw new Error(`feed '${feed_id}' exists already`);
+    if (created !== 1) throw new Error(`${kind} credential '${credential_id}' exists already`);
   }
 
-  async listFeeds(): Promise<FeedRecord[]> {
-    const feeds = (await this.#redis.hvals(this.#key("feeds"))).map((json) =>
-      JSON.parse(json) as FeedRecord
+  async listCredentials(kind: CredentialKind, now: string): Promise<CredentialRecord[]> {
+    const ids = await this.#redis.zrangebyscore(
+      this.#key("credentials", kind),
+      `(${toMillis(now)}`,
+      "+inf",
     );
-    return feeds.sort((a, b) =>
-      compareBinary(a.created_at, b.created_at) || compareBinary(a.feed_id, b.feed_id)
-    );
+    if (ids.length === 0) return [];
+    const found = await this.#redis.mget(ids.map((id) => this.#key("credential", kind, id)));
+    return found
+      .filter((json) => json !== null)
+      .map((json) => JSON.parse(json) as CredentialRecord)
+      .sort((a, b) =>
+        compareBinary(a.created_at, b.created_at) ||
+        compareBinary(a.credential_id, b.credential_id)
+      );
   }
 
-  async findFeedByTokenHash(tokenHash: string): Promise<FeedRecord | null> {
-    const feedId = await this.#redis.hget(this.#key("feed_tokens"), tokenHash);
-    if (feedId === null) return null;
-    const json = await this.#redis.hget(this.#key("feeds"), feedId);
-    return json === null ? null : JSON.parse(json) as FeedRecord;
+  async findCredential(
+    kind: CredentialKind,
+    tokenHash: string,
+    now: string,
+  ): Promise<CredentialRecord | null> {
+    const id = await this.#redis.get(this.#key("credential_token", kind, tokenHash));
+    if (id === null) return null;
+    const json = await this.#redis.get(this.#key("credential", kind, id));
+    if (json === null) return null;
+    const credential = JSON.parse(json) as CredentialRecord;
+    // The keys expire by Redis's clock; `now`, the caller's clock, has the last word.
+    const live = credential.expires_at === null ||
+      toMillis(credential.expires_at) > toMillis(now);
+    return live ? credential : null;
   }
 
-  async deleteFeed(feedId: string): Promise<boolean> {
+  async deleteCredential(kind: CredentialKind, credentialId: string): Promise<boolean> {
+    const json = await this.#redis.get(this.#key("credential", kind, credentialId));
+    if (json === null) return false;
+    const { token_hash } = JSON.parse(json) as CredentialRecord;
     const deleted = await this.#redis.eval(
-      DELETE_FEED,
-      2,
-      this.#key("feeds"),
-      this.#key("feed_tokens"),
-      feedId,
+      DELETE_CREDENTIAL,
+      3,
+      this.#key("credentials", kind),
+      this.#key("credential", kind, credentialId),
+      this.#key("credential_token", kind, token_hash),
+      credentialId,
+      json,
     );
     return deleted === 1;
   }

@@ -18,10 +18,11 @@ import { type HeldOccurrence, planSnapshot, type PreparedSnapshot } from "../sna
 import {
   type AgentRecord,
   type AppliedSnapshot,
+  type CredentialKind,
+  type CredentialRecord,
   type DestinationEntry,
   type DestinationState,
   type EventQuery,
-  type FeedRecord,
   SnapshotRejected,
   type SourceRecord,
   type Store,
@@ -29,6 +30,9 @@ import {
 } from "./types.ts";
 
 type Row = Record<string, SQLInputValue>;
+
+/** The columns of a `CredentialRecord`, in a SELECT. */
+const CREDENTIAL_COLUMNS = "credential_id, kind, name, token_hash, created_at, expires_at";
 
 /** The SQLite implementation of `Store`. */
 export class SqliteStore implements Store {
@@ -193,6 +197,28 @@ export class SqliteStore implements Store {
           "UPDATE sources SET last_error = ? WHERE agent_id = ? AND source_id = ?",
         );
         for (const s of heartbeat.sources) setError.run(s.last_error, agentId, s.source_id);
+      })
+    );
+  }
+
+  removeSource(agentId: string, sourceId: string): Promise<boolean> {
+    return Promise.try(() =>
+      this.#transaction(() => {
+        this.#db.prepare("DELETE FROM occurrences WHERE agent_id = ? AND source_id = ?")
+          .run(agentId, sourceId);
+        return this.#db.prepare("DELETE FROM sources WHERE agent_id = ? AND source_id = ?")
+          .run(agentId, sourceId).changes > 0;
+      })
+    );
+  }
+
+  removeAgent(agentId: string): Promise<boolean> {
+    return Promise.try(() =>
+      this.#transaction(() => {
+        for (const table of ["occurrences", "sources"]) {
+          this.#db.prepare(`DELETE FROM ${table} WHERE agent_id = ?`).run(agentId);
+        }
+        return this.#db.prepare("DELETE FROM agents WHERE agent_id = ?").run(agentId).changes > 0;
       })
     );
   }
@@ -365,30 +391,64 @@ export class SqliteStore implements Store {
     });
   }
 
-  createFeed(feed: FeedRecord): Promise<void> {
-    return Promise.try(() => {
-      this.#db.prepare(
-        "INSERT INTO feeds (feed_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)",
-      ).run(feed.feed_id, feed.name, feed.token_hash, feed.created_at);
-    });
-  }
-
-  listFeeds(): Promise<FeedRecord[]> {
+  createCredential(credential: CredentialRecord): Promise<void> {
+    const c = credential;
     return Promise.try(() =>
-      this.#all("SELECT * FROM feeds ORDER BY created_at, feed_id") as unknown as FeedRecord[]
+      this.#transaction(() => {
+        this.#db.prepare("DELETE FROM credentials WHERE expires_ms <= ?")
+          .run(toMillis(c.created_at));
+        const { changes } = this.#db.prepare(
+          `INSERT INTO credentials
+             (kind, credential_id, name, token_hash, created_at, expires_at, expires_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, credential_id) DO NOTHING`,
+        ).run(
+          c.kind,
+          c.credential_id,
+          c.name,
+          c.token_hash,
+          c.created_at,
+          c.expires_at,
+          c.expires_at === null ? null : toMillis(c.expires_at),
+        );
+        if (changes === 0) {
+          throw new Error(`${c.kind} credential '${c.credential_id}' exists already`);
+        }
+      })
     );
   }
 
-  findFeedByTokenHash(tokenHash: string): Promise<FeedRecord | null> {
-    return Promise.try(() => {
-      const row = this.#db.prepare("SELECT * FROM feeds WHERE token_hash = ?").get(tokenHash);
-      return row ? { ...(row as FeedRecord) } : null;
-    });
+  listCredentials(kind: CredentialKind, now: string): Promise<CredentialRecord[]> {
+    return Promise.try(() =>
+      this.#all(
+        `SELECT ${CREDENTIAL_COLUMNS} FROM credentials
+         WHERE kind = ? AND (expires_ms IS NULL OR expires_ms > ?)
+         ORDER BY created_at, credential_id`,
+        kind,
+        toMillis(now),
+      ) as CredentialRecord[]
+    );
   }
 
-  deleteFeed(feedId: string): Promise<boolean> {
+  findCredential(
+    kind: CredentialKind,
+    tokenHash: string,
+    now: string,
+  ): Promise<CredentialRecord | null> {
     return Promise.try(() =>
-      this.#db.prepare("DELETE FROM feeds WHERE feed_id = ?").run(feedId).changes > 0
+      (this.#all(
+        `SELECT ${CREDENTIAL_COLUMNS} FROM credentials
+         WHERE kind = ? AND token_hash = ? AND (expires_ms IS NULL OR expires_ms > ?)`,
+        kind,
+        tokenHash,
+        toMillis(now),
+      ) as CredentialRecord[])[0] ?? null
+    );
+  }
+
+  deleteCredential(kind: CredentialKind, credentialId: string): Promise<boolean> {
+    return Promise.try(() =>
+      this.#db.prepare("DELETE FROM credentials WHERE kind = ? AND credential_id = ?")
+        .run(kind, credentialId).changes > 0
     );
   }
 

@@ -73,4 +73,24 @@ export const MIGRATIONS: readonly string[] = [
     expires_ms INTEGER NOT NULL
   );
   `,
+  // Feeds become one kind of credential. No CHECK on kind: a new kind must not need a
+  // table rebuild. expires_ms mirrors expires_at so that expiry compares numbers, not
+  // ISO strings that may be written with or without fractions.
+  `
+  CREATE TABLE credentials (
+    kind TEXT NOT NULL,
+    credential_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT,
+    expires_ms INTEGER,
+    PRIMARY KEY (kind, credential_id),
+    UNIQUE (kind, token_hash)
+  );
+  CREATE INDEX credentials_by_expiry ON credentials(expires_ms) WHERE expires_ms IS NOT NULL;
+  INSERT INTO credentials (kind, credential_id, name, token_hash, created_at)
+    SELECT 'feed', feed_id, name, token_hash, created_at FROM feeds;
+  DROP TABLE feeds;
+  `,
 ];

@@ -74,8 +74,23 @@ export type DestinationState = {
   pending: number;
 };
 
-/** An ICS feed; its token is stored hashed. */
-export type FeedRecord = { feed_id: string; name: string; token_hash: string; created_at: string };
+/**
+ * What a credential lets its bearer do: `feed` reads the ICS feed, `read` reads events
+ * through the API, `session` is a sign-in to the management page.
+ */
+export type CredentialKind = "feed" | "read" | "session";
+
+/** A secret the admin issued (feed, read token) or a sign-in session; stored hashed. */
+export type CredentialRecord = {
+  credential_id: string;
+  kind: CredentialKind;
+  name: string;
+  token_hash: string;
+  /** An ISO instant; also the moment `createCredential` prunes expired credentials at. */
+  created_at: string;
+  /** The ISO instant from which on the credential no longer works; null: never expires. */
+  expires_at: string | null;
+};
 
 /** Totals over the whole store. */
 export type StoreTotals = { agents: number; sources: number; events: number };
@@ -113,6 +128,10 @@ export interface Store {
   resetAgentToken(agentId: string): Promise<boolean>;
   /** Records that the agent is alive, with its per-source errors. */
   recordHeartbeat(agentId: string, heartbeat: Heartbeat, now: string): Promise<void>;
+  /** Deletes the source and all its occurrences; false when unknown. */
+  removeSource(agentId: string, sourceId: string): Promise<boolean>;
+  /** Deletes the agent, its sources and their occurrences; false when unknown. */
+  removeAgent(agentId: string): Promise<boolean>;
 
   /**
    * Replaces the source's occurrences inside the snapshot window with the snapshot's
@@ -145,14 +164,25 @@ export interface Store {
   /** Replaces what is known of the destination as a whole. */
   saveDestinationState(destinationId: string, state: DestinationState): Promise<void>;
 
-  /** Stores a new feed. */
-  createFeed(feed: FeedRecord): Promise<void>;
-  /** All feeds, oldest first. */
-  listFeeds(): Promise<FeedRecord[]>;
-  /** The feed whose token hashes to `tokenHash`, or null. */
-  findFeedByTokenHash(tokenHash: string): Promise<FeedRecord | null>;
-  /** Deletes a feed; false when there was none. */
-  deleteFeed(feedId: string): Promise<boolean>;
+  /**
+   * Stores a new credential (throws when its id is taken for its kind). Credentials that
+   * expired by the new one's `created_at` are pruned along the way, so sessions do not
+   * pile up.
+   */
+  createCredential(credential: CredentialRecord): Promise<void>;
+  /** The credentials of one kind, oldest first, leaving out those expired at `now` (ISO). */
+  listCredentials(kind: CredentialKind, now: string): Promise<CredentialRecord[]>;
+  /** The credential of `kind` unexpired at `now` whose token hashes to `tokenHash`, or null. */
+  findCredential(
+    kind: CredentialKind,
+    tokenHash: string,
+    now: string,
+  ): Promise<CredentialRecord | null>;
+  /**
+   * Deletes a credential of `kind`; false when there was none. One that expired may count
+   * either way: Redis drops it at once, SQLite when the next credential is created.
+   */
+  deleteCredential(kind: CredentialKind, credentialId: string): Promise<boolean>;
 
   /**
    * Takes the lease `name` for `owner` for `ttlMs`, or renews it when `owner` holds it.

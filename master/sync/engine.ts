@@ -8,7 +8,7 @@
  */
 import type { Logger } from "../log.ts";
 import type { ConfiguredDestination } from "../destinations/mod.ts";
-import type { DestinationItem } from "../destinations/types.ts";
+import { DestinationError, type DestinationItem } from "../destinations/types.ts";
 import type { Store } from "../store/types.ts";
 import type { SourceSettings } from "../../shared/protocol.ts";
 import { desiredItems, type SourceFilter } from "./desired.ts";
@@ -31,6 +31,11 @@ export type SyncEngineOptions = {
   /** How long a destination lease lasts without renewal: the failover time. */
   leaseMs?: number;
   now?: () => Date;
+  /**
+   * Told of every destination this master reconciled or failed to (not those another
+   * master holds), with how long it took: the metrics' hook.
+   */
+  onReport?: (report: ReconcileReport, seconds: number) => void;
 };
 
 /** Schedules and runs reconciles of all destinations. */
@@ -52,6 +57,7 @@ export class SyncEngine {
       now: () => new Date(),
       owner: crypto.randomUUID(),
       leaseMs: 30_000,
+      onReport: () => {},
       ...options,
     };
     this.#retryDelay = this.#o.retryMs;
@@ -123,6 +129,8 @@ export class SyncEngine {
       const lease = `destination:${configured.id}`;
       const { store, owner, leaseMs } = this.#o;
       let token: number | null = null;
+      let report: ReconcileReport;
+      const started = performance.now();
       try {
         token = await store.acquireLease(lease, owner, leaseMs);
         if (token === null) {
@@ -130,24 +138,24 @@ export class SyncEngine {
           continue;
         }
         const destination = await configured.open();
-        reports.push(
-          await reconcileDestination(destination, store, desired, {
-            logger: this.#o.logger,
-            now: this.#o.now,
-            forceList,
-            // Renewing is the fencing check: a master that lost the lease stops writing.
-            beforeWrite: async () => {
-              if (await store.acquireLease(lease, owner, leaseMs) !== token) {
-                throw new Error(`lost the lease of ${configured.id} to another master`);
-              }
-            },
-          }),
-        );
+        report = await reconcileDestination(destination, store, desired, {
+          logger: this.#o.logger,
+          now: this.#o.now,
+          forceList,
+          // Renewing is the fencing check: a master that lost the lease stops writing.
+          beforeWrite: async () => {
+            if (await store.acquireLease(lease, owner, leaseMs) !== token) {
+              throw new Error(`lost the lease of ${configured.id} to another master`);
+            }
+          },
+        });
       } catch (err) {
-        reports.push(await this.#recordFailure(configured.id, desired, err));
+        report = await this.#recordFailure(configured.id, desired, err);
       } finally {
         if (token !== null) await store.releaseLease(lease, owner).catch(() => {});
       }
+      reports.push(report);
+      this.#o.onReport(report, (performance.now() - started) / 1000);
     }
     this.#scheduleRetry(reports.some((r) => r.failed > 0));
     return reports;
@@ -171,7 +179,13 @@ export class SyncEngine {
       last_error: message,
       pending,
     });
-    return { ...emptyReport(id), failed: Math.max(pending, 1), errors: [message] };
+    const kind = err instanceof DestinationError ? err.kind : "unknown";
+    return {
+      ...emptyReport(id),
+      failed: Math.max(pending, 1),
+      errors: [message],
+      error_kinds: { [kind]: 1 },
+    };
   }
 
   #scheduleRetry(failed: boolean): void {

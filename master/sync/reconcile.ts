@@ -10,6 +10,7 @@ import type { Logger } from "../log.ts";
 import {
   type Destination,
   DestinationError,
+  type DestinationErrorKind,
   type DestinationItem,
   type ItemResult,
 } from "../destinations/types.ts";
@@ -32,6 +33,11 @@ export type ReconcileReport = {
   /** Another master holds the destination's lease and reconciles it. */
   skipped: boolean;
   errors: string[];
+  /**
+   * How many of `errors` were of each kind, for metrics; `unknown` for an error that
+   * was not a destination's (a lost lease, a bug).
+   */
+  error_kinds: Partial<Record<DestinationErrorKind | "unknown", number>>;
 };
 
 /** A report of a reconcile that has done nothing yet. */
@@ -47,6 +53,7 @@ export function emptyReport(destinationId: string): ReconcileReport {
     listed: false,
     skipped: false,
     errors: [],
+    error_kinds: {},
   };
 }
 
@@ -231,6 +238,7 @@ export async function reconcileDestination(
   const fail = (op: Operation, err: unknown) => {
     if (!(err instanceof DestinationError)) throw err;
     report.failed++;
+    report.error_kinds[err.kind] = (report.error_kinds[err.kind] ?? 0) + 1;
     const what = op.kind === "delete" ? op.href : op.item.event.title || op.item.key;
     report.errors.push(`${op.kind} ${what}: ${err.message}`);
   };

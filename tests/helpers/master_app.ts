@@ -11,6 +11,7 @@ import { SqliteStore } from "../../master/store/sqlite.ts";
 import type { Store } from "../../master/store/types.ts";
 import type { ConfiguredDestination } from "../../master/destinations/mod.ts";
 import { SyncEngine } from "../../master/sync/engine.ts";
+import { Metrics } from "../../master/metrics/master_metrics.ts";
 
 /** The admin token of test apps. */
 export const ADMIN_TOKEN = "admin-token-for-tests-0123456789";
@@ -24,6 +25,8 @@ export type TestMaster = {
   log: string[];
   clock: { now: Date };
   sync: SyncEngine;
+  /** What the app and the engine record, as `/metrics` serves it. */
+  metrics: Metrics;
   /** Sends a request with an optional bearer token and JSON body. */
   call(method: string, path: string, opts?: { token?: string; body?: unknown }): Promise<Response>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -36,11 +39,14 @@ export async function testMaster(
     store?: Store;
     destinations?: ConfiguredDestination[];
     debounceMs?: number;
+    /** `METRICS_TOKEN`; unset by default, so only the admin token reads `/metrics`. */
+    metricsToken?: string;
   } = {},
 ): Promise<TestMaster> {
   const store = options.store ?? await SqliteStore.open(":memory:");
   const logger = memoryLogger();
   const clock = { now: new Date("2026-03-01T12:00:00Z") };
+  const metrics = new Metrics();
   const sync = new SyncEngine({
     store,
     destinations: options.destinations ?? [],
@@ -48,18 +54,21 @@ export async function testMaster(
     intervalMs: 5 * 60_000,
     debounceMs: options.debounceMs ?? 10,
     now: () => clock.now,
+    onReport: (report, seconds) => metrics.reconciled(report, seconds),
   });
   const app = createApp({
     store,
     logger,
     adminTokenHash: hashToken(ADMIN_TOKEN),
     enrollmentTokenHash: hashToken(ENROLLMENT_TOKEN),
+    metricsTokenHash: options.metricsToken ? hashToken(options.metricsToken) : null,
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     corsOrigins: ["https://app.example.com"],
     syncIntervalMinutes: 5,
     now: () => clock.now,
     startedAt: new Date("2026-03-01T11:00:00Z"),
     sync,
+    metrics,
   });
   return {
     app,
@@ -67,6 +76,7 @@ export async function testMaster(
     log: logger.lines,
     clock,
     sync,
+    metrics,
     call(method, path, opts = {}) {
       const headers: Record<string, string> = {};
       if (opts.token) headers.authorization = `Bearer ${opts.token}`;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Health } from "../../shared/protocol.ts";
+import { AgentList, Health, SyncStatus } from "../../shared/protocol.ts";
 import { ADMIN_TOKEN, enrol, testMaster, timed } from "../helpers/master_app.ts";
 
 async function seed() {
@@ -102,6 +102,7 @@ Deno.test("admin routes need the admin token, not an agent token", async () => {
   for (
     const path of [
       "/api/sync/status",
+      "/api/agents",
       "/api/events?start=2026-03-01T00:00:00Z&end=2026-04-01T00:00:00Z",
     ]
   ) {
@@ -111,6 +112,20 @@ Deno.test("admin routes need the admin token, not an agent token", async () => {
   const reset = await master.call("POST", "/api/admin/agents/pc1/reset", { token });
   assert.equal(reset.status, 401);
   assert.notEqual((await master.store.getAgent("pc1"))?.token_hash, null);
+});
+
+Deno.test("agents: the same agents as the sync status", async () => {
+  const { master } = await seed();
+  await using _ = master;
+  const res = await master.call("GET", "/api/agents", { token: ADMIN_TOKEN });
+  assert.equal(res.status, 200);
+  const { agents } = AgentList.parse(await res.json());
+  const status = await master.call("GET", "/api/sync/status", { token: ADMIN_TOKEN });
+  assert.deepEqual(agents, SyncStatus.parse(await status.json()).agents);
+  assert.deepEqual(agents[0].sources.map((s) => [s.source_id, s.event_count]), [
+    ["main", 2],
+    ["team", 1],
+  ]);
 });
 
 Deno.test("resetting an unknown agent is 404", async () => {

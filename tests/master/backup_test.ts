@@ -11,6 +11,7 @@ import { ADMIN_TOKEN, enrol, testMaster, timed } from "../helpers/master_app.ts"
 import { startRedis } from "../helpers/redis.ts";
 
 const ALL = { start: "0001-01-01T00:00:00Z", end: "9999-12-31T00:00:00Z" };
+const NOW = "2026-03-01T12:00:00Z";
 
 /** Everything a store answers, to compare two stores. */
 async function contents(store: Store) {
@@ -19,7 +20,8 @@ async function contents(store: Store) {
     agents: await store.listAgents(),
     events: await store.listEvents(ALL),
     totals: await store.totals(),
-    feeds: await store.listFeeds(),
+    feeds: await store.listCredentials("feed", NOW),
+    readTokens: await store.listCredentials("read", NOW),
     destinations: await Promise.all(ids.map(async (id) => ({
       id,
       state: await store.destinationState(id),
@@ -52,6 +54,18 @@ async function seeded() {
   });
   await master.call("POST", "/api/admin/agents/pc2/reset", { token: ADMIN_TOKEN });
   await master.call("POST", "/api/admin/feeds", { token: ADMIN_TOKEN, body: { name: "Wall" } });
+  await master.call("POST", "/api/admin/read-tokens", {
+    token: ADMIN_TOKEN,
+    body: { name: "Intranet" },
+  });
+  await master.store.createCredential({
+    credential_id: "s1",
+    kind: "session",
+    name: "admin",
+    token_hash: "session-hash",
+    created_at: NOW,
+    expires_at: "2999-01-01T00:00:00Z",
+  });
   await master.sync.run();
   return { master, dest };
 }
@@ -71,8 +85,10 @@ for (
     await using redis = open ? null : await startRedis();
     const restored = open ? await open() : await RedisStore.open({ url: redis!.url });
     try {
+      assert.deepEqual(backup.credentials.map((c) => c.kind), ["feed", "read"], "no sessions");
       await importStore(restored, backup);
       assert.deepEqual(await contents(restored), await contents(master.store));
+      assert.deepEqual(await restored.listCredentials("session", NOW), []);
       await assert.rejects(importStore(restored, backup), /the store is not empty/);
       const writes = dest.writes;
       const report = await reconcileDestination(dest, restored, await master.sync.desired(), {
@@ -85,3 +101,38 @@ for (
     }
   });
 }
+
+Deno.test("a version-1 backup restores its feeds as feed credentials", async () => {
+  const { master } = await seeded();
+  await using _ = master;
+  const { version: _v, credentials, ...rest } = await exportStore(master.store, new Date());
+  const feeds = credentials.filter((c) => c.kind === "feed").map((c) => ({
+    feed_id: c.credential_id,
+    name: c.name,
+    token_hash: c.token_hash,
+    created_at: c.created_at,
+  }));
+  const backup = Backup.parse(JSON.parse(JSON.stringify({ ...rest, version: 1, feeds })));
+  const restored = await SqliteStore.open(":memory:");
+  try {
+    await importStore(restored, backup);
+    const [feed] = feeds;
+    assert.deepEqual(await restored.findCredential("feed", feed.token_hash, NOW), {
+      credential_id: feed.feed_id,
+      kind: "feed",
+      name: "Wall",
+      token_hash: feed.token_hash,
+      created_at: feed.created_at,
+      expires_at: null,
+    });
+    assert.equal((await restored.listAgents()).length, 2);
+  } finally {
+    await restored.close();
+  }
+});
+
+Deno.test("a backup of an unknown version is refused, naming the versions read", () => {
+  const parsed = Backup.safeParse({ format: "calsync-backup", version: 3 });
+  assert.equal(parsed.success, false);
+  assert.match(parsed.error!.issues[0].message, /version must be 1 or 2/);
+});

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { Redis } from "ioredis";
 import { RedisStore } from "../../master/store/redis.ts";
+import { SnapshotRejected } from "../../master/store/types.ts";
 import { prepareSnapshot } from "../../master/snapshots/prepare.ts";
 import type { SnapshotInput } from "../../shared/protocol.ts";
 import { registerAgent, storeContract } from "./store_contract.ts";
@@ -25,6 +27,7 @@ storeContract("redis", async () => {
 });
 
 const WINDOW = { start: "2026-03-01T00:00:00Z", end: "2026-04-01T00:00:00Z" };
+const NOW = "2026-03-01T12:00:00Z";
 
 function snapshot(events: SnapshotInput["events"], generated_at = "2026-03-01T00:00:00Z") {
   return prepareSnapshot({ window: WINDOW, generated_at, events });
@@ -41,7 +44,14 @@ Deno.test("redis store: everything survives closing and reopening", async () => 
   await registerAgent(store, "pc1");
   await store.applySnapshot("pc1", "main", snapshot([ev("a", 2)]), "2026-03-01T00:00:00Z");
   await store.saveDestinationEntry("cal", { key: "k", href: "/k.ics", etag: null, hash: "h" });
-  await store.createFeed({ feed_id: "f", name: "F", token_hash: "t", created_at: "x" });
+  await store.createCredential({
+    credential_id: "f",
+    kind: "feed",
+    name: "F",
+    token_hash: "t",
+    created_at: NOW,
+    expires_at: null,
+  });
   await store.close();
 
   const again = await RedisStore.open({ url: server.url, keyPrefix: "test-a:" });
@@ -53,10 +63,10 @@ Deno.test("redis store: everything survives closing and reopening", async () => 
     assert.equal(source.last_generated_at, "2026-03-01T00:00:00Z");
     assert.equal(source.event_count, 1);
     assert.equal((await again.destinationEntries("cal")).length, 1);
-    assert.equal((await again.findFeedByTokenHash("t"))?.feed_id, "f");
+    assert.equal((await again.findCredential("feed", "t", NOW))?.credential_id, "f");
     // Another prefix is another store on the same server.
     assert.deepEqual(await other.totals(), { agents: 0, sources: 0, events: 0 });
-    assert.deepEqual(await other.listFeeds(), []);
+    assert.deepEqual(await other.listCredentials("feed", NOW), []);
   } finally {
     await again.close();
     await other.close();
@@ -125,6 +135,92 @@ Deno.test("redis store: racing snapshots of one source apply one of them whole",
         `round ${round}: a mix of both snapshots: ${uids.join(",")}`,
       );
       assert.equal((await first.getAgent("pc1"))!.sources[0].event_count, uids.length);
+    }
+  } finally {
+    await first.close();
+    await second.close();
+  }
+});
+
+Deno.test("redis store: feeds of the layout before credentials keep working", async () => {
+  await using server = await startRedis();
+  const raw = new Redis(server.url);
+  try {
+    const old = { feed_id: "f:1", name: "Wall", token_hash: "th1", created_at: NOW };
+    await raw.hset("calsync:feeds", old.feed_id, JSON.stringify(old));
+    await raw.hset("calsync:feed_tokens", old.token_hash, old.feed_id);
+    const feed = {
+      credential_id: "f:1",
+      kind: "feed",
+      name: "Wall",
+      token_hash: "th1",
+      created_at: NOW,
+      expires_at: null,
+    };
+    for (let open = 0; open < 2; open++) {
+      const store = await RedisStore.open({ url: server.url });
+      try {
+        assert.deepEqual(await store.findCredential("feed", "th1", NOW), feed, `open ${open}`);
+        assert.deepEqual(await store.listCredentials("feed", NOW), [feed], `open ${open}`);
+      } finally {
+        await store.close();
+      }
+    }
+    assert.deepEqual(await raw.keys("calsync:feed*"), [], "the old keys are gone");
+  } finally {
+    raw.disconnect();
+  }
+});
+
+Deno.test("redis store: a credential's keys expire with it, its id with the next one", async () => {
+  await using server = await startRedis();
+  const store = await RedisStore.open({ url: server.url });
+  const raw = new Redis(server.url);
+  try {
+    const expires = Date.now() + 3_600_000;
+    const session = (id: string, created_at: string, expires_at: string | null) => ({
+      credential_id: id,
+      kind: "session" as const,
+      name: id,
+      token_hash: `hash-${id}`,
+      created_at,
+      expires_at,
+    });
+    await store.createCredential(session("s1", NOW, new Date(expires).toISOString()));
+    for (
+      const key of ["calsync:credential:session:s1", "calsync:credential_token:session:hash-s1"]
+    ) {
+      assert.equal(await raw.pexpiretime(key), expires, key);
+    }
+    const later = new Date(expires + 1000).toISOString();
+    await store.createCredential(session("s2", later, null));
+    assert.deepEqual(await raw.zrange("calsync:credentials:session", 0, -1), ["s2"]);
+    assert.equal(await raw.pttl("calsync:credential:session:s2"), -1, "never expires");
+  } finally {
+    raw.disconnect();
+    await store.close();
+  }
+});
+
+Deno.test("redis store: a removal racing snapshots leaves no occurrence behind", async () => {
+  await using server = await startRedis();
+  const first = await RedisStore.open({ url: server.url });
+  const second = await RedisStore.open({ url: server.url });
+  try {
+    for (let round = 0; round < 10; round++) {
+      await registerAgent(first, "pc1");
+      const events = Array.from({ length: 30 }, (_, i) => ev(`r${round}-${i}`, 1 + (i % 28)));
+      const generated = `2026-03-01T00:${String(round).padStart(2, "0")}:00Z`;
+      const [applied, removed] = await Promise.allSettled([
+        first.applySnapshot("pc1", "main", snapshot(events, generated), generated),
+        round % 2 ? second.removeSource("pc1", "main") : second.removeAgent("pc1"),
+      ]);
+      assert.deepEqual(removed, { status: "fulfilled", value: true }, `round ${round}`);
+      if (applied.status === "rejected") {
+        assert.ok(applied.reason instanceof SnapshotRejected, `round ${round}`);
+      }
+      assert.deepEqual(await first.listEvents(WINDOW), [], `round ${round}`);
+      assert.equal((await first.totals()).events, 0, `round ${round}`);
     }
   } finally {
     await first.close();

@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { SqliteStore } from "../../master/store/sqlite.ts";
+import { MIGRATIONS } from "../../master/store/sqlite_schema.ts";
 import { prepareSnapshot } from "../../master/snapshots/prepare.ts";
 import { registerAgent, storeContract } from "./store_contract.ts";
 
 storeContract("sqlite", () => SqliteStore.open(":memory:"));
+
+const NOW = "2026-03-01T12:00:00Z";
 
 Deno.test("sqlite store: everything survives closing and reopening the file", async () => {
   const dir = await Deno.makeTempDir();
@@ -39,6 +42,61 @@ Deno.test("sqlite store: refuses a database from a newer schema", async () => {
     db.exec("PRAGMA user_version = 99");
     db.close();
     await assert.rejects(SqliteStore.open(dir), /schema version 99, newer than this calsync/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sqlite store: migration 4 turns feeds into feed credentials", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { DatabaseSync } = await import("node:sqlite");
+    const db = new DatabaseSync(`${dir}/calsync.db`);
+    for (const migration of MIGRATIONS.slice(0, 3)) db.exec(migration);
+    db.exec("PRAGMA user_version = 3");
+    db.prepare("INSERT INTO feeds VALUES (?, ?, ?, ?)").run("f1", "Wall", "th1", NOW);
+    db.close();
+    const store = await SqliteStore.open(dir);
+    try {
+      const feed = {
+        credential_id: "f1",
+        kind: "feed",
+        name: "Wall",
+        token_hash: "th1",
+        created_at: NOW,
+        expires_at: null,
+      };
+      assert.deepEqual(await store.findCredential("feed", "th1", NOW), feed);
+      assert.deepEqual(await store.listCredentials("feed", NOW), [feed]);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sqlite store: creating a credential deletes the expired ones", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const store = await SqliteStore.open(dir);
+    const session = (id: string, created_at: string, expires_at: string | null) => ({
+      credential_id: id,
+      kind: "session" as const,
+      name: id,
+      token_hash: `hash-${id}`,
+      created_at,
+      expires_at,
+    });
+    await store.createCredential(session("old", "2026-03-01T08:00:00Z", "2026-03-01T09:00:00Z"));
+    await store.createCredential(session("live", "2026-03-01T08:00:00Z", "2026-03-01T13:00:00Z"));
+    await store.createCredential(session("new", NOW, null));
+    await store.close();
+    const { DatabaseSync } = await import("node:sqlite");
+    const db = new DatabaseSync(`${dir}/calsync.db`);
+    const ids = db.prepare("SELECT credential_id FROM credentials ORDER BY credential_id").all();
+    db.close();
+    assert.deepEqual(ids.map((r) => r.credential_id), ["live", "new"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

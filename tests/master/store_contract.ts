@@ -6,7 +6,12 @@
 import assert from "node:assert/strict";
 import type { SnapshotInput } from "../../shared/protocol.ts";
 import { prepareSnapshot } from "../../master/snapshots/prepare.ts";
-import { SnapshotRejected, type Store } from "../../master/store/types.ts";
+import {
+  type CredentialKind,
+  type CredentialRecord,
+  SnapshotRejected,
+  type Store,
+} from "../../master/store/types.ts";
 
 const NOW = "2026-03-01T12:00:00Z";
 
@@ -16,6 +21,26 @@ function snapshot(input: Partial<SnapshotInput> & Pick<SnapshotInput, "events">)
     generated_at: NOW,
     ...input,
   });
+}
+
+const MARCH = { start: "2026-03-01T00:00:00Z", end: "2026-04-01T00:00:00Z" };
+
+/** A credential created at `NOW` that never expires, unless `extra` says otherwise. */
+function credential(
+  id: string,
+  kind: CredentialKind,
+  tokenHash: string,
+  extra: Partial<CredentialRecord> = {},
+): CredentialRecord {
+  return {
+    credential_id: id,
+    kind,
+    name: `Name of ${id}`,
+    token_hash: tokenHash,
+    created_at: NOW,
+    expires_at: null,
+    ...extra,
+  };
 }
 
 function ev(uid: string, day: number, title = uid) {
@@ -287,15 +312,96 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     assert.equal((await store.destinationState("cal"))?.pending, 0);
   });
 
-  test("keeps feeds with hashed tokens", async (store) => {
-    const feed = { feed_id: "f1", name: "Team wall", token_hash: "th1", created_at: NOW };
-    await store.createFeed(feed);
-    assert.deepEqual(await store.listFeeds(), [feed]);
-    assert.deepEqual(await store.findFeedByTokenHash("th1"), feed);
-    assert.equal(await store.findFeedByTokenHash("nope"), null);
-    assert.equal(await store.deleteFeed("f1"), true);
-    assert.equal(await store.deleteFeed("f1"), false);
-    assert.equal(await store.findFeedByTokenHash("th1"), null);
+  test("keeps credentials of each kind apart, oldest first", async (store) => {
+    const feed = credential("f1", "feed", "th1");
+    const read = credential("r1", "read", "th2", { created_at: "2026-02-01T00:00:00Z" });
+    const older = credential("r0", "read", "th3", { created_at: "2026-01-01T00:00:00Z" });
+    for (const c of [feed, read, older]) await store.createCredential(c);
+    assert.deepEqual(await store.listCredentials("feed", NOW), [feed]);
+    assert.deepEqual(await store.listCredentials("read", NOW), [older, read]);
+    assert.deepEqual(await store.listCredentials("session", NOW), []);
+    assert.deepEqual(await store.findCredential("feed", "th1", NOW), feed);
+    assert.deepEqual(await store.findCredential("read", "th2", NOW), read);
+    assert.equal(await store.findCredential("read", "th1", NOW), null, "a feed is no read token");
+    assert.equal(await store.findCredential("feed", "nope", NOW), null);
+    await assert.rejects(store.createCredential({ ...feed, token_hash: "th9" }), /exists/);
+  });
+
+  test("deletes a credential of its kind only", async (store) => {
+    await store.createCredential(credential("c1", "feed", "th1"));
+    assert.equal(await store.deleteCredential("read", "c1"), false);
+    assert.equal(await store.deleteCredential("feed", "c1"), true);
+    assert.equal(await store.deleteCredential("feed", "c1"), false);
+    assert.equal(await store.findCredential("feed", "th1", NOW), null);
+    assert.deepEqual(await store.listCredentials("feed", NOW), []);
+  });
+
+  test("an expired credential is neither found nor listed", async (store) => {
+    const until = "2999-01-01T00:00:00Z";
+    const session = credential("s1", "session", "th1", { expires_at: until });
+    await store.createCredential(session);
+    assert.deepEqual(await store.findCredential("session", "th1", NOW), session);
+    assert.deepEqual(await store.listCredentials("session", NOW), [session]);
+    assert.equal(await store.findCredential("session", "th1", until), null, "expired at its end");
+    assert.deepEqual(await store.listCredentials("session", until), []);
+    // Long expired by any clock: gone for good once the next credential is created.
+    await store.createCredential(
+      credential("s0", "session", "th0", { expires_at: "2000-01-01T00:00:00Z" }),
+    );
+    await store.createCredential(credential("s2", "session", "th2"));
+    assert.equal(await store.findCredential("session", "th0", "1999-01-01T00:00:00Z"), null);
+    assert.deepEqual(
+      (await store.listCredentials("session", "1999-01-01T00:00:00Z")).map((c) => c.credential_id),
+      ["s1", "s2"],
+    );
+  });
+
+  test("removing a source deletes it and its occurrences, nothing else", async (store) => {
+    await store.registerAgent(
+      {
+        agent_id: "pc1",
+        agent_name: "PC1",
+        environment: "office",
+        version: "1.0",
+        sources: [
+          { source_id: "main", name: "Main", type: "ics" },
+          { source_id: "team", name: "Team", type: "ics" },
+        ],
+      },
+      "hash-pc1",
+      NOW,
+    );
+    await store.applySnapshot("pc1", "main", snapshot({ events: [ev("a", 2)] }), NOW);
+    await store.applySnapshot("pc1", "team", snapshot({ events: [ev("b", 3), ev("c", 4)] }), NOW);
+    assert.equal(await store.removeSource("pc1", "team"), true);
+    assert.equal(await store.removeSource("pc1", "team"), false);
+    assert.equal(await store.removeSource("ghost", "main"), false);
+    assert.deepEqual((await store.getAgent("pc1"))?.sources.map((s) => s.source_id), ["main"]);
+    assert.deepEqual((await store.listEvents(MARCH)).map((e) => e.uid), ["a"]);
+    assert.deepEqual(await store.totals(), { agents: 1, sources: 1, events: 1 });
+    assert.deepEqual(await store.knownHashes("pc1", "team"), new Set());
+    await assert.rejects(
+      store.applySnapshot("pc1", "team", snapshot({ events: [ev("b", 3)] }), NOW),
+      (err) => err instanceof SnapshotRejected && err.code === "unknown_source",
+    );
+  });
+
+  test("removing an agent deletes its token, sources and occurrences", async (store) => {
+    await withAgent(store);
+    await registerAgent(store, "pc2");
+    await store.applySnapshot("pc1", "main", snapshot({ events: [ev("a", 2)] }), NOW);
+    await store.applySnapshot("pc2", "main", snapshot({ events: [ev("b", 3)] }), NOW);
+    assert.equal(await store.removeAgent("pc1"), true);
+    assert.equal(await store.removeAgent("pc1"), false);
+    assert.equal(await store.getAgent("pc1"), null);
+    assert.equal(await store.findAgentIdByTokenHash("hash-pc1"), null);
+    assert.deepEqual((await store.listAgents()).map((a) => a.agent_id), ["pc2"]);
+    assert.deepEqual((await store.listEvents(MARCH)).map((e) => e.uid), ["b"]);
+    assert.deepEqual(await store.totals(), { agents: 1, sources: 1, events: 1 });
+    // The same id may enrol afresh, with nothing of the old agent.
+    await withAgent(store);
+    assert.equal((await store.getAgent("pc1"))?.sources[0].event_count, 0);
+    assert.equal((await store.getAgent("pc1"))?.sources[0].last_generated_at, null);
   });
 
   test("a lease has one holder at a time; its fencing token grows when it changes hands", async (store) => {
