@@ -16,6 +16,8 @@ import { healthRoutes } from "./routes/health.ts";
 import { readTokenRoutes } from "./routes/read_tokens.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { httpMetrics } from "./metrics/http.ts";
+import { limitAuthFailures } from "./http/rate_limit.ts";
+import { isPagePath, pageError, uiRoutes } from "./routes/ui.tsx";
 
 /** Paths that browsers of `CORS_ORIGINS` may read. */
 const READ_PATHS = ["/health", "/api/events", "/api/sync/status"];
@@ -38,6 +40,7 @@ export function createApp(ctx: AppContext): Hono {
     const allow = cors({ origin: ctx.corsOrigins, allowHeaders: ["Authorization"], maxAge: 600 });
     for (const path of READ_PATHS) app.use(path, allow);
   }
+  app.use(limitAuthFailures(ctx));
 
   app.route("/", healthRoutes(ctx));
   app.route("/", docsRoutes());
@@ -46,12 +49,13 @@ export function createApp(ctx: AppContext): Hono {
   app.route("/", readTokenRoutes(ctx));
   app.route("/", adminRoutes(ctx));
   app.route("/", metricsRoutes(ctx));
+  app.route("/", uiRoutes(ctx));
 
   app.notFound((c) =>
     c.json({
       error: {
         code: "not_found",
-        message: `no route for ${c.req.method} ${c.req.path}; see README.md for the API`,
+        message: `no route for ${c.req.method} ${c.req.path}; see /docs for the API`,
         field: null,
       },
     }, 404)
@@ -60,6 +64,7 @@ export function createApp(ctx: AppContext): Hono {
   app.onError(async (err, c) => {
     if (err instanceof HttpError) {
       for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
+      if (isPagePath(c.req.path)) return pageError(c, err.status, err.message);
       return c.json(
         { error: { code: err.code, message: err.message, field: err.field } },
         err.status,

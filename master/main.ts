@@ -19,6 +19,7 @@ import { loadDestinationConfigs } from "./destinations/config.ts";
 import { displayUrl, openDestination } from "./destinations/mod.ts";
 import { SyncEngine } from "./sync/engine.ts";
 import { Metrics } from "./metrics/master_metrics.ts";
+import { AuthFailureLimiter } from "./http/auth_limiter.ts";
 
 const USAGE = `usage: master                 serve (the default)
        master backup FILE     write everything the store holds to FILE (JSON)
@@ -149,6 +150,12 @@ async function main(): Promise<number> {
     startedAt: new Date(),
     sync,
     metrics,
+    authLimiter: new AuthFailureLimiter({
+      limit: settings.authFailureLimit,
+      windowMs: settings.authFailureWindowMs,
+    }),
+    trustProxy: settings.trustProxy,
+    sessionHours: settings.sessionHours,
   });
   const server = Deno.serve({
     port: settings.port,

@@ -74,6 +74,10 @@ const SettingsSchema = z.object({
   MAX_BODY_MB: number("MAX_BODY_MB", 50, 0.001, 1024, false),
   MASTER_ID: z.string().optional().transform((v) => v?.trim() || undefined),
   DESTINATION_LEASE_SECONDS: number("DESTINATION_LEASE_SECONDS", 30, 1, 3600),
+  SESSION_HOURS: number("SESSION_HOURS", 12, 0.1, 24 * 30, false),
+  AUTH_FAILURE_LIMIT: number("AUTH_FAILURE_LIMIT", 10, 0, 100_000),
+  AUTH_FAILURE_WINDOW_MINUTES: number("AUTH_FAILURE_WINDOW_MINUTES", 15, 0.1, 1440, false),
+  TRUST_PROXY: bool("TRUST_PROXY"),
   REDIS_URL: z.string().optional().transform((v, ctx) => {
     const url = v?.trim();
     if (!url) return undefined;
@@ -122,6 +126,13 @@ export type Settings = {
   masterId: string | undefined;
   /** How long a destination lease lasts without renewal: the failover time. */
   leaseMs: number;
+  /** How long a management-page sign-in lasts. */
+  sessionHours: number;
+  /** Failed authentications allowed per address and window before 429s; 0: no limit. */
+  authFailureLimit: number;
+  authFailureWindowMs: number;
+  /** The master sits behind a reverse proxy whose X-Forwarded-* headers can be believed. */
+  trustProxy: boolean;
   /** The Redis store, when `REDIS_URL` or `REDIS_HOST` is set; else SQLite. */
   redis: RedisSettings | null;
 };
@@ -159,6 +170,10 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     maxBodyBytes: Math.round(s.MAX_BODY_MB * 1024 * 1024),
     masterId: s.MASTER_ID,
     leaseMs: s.DESTINATION_LEASE_SECONDS * 1000,
+    sessionHours: s.SESSION_HOURS,
+    authFailureLimit: s.AUTH_FAILURE_LIMIT,
+    authFailureWindowMs: s.AUTH_FAILURE_WINDOW_MINUTES * 60_000,
+    trustProxy: s.TRUST_PROXY,
     redis: s.REDIS_URL || s.REDIS_HOST
       ? {
         url: s.REDIS_URL,

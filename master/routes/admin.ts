@@ -9,17 +9,15 @@ import { z } from "zod";
 import {
   type AgentList,
   type AgentRemoved,
-  type AgentStatus,
   Identifier,
   type SourceRemoved,
-  type SyncStatus,
 } from "../../shared/protocol.ts";
 import { Instant } from "../../shared/time.ts";
 import { removeAgent, removeSource, resetAgent } from "../admin_actions.ts";
 import type { AppContext } from "../context.ts";
 import { adminOnly, adminOrReader } from "../http/auth.ts";
 import { HttpError, validationError } from "../http/errors.ts";
-import type { AgentRecord } from "../store/types.ts";
+import { agentStatuses, syncStatus } from "../status.ts";
 
 /** `GET /api/events` query: the range and, optionally, one agent or source. */
 export const EventsQuery = z
@@ -33,57 +31,6 @@ export const EventsQuery = z
     path: ["end"],
     error: "end must be after start",
   });
-
-/**
- * Whether an agent counts as online: it was seen within two of its sync intervals plus a
- * minute of grace, so one late heartbeat does not flap the status.
- */
-export function isOnline(agent: AgentRecord, now: Date, defaultIntervalMinutes: number): boolean {
-  if (agent.last_seen === null) return false;
-  const interval = agent.sync_interval_minutes ?? defaultIntervalMinutes;
-  return now.getTime() - Date.parse(agent.last_seen) <= (2 * interval + 1) * 60_000;
-}
-
-/** Each configured destination with what the store knows of it. */
-async function destinationStatuses(ctx: AppContext): Promise<SyncStatus["destinations"]> {
-  return await Promise.all(ctx.sync.destinations.map(async (d) => {
-    const [state, entries] = await Promise.all([
-      ctx.store.destinationState(d.id),
-      ctx.store.destinationEntries(d.id),
-    ]);
-    return {
-      id: d.id,
-      type: d.type,
-      url: d.displayUrl,
-      last_reconcile_at: state?.last_reconcile_at ?? null,
-      item_count: entries.length,
-      pending: state?.pending ?? 0,
-      last_error: state?.last_error ?? null,
-    };
-  }));
-}
-
-/** Every agent as the status documents show it. */
-async function agentStatuses(ctx: AppContext): Promise<AgentStatus[]> {
-  const agents = await ctx.store.listAgents();
-  const now = ctx.now();
-  return agents.map((a) => ({
-    agent_id: a.agent_id,
-    agent_name: a.agent_name,
-    environment: a.environment,
-    version: a.version,
-    last_seen: a.last_seen,
-    online: isOnline(a, now, ctx.syncIntervalMinutes),
-    sources: a.sources.map((s) => ({
-      source_id: s.source_id,
-      name: s.name,
-      type: s.type,
-      event_count: s.event_count,
-      last_snapshot_at: s.last_snapshot_at,
-      last_error: s.last_error,
-    })),
-  }));
-}
 
 function unknownAgent(agentId: string): HttpError {
   return new HttpError(
@@ -104,12 +51,7 @@ export function adminRoutes(ctx: AppContext): Hono {
   app.use("/api/admin/*", admin);
 
   app.get("/api/sync/status", async (c) => {
-    const [agents, totals, destinations] = await Promise.all([
-      agentStatuses(ctx),
-      store.totals(),
-      destinationStatuses(ctx),
-    ]);
-    return c.json({ agents, totals, destinations } satisfies SyncStatus);
+    return c.json(await syncStatus(ctx));
   });
 
   app.get("/api/agents", admin, async (c) => {

@@ -9,7 +9,7 @@ import type { AppContext } from "../context.ts";
 import { bearerToken, wrongToken } from "../http/auth.ts";
 import { CONTENT_TYPE } from "../metrics/registry.ts";
 import { hashToken, sameHash } from "../secrets.ts";
-import { isOnline } from "./admin.ts";
+import { isOnline } from "../status.ts";
 
 /** Checks that the request carries the admin token or the metrics token. */
 function requireMetricsReader(request: Request, ctx: AppContext): void {

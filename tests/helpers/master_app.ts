@@ -12,6 +12,7 @@ import type { Store } from "../../master/store/types.ts";
 import type { ConfiguredDestination } from "../../master/destinations/mod.ts";
 import { SyncEngine } from "../../master/sync/engine.ts";
 import { Metrics } from "../../master/metrics/master_metrics.ts";
+import { AuthFailureLimiter } from "../../master/http/auth_limiter.ts";
 
 /** The admin token of test apps. */
 export const ADMIN_TOKEN = "admin-token-for-tests-0123456789";
@@ -41,6 +42,9 @@ export async function testMaster(
     debounceMs?: number;
     /** `METRICS_TOKEN`; unset by default, so only the admin token reads `/metrics`. */
     metricsToken?: string;
+    /** `AUTH_FAILURE_LIMIT`; 0 (off) by default, so tests of wrong tokens do not trip it. */
+    authFailureLimit?: number;
+    trustProxy?: boolean;
   } = {},
 ): Promise<TestMaster> {
   const store = options.store ?? await SqliteStore.open(":memory:");
@@ -69,6 +73,13 @@ export async function testMaster(
     startedAt: new Date("2026-03-01T11:00:00Z"),
     sync,
     metrics,
+    authLimiter: new AuthFailureLimiter({
+      limit: options.authFailureLimit ?? 0,
+      windowMs: 15 * 60_000,
+      now: () => clock.now.getTime(),
+    }),
+    trustProxy: options.trustProxy ?? false,
+    sessionHours: 12,
   });
   return {
     app,
