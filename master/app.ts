@@ -20,7 +20,7 @@ import { limitAuthFailures } from "./http/rate_limit.ts";
 import { isPagePath, pageError, uiRoutes } from "./routes/ui.tsx";
 
 /** Paths that browsers of `CORS_ORIGINS` may read. */
-const READ_PATHS = ["/health", "/api/events", "/api/sync/status"];
+const READ_PATHS = ["/health", "/api/events", "/api/sync/status", "/api/agents"];
 
 /** Builds the master's app over `ctx`. */
 export function createApp(ctx: AppContext): Hono {
@@ -37,7 +37,12 @@ export function createApp(ctx: AppContext): Hono {
   });
 
   if (ctx.corsOrigins.length > 0) {
-    const allow = cors({ origin: ctx.corsOrigins, allowHeaders: ["Authorization"], maxAge: 600 });
+    const allow = cors({
+      origin: ctx.corsOrigins,
+      allowHeaders: ["Authorization"],
+      exposeHeaders: ["Retry-After"],
+      maxAge: 600,
+    });
     for (const path of READ_PATHS) app.use(path, allow);
   }
   app.use(limitAuthFailures(ctx));

@@ -33,7 +33,7 @@ header nav { display: flex; gap: 1rem; flex: 1; }
 header form { margin: 0; }
 main { max-width: 1400px; margin: 0 auto; padding: 1rem 1.5rem 3rem; }
 h1 { font-size: 1.4rem; margin: .5rem 0 1rem; }
-h2 { font-size: 1.1rem; margin: 2rem 0 .5rem; }
+h2 { font-size: 1.1rem; margin: .6rem 0 .5rem; }
 section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: .5rem 1rem 1rem;
   margin-bottom: 1rem; }
 table { width: 100%; border-collapse: collapse; }

@@ -156,6 +156,23 @@ Deno.test("CORS_ORIGINS opens the read APIs, not the agent API", async () => {
     headers: origin,
   });
   assert.equal(agentApi.headers.get("access-control-allow-origin"), null);
+  for (const path of ["/api/admin/reconcile", "/api/admin/feeds", "/metrics", "/"]) {
+    const res = await master.app.request(path, { method: "OPTIONS", headers: origin });
+    assert.equal(res.headers.get("access-control-allow-origin"), null, path);
+  }
+  const preflight = await master.app.request("/api/events", {
+    method: "OPTIONS",
+    headers: {
+      ...origin,
+      "access-control-request-method": "GET",
+      "access-control-request-headers": "authorization",
+    },
+  });
+  assert.equal(preflight.status, 204);
+  assert.match(preflight.headers.get("access-control-allow-headers") ?? "", /authorization/i);
+  const events = await master.app.request("/api/agents", { headers: origin });
+  assert.equal(events.headers.get("access-control-allow-origin"), "https://app.example.com");
+  assert.match(events.headers.get("access-control-expose-headers") ?? "", /retry-after/i);
 });
 
 Deno.test("a store that is down answers 503 with Retry-After, not 500", async () => {
