@@ -12,7 +12,7 @@ import { clientAddress } from "./client_address.ts";
 import { HttpError } from "./errors.ts";
 
 /** Requests that carry no credential, so a blocked address may still make them. */
-function isPublic(method: string, path: string): boolean {
+export function isPublic(method: string, path: string): boolean {
   if (path === "/health" || path === "/openapi.json" || path === "/docs") return true;
   if (path.startsWith("/static/")) return true;
   return method === "GET" && path === "/login";

@@ -7,6 +7,7 @@
  */
 import type { z } from "zod";
 import { VERSION } from "../../shared/version.ts";
+import { isPublic } from "../http/rate_limit.ts";
 import { componentRef, componentSchemas, type JsonSchema, parameterSchema } from "./json_schema.ts";
 import { API_ERROR, OPERATIONS, SHARED_SCHEMAS, TAGS } from "./operations.ts";
 import type { Answer, Auth, Named, Operation, Tag } from "./types.ts";
@@ -102,6 +103,8 @@ export function errorCodes(op: Operation): Map<number, string[]> {
     add(415, "unsupported_encoding");
   }
   for (const [status, names] of Object.entries(op.errors ?? {})) add(Number(status), ...names);
+  // Every route that takes a credential is refused to an address that guessed too often.
+  if (!isPublic(op.method.toUpperCase(), op.path)) add(429, "too_many_failures");
   add(500, "internal_error");
   if (op.store !== false) add(503, "store_unavailable");
   return new Map([...codes].sort(([a], [b]) => a - b).map(([s, n]) => [s, [...n]]));
@@ -113,7 +116,7 @@ function errorResponse(codes: string[], status: number): OpenApiResponse {
     content: { "application/json": { schema: { $ref: componentRef(API_ERROR.name) } } },
     "x-error-codes": codes,
   };
-  if (status === 503) {
+  if (status === 429 || status === 503) {
     response.headers = {
       "Retry-After": {
         description: "seconds to wait before retrying",

@@ -251,8 +251,15 @@ export const OPERATIONS: Operation[] = [
     summary: "Reconcile every destination now",
     auth: "admin",
     // The route only asks whether `full` is "true"; this says so to readers.
-    query: z.object({ full: z.enum(["true", "false"]).optional() }),
-    paramNotes: { full: "`true` lists each destination's items even if it did not change" },
+    query: z.object({
+      full: z.enum(["true", "false"]).optional(),
+      delete_strays: z.enum(["true", "false"]).optional(),
+    }),
+    paramNotes: {
+      full: "`true` lists each destination's items even if it did not change",
+      delete_strays: "`true` also deletes owned items that no source holds and calsync does not " +
+        "remember writing (left by a lost or restored store; kept otherwise)",
+    },
     answers: {
       200: {
         description: "What each destination's reconcile did",

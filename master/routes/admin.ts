@@ -66,7 +66,10 @@ export function adminRoutes(ctx: AppContext): Hono {
   });
 
   app.post("/api/admin/reconcile", async (c) => {
-    const reports = await ctx.sync.run(c.req.query("full") === "true");
+    const reports = await ctx.sync.run(
+      c.req.query("full") === "true",
+      c.req.query("delete_strays") === "true",
+    );
     return c.json({ reports });
   });
 

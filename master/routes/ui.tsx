@@ -313,6 +313,33 @@ export function uiRoutes(ctx: AppContext): Hono<Env> {
     return done(c, "reconciled", summary(reports));
   });
 
+  app.get("/ui/strays", (c) =>
+    c.html(
+      <ConfirmPage
+        csrf={c.get("session").csrf}
+        title="Delete stray items from the destinations?"
+        action="/ui/strays"
+        button="Delete stray items"
+        danger
+      >
+        <p>
+          Strays are items calsync wrote that no source holds any more and that calsync does not
+          remember writing: they are left behind when the master's data is lost or restored from an
+          older backup. calsync keeps them by itself, because they may belong to agents that have
+          not synced again yet.
+        </p>
+        <p>
+          Let every agent sync once first: whatever they still hold is then no longer a stray. Items
+          calsync did not write are never touched.
+        </p>
+      </ConfirmPage>,
+    ));
+
+  app.post("/ui/strays", async (c) => {
+    const reports = await ctx.sync.run(true, true);
+    return done(c, "reconciled", summary(reports));
+  });
+
   for (const [segment, { kind, noun }] of Object.entries(KINDS)) {
     const nameOf = (c: Context<Env>, value: unknown) => {
       const name = typeof value === "string" ? value.trim() : "";

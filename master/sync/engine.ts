@@ -104,22 +104,25 @@ export class SyncEngine {
   /**
    * Reconciles every destination now, after a run in progress if there is one. The
    * reports say what each did; a destination that could not be reached has a report
-   * with `failed` set and its error.
+   * with `failed` set and its error. `deleteStrays` is an admin's clean-up of owned items
+   * no source holds any more (see `ReconcilePlan.strays`).
    */
-  run(forceList = false): Promise<ReconcileReport[]> {
-    if (this.#queued) return this.#queued;
+  run(forceList = false, deleteStrays = false): Promise<ReconcileReport[]> {
+    // A clean-up must not be folded into a queued ordinary run, which would skip it.
+    if (this.#queued && !deleteStrays) return this.#queued;
     if (this.#current) {
-      this.#queued = this.#current.then(() => {
-        this.#queued = null;
-        return this.run(forceList);
+      const after = this.#current.then(() => {
+        if (this.#queued === after) this.#queued = null;
+        return this.run(forceList, deleteStrays);
       });
-      return this.#queued;
+      if (!deleteStrays) this.#queued = after;
+      return after;
     }
-    this.#current = this.#runAll(forceList).finally(() => (this.#current = null));
+    this.#current = this.#runAll(forceList, deleteStrays).finally(() => (this.#current = null));
     return this.#current;
   }
 
-  async #runAll(forceList: boolean): Promise<ReconcileReport[]> {
+  async #runAll(forceList: boolean, deleteStrays: boolean): Promise<ReconcileReport[]> {
     clearTimeout(this.#debounce);
     const reports: ReconcileReport[] = [];
     const consolidate = await this.#consolidator();
@@ -142,6 +145,7 @@ export class SyncEngine {
           logger: this.#o.logger,
           now: this.#o.now,
           forceList,
+          deleteStrays,
           // Renewing is the fencing check: a master that lost the lease stops writing.
           beforeWrite: async () => {
             if (await store.acquireLease(lease, owner, leaseMs) !== token) {

@@ -37,11 +37,13 @@ export type ReconcilePlan = {
  * the status table does not know (a crash between write and status, or a lost store) is
  * adopted when desired and otherwise left alone: only a newer snapshot removes events
  * (ARCHITECTURE.md, invariant 2). Items without the calsync marker never appear.
+ * `deleteStrays`, an admin's explicit clean-up, deletes the strays instead of keeping them.
  */
 export function planReconcile(
   desired: ReadonlyMap<string, DestinationItem>,
   entries: Iterable<DestinationEntry>,
   remote: RemoteItem[] | null,
+  { deleteStrays = false }: { deleteStrays?: boolean } = {},
 ): ReconcilePlan {
   const status = new Map<string, DestinationEntry>();
   for (const e of entries) status.set(e.key, e);
@@ -76,8 +78,11 @@ export function planReconcile(
     if (found) plan.operations.push({ kind: "delete", key, href: found.href, etag: found.etag });
     else plan.forget.push(key);
   }
-  for (const key of owned.keys()) {
-    if (!desired.has(key) && !status.has(key)) plan.strays.push(key);
+  for (const [key, found] of owned) {
+    if (desired.has(key) || status.has(key)) continue;
+    if (deleteStrays) {
+      plan.operations.push({ kind: "delete", key, href: found.href, etag: found.etag });
+    } else plan.strays.push(key);
   }
   return plan;
 }

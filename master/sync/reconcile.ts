@@ -69,6 +69,8 @@ export type ReconcileOptions = {
   sleep?: (ms: number) => Promise<void>;
   /** List the destination even if its change token says nothing changed. */
   forceList?: boolean;
+  /** Delete owned items neither desired nor known (strays); implies `forceList`. */
+  deleteStrays?: boolean;
   /**
    * Called before each write request; throws when this master may no longer write (its
    * lease was lost), which ends the reconcile before the write.
@@ -165,11 +167,12 @@ export async function reconcileDestination(
   const state = await store.destinationState(id);
   const entries = await store.destinationEntries(id);
   const token = await retry(() => destination.changeToken());
-  const mustList = options.forceList || state === null || token === null ||
+  const mustList = options.forceList || options.deleteStrays || state === null ||
+    token === null ||
     token !== state.change_token;
   const remote = mustList ? await retry(() => destination.list()) : null;
   report.listed = remote !== null;
-  const plan = planReconcile(desired, entries, remote);
+  const plan = planReconcile(desired, entries, remote, { deleteStrays: options.deleteStrays });
 
   for (const { entry } of plan.adopt) {
     await store.saveDestinationEntry(id, entry);

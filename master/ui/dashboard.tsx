@@ -180,7 +180,8 @@ function Destinations({ d }: { d: DashboardData }) {
           </table>
         )}
       <p>
-        <a class="button" href="/ui/reconcile">Reconcile now</a>
+        <a class="button" href="/ui/reconcile">Reconcile now</a>{" "}
+        <a class="button" href="/ui/strays">Delete stray items…</a>
       </p>
     </section>
   );

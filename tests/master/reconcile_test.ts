@@ -286,3 +286,27 @@ for (const flavour of FLAVOURS) {
     await fresh.close();
   });
 }
+
+Deno.test("an admin's clean-up deletes strays, and only calsync's own items", async () => {
+  const { store, dest } = await setup();
+  await reconcileDestination(dest, store, desired("A@2", "B@3"), options());
+  const [, b] = [...dest.items.keys()];
+  dest.items.set(b, { ...dest.items.get(b)!, key: null, hash: null, etag: '"foreign"' });
+  await store.close();
+  // A store that lost its status table sees calsync's A as a stray.
+  const fresh = await SqliteStore.open(":memory:");
+  const kept = await reconcileDestination(dest, fresh, desired(), options());
+  assert.equal(kept.strays, 1);
+  assert.equal(dest.items.size, 2);
+  const cleaned = await reconcileDestination(
+    dest,
+    fresh,
+    desired(),
+    options({ deleteStrays: true }),
+  );
+  assert.deepEqual([cleaned.deleted, cleaned.strays, cleaned.failed], [1, 0, 0]);
+  assert.deepEqual([...dest.items.keys()], [b], "the foreign item stays");
+  const again = await reconcileDestination(dest, fresh, desired(), options({ forceList: true }));
+  assert.deepEqual([again.deleted, again.strays], [0, 0]);
+  await fresh.close();
+});

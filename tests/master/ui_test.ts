@@ -276,6 +276,29 @@ Deno.test("reconcile now runs every destination and says what it did", async () 
   assert.match(page, /Reconcile finished: wall: 2 created, 0 updated, 0 deleted/);
 });
 
+Deno.test("deleting strays from the page removes only calsync's items no source holds", async () => {
+  const dest = new MemoryDestination("wall");
+  await using master = await testMaster({ destinations: [configured(dest)] });
+  await withAgent(master);
+  await master.sync.run();
+  // Forgetting what was written turns the items of a removed source into strays.
+  const team = (await master.store.destinationEntries("wall")).find((e) =>
+    dest.items.get(e.href)?.title === "Meeting t"
+  )!;
+  await master.store.deleteDestinationEntry("wall", team.key);
+  await master.store.removeSource("pc1", "team");
+  const [kept] = await master.sync.run(true);
+  assert.equal(kept.strays, 1);
+  assert.equal(dest.items.size, 2);
+
+  const browser = new Browser(master);
+  await browser.signIn();
+  const res = await browser.confirm("/ui/strays");
+  const page = await (await browser.get(res.headers.get("location")!)).text();
+  assert.match(page, /wall: 0 created, 0 updated, 1 deleted/);
+  assert.deepEqual([...dest.items.values()].map((i) => i.title), ["Meeting m"]);
+});
+
 Deno.test("repeated failed sign-ins from one address are answered 429 with Retry-After", async () => {
   await using master = await testMaster({ authFailureLimit: 3 });
   const guesser = new Browser(master, "198.51.100.7");
