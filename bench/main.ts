@@ -7,6 +7,7 @@ import { caldavBenchmark } from "./caldav.ts";
 import { ewsBenchmark } from "./ews.ts";
 import { failoverBenchmark } from "./failover.ts";
 import { type Figure, ingestBenchmark } from "./ingest.ts";
+import { pagesBenchmark } from "./pages.ts";
 import { startRedis } from "../tests/helpers/redis.ts";
 
 function print(title: string, figures: Figure[]): void {
@@ -25,6 +26,7 @@ function print(title: string, figures: Figure[]): void {
 }
 
 print("Ingest (master on SQLite, over HTTP)", await ingestBenchmark());
+print("Reading 10,000 stored events (in-process)", await pagesBenchmark());
 {
   await using redis = await startRedis();
   print(

@@ -55,7 +55,7 @@ export type CalendarView = {
   anchor: string;
   previous: string;
   next: string;
-  /** What the header says, e.g. "23 – 29 November 2026". */
+  /** What the header says, e.g. "23 Nov – 29 Nov 2026" or "November 2026". */
   title: string;
   days: CalendarDay[];
   sources: SourceKey[];
@@ -127,13 +127,15 @@ export function viewRange(mode: CalendarMode, anchor: string, zone: string): Vie
   };
 }
 
-function hhmm(ms: number, zone: string): string {
-  return new Intl.DateTimeFormat("en-GB", {
+/** A `HH:MM` formatter for `zone`: built once per layout, as building one is costly. */
+function hhmmIn(zone: string): (ms: number) => string {
+  const format = new Intl.DateTimeFormat("en-GB", {
     timeZone: zone,
     hour: "2-digit",
     minute: "2-digit",
     hourCycle: "h23",
-  }).format(ms);
+  });
+  return (ms) => format.format(ms);
 }
 
 function titleOf(mode: CalendarMode, days: string[], anchor: string): string {
@@ -149,27 +151,37 @@ function titleOf(mode: CalendarMode, days: string[], anchor: string): string {
   }`;
 }
 
-/** Gives overlapping timed events of one day side-by-side lanes, in start order. */
-function assignLanes(events: PlacedEvent[]): void {
-  events.sort((a, b) => a.top - b.top || b.height - a.height);
+/** A timed event placed on a day, with its exact bounds on that day in epoch ms. */
+type Span = { placed: PlacedEvent; from: number; to: number };
+
+/**
+ * Gives overlapping timed events of one day side-by-side lanes and returns them in start
+ * order. Overlap is decided on the exact instants, not on the percentages: 10/24 + 1/24
+ * of a day in floating point is a hair more than 11/24, which would put back-to-back
+ * meetings side by side.
+ */
+function assignLanes(spans: Span[]): PlacedEvent[] {
+  spans.sort((a, b) => a.from - b.from || b.to - a.to);
   let cluster: PlacedEvent[] = [];
-  let clusterEnd = -1;
+  let clusterEnd = -Infinity;
   const laneEnds: number[] = [];
   const close = () => {
     for (const e of cluster) e.lanes = laneEnds.length;
     cluster = [];
     laneEnds.length = 0;
   };
-  for (const e of events) {
-    if (e.top >= clusterEnd) close();
-    let lane = laneEnds.findIndex((end) => end <= e.top);
+  for (const { placed, from, to } of spans) {
+    if (from >= clusterEnd) close();
+    let lane = laneEnds.findIndex((end) => end <= from);
     if (lane === -1) lane = laneEnds.push(0) - 1;
-    laneEnds[lane] = e.top + Math.max(e.height, 0.0001);
-    e.lane = lane;
-    cluster.push(e);
+    // A zero-length event still occupies its instant.
+    laneEnds[lane] = Math.max(to, from + 1);
+    placed.lane = lane;
+    cluster.push(placed);
     clusterEnd = Math.max(clusterEnd, laneEnds[lane]);
   }
   close();
+  return spans.map((s) => s.placed);
 }
 
 /**
@@ -214,6 +226,12 @@ export function layoutCalendar(
     all_day: [],
     timed: [],
   }));
+  const spans: Span[][] = days.map(() => []);
+  // Local midnights of every drawn day, and the day after the last: each day's bounds.
+  const midnights = [...range.days, addDays(range.days[range.days.length - 1], 1)]
+    .map((date) => midnight(date, zone));
+  const bounds = range.days.map((_, i) => [midnights[i], midnights[i + 1]] as const);
+  const hhmm = hhmmIn(zone);
 
   for (const { event, sources: held } of byKey.values()) {
     const base = {
@@ -237,27 +255,26 @@ export function layoutCalendar(
     }
     const start = Date.parse(event.start);
     const end = Math.max(Date.parse(event.end), start);
-    for (const day of days) {
-      const dayStart = midnight(day.date, zone);
-      const dayEnd = midnight(addDays(day.date, 1), zone);
+    for (const [i, [dayStart, dayEnd]] of bounds.entries()) {
       const touches = start < dayEnd && (end > dayStart || (start === end && start >= dayStart));
       if (!touches) continue;
       // A DST day is 23 or 25 hours long: positions are fractions of that day.
       const length = dayEnd - dayStart;
       const from = Math.max(start, dayStart);
       const to = Math.min(end, dayEnd);
-      day.timed.push({
+      const placed: PlacedEvent = {
         ...base,
-        from: hhmm(start, zone),
-        to: hhmm(end, zone),
+        from: hhmm(start),
+        to: hhmm(end),
         top: ((from - dayStart) / length) * 100,
         height: ((to - from) / length) * 100,
-      });
+      };
+      spans[i].push({ placed, from, to });
     }
   }
-  for (const day of days) {
+  for (const [i, day] of days.entries()) {
     day.all_day.sort((a, b) => a.title.localeCompare(b.title));
-    assignLanes(day.timed);
+    day.timed = assignLanes(spans[i]);
   }
 
   const step = (n: number) => mode === "week" ? addDays(anchor, 7 * n) : shiftMonth(anchor, n);
