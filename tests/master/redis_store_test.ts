@@ -4,7 +4,7 @@ import { RedisStore } from "../../master/store/redis.ts";
 import { SnapshotRejected } from "../../master/store/types.ts";
 import { prepareSnapshot } from "../../master/snapshots/prepare.ts";
 import type { SnapshotInput } from "../../shared/protocol.ts";
-import { registerAgent, storeContract } from "./store_contract.ts";
+import { registerAgent, sessionCredential, storeContract } from "./store_contract.ts";
 import { startRedis } from "../helpers/redis.ts";
 import { freePort } from "../helpers/master_process.ts";
 
@@ -178,22 +178,14 @@ Deno.test("redis store: a credential's keys expire with it, its id with the next
   const raw = new Redis(server.url);
   try {
     const expires = Date.now() + 3_600_000;
-    const session = (id: string, created_at: string, expires_at: string | null) => ({
-      credential_id: id,
-      kind: "session" as const,
-      name: id,
-      token_hash: `hash-${id}`,
-      created_at,
-      expires_at,
-    });
-    await store.createCredential(session("s1", NOW, new Date(expires).toISOString()));
+    await store.createCredential(sessionCredential("s1", NOW, new Date(expires).toISOString()));
     for (
       const key of ["calsync:credential:session:s1", "calsync:credential_token:session:hash-s1"]
     ) {
       assert.equal(await raw.pexpiretime(key), expires, key);
     }
     const later = new Date(expires + 1000).toISOString();
-    await store.createCredential(session("s2", later, null));
+    await store.createCredential(sessionCredential("s2", later, null));
     assert.deepEqual(await raw.zrange("calsync:credentials:session", 0, -1), ["s2"]);
     assert.equal(await raw.pttl("calsync:credential:session:s2"), -1, "never expires");
   } finally {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { SqliteStore } from "../../master/store/sqlite.ts";
 import { MIGRATIONS } from "../../master/store/sqlite_schema.ts";
 import { prepareSnapshot } from "../../master/snapshots/prepare.ts";
-import { registerAgent, storeContract } from "./store_contract.ts";
+import { registerAgent, sessionCredential, storeContract } from "./store_contract.ts";
 
 storeContract("sqlite", () => SqliteStore.open(":memory:"));
 
@@ -80,17 +80,13 @@ Deno.test("sqlite store: creating a credential deletes the expired ones", async 
   const dir = await Deno.makeTempDir();
   try {
     const store = await SqliteStore.open(dir);
-    const session = (id: string, created_at: string, expires_at: string | null) => ({
-      credential_id: id,
-      kind: "session" as const,
-      name: id,
-      token_hash: `hash-${id}`,
-      created_at,
-      expires_at,
-    });
-    await store.createCredential(session("old", "2026-03-01T08:00:00Z", "2026-03-01T09:00:00Z"));
-    await store.createCredential(session("live", "2026-03-01T08:00:00Z", "2026-03-01T13:00:00Z"));
-    await store.createCredential(session("new", NOW, null));
+    await store.createCredential(
+      sessionCredential("old", "2026-03-01T08:00:00Z", "2026-03-01T09:00:00Z"),
+    );
+    await store.createCredential(
+      sessionCredential("live", "2026-03-01T08:00:00Z", "2026-03-01T13:00:00Z"),
+    );
+    await store.createCredential(sessionCredential("new", NOW, null));
     await store.close();
     const { DatabaseSync } = await import("node:sqlite");
     const db = new DatabaseSync(`${dir}/calsync.db`);

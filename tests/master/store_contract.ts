@@ -48,6 +48,22 @@ function ev(uid: string, day: number, title = uid) {
   return { uid, start: `2026-03-${d}T09:00:00Z`, end: `2026-03-${d}T10:00:00Z`, title };
 }
 
+/** A session credential `id` (token hash `hash-<id>`), expiring at `expires_at`. */
+export function sessionCredential(
+  id: string,
+  created_at: string,
+  expires_at: string | null,
+): CredentialRecord {
+  return {
+    credential_id: id,
+    kind: "session",
+    name: id,
+    token_hash: `hash-${id}`,
+    created_at,
+    expires_at,
+  };
+}
+
 /** Registers `agentId` (token hash `hash-<agentId>`) with one source `main`. */
 export function registerAgent(store: Store, agentId: string): Promise<void> {
   return store.registerAgent(
