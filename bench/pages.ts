@@ -10,7 +10,7 @@ import { bigSnapshot, type Figure } from "./ingest.ts";
 
 const ROUNDS = 7;
 
-async function median(fn: () => Promise<Response>): Promise<number> {
+async function median(fn: () => Response | Promise<Response>): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     const started = performance.now();
