@@ -12,7 +12,7 @@ import type { AgentRecord } from "./store/types.ts";
  * Whether an agent counts as online: it was seen within two of its sync intervals plus a
  * minute of grace, so one late heartbeat does not flap the status.
  */
-export function isOnline(agent: AgentRecord, now: Date, defaultIntervalMinutes: number): boolean {
+function isOnline(agent: AgentRecord, now: Date, defaultIntervalMinutes: number): boolean {
   if (agent.last_seen === null) return false;
   const interval = agent.sync_interval_minutes ?? defaultIntervalMinutes;
   return now.getTime() - Date.parse(agent.last_seen) <= (2 * interval + 1) * 60_000;

@@ -233,8 +233,11 @@ export const SourceRemoved = z.object({
 /** A source removal answer. */
 export type SourceRemoved = z.output<typeof SourceRemoved>;
 
+/** The name of a feed or read token, saying who uses it. */
+export const TokenName = z.string().min(1).max(256);
+
 /** `POST /api/admin/read-tokens` body: a name that says who uses the token. */
-export const NewReadToken = z.object({ name: z.string().min(1).max(256) });
+export const NewReadToken = z.object({ name: TokenName });
 /** A validated read token request. */
 export type NewReadToken = z.output<typeof NewReadToken>;
 

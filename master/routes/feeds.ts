@@ -9,6 +9,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { sha256Hex } from "../../shared/hash.ts";
 import { generateIcs } from "../../shared/ics/mod.ts";
+import { TokenName } from "../../shared/protocol.ts";
 import { toInstant } from "../../shared/time.ts";
 import { issueCredential, revokeCredential } from "../admin_actions.ts";
 import type { AppContext } from "../context.ts";
@@ -18,7 +19,7 @@ import { HttpError } from "../http/errors.ts";
 import { hashToken } from "../secrets.ts";
 
 /** `POST /api/admin/feeds` body. */
-export const NewFeed = z.object({ name: z.string().min(1).max(256) });
+export const NewFeed = z.object({ name: TokenName });
 
 /** Routes of the ICS feed and of its admin API. */
 export function feedRoutes(ctx: AppContext): Hono {

@@ -9,7 +9,7 @@ import type { AppContext } from "../context.ts";
 import { bearerToken, wrongToken } from "../http/auth.ts";
 import { CONTENT_TYPE } from "../metrics/registry.ts";
 import { hashToken, sameHash } from "../secrets.ts";
-import { isOnline } from "../status.ts";
+import { agentStatuses } from "../status.ts";
 
 /** Checks that the request carries the admin token or the metrics token. */
 function requireMetricsReader(request: Request, ctx: AppContext): void {
@@ -23,9 +23,8 @@ function requireMetricsReader(request: Request, ctx: AppContext): void {
 export function metricsRoutes(ctx: AppContext): Hono {
   return new Hono().get("/metrics", async (c) => {
     requireMetricsReader(c.req.raw, ctx);
-    const agents = await ctx.store.listAgents();
-    const now = ctx.now();
-    const online = agents.filter((a) => isOnline(a, now, ctx.syncIntervalMinutes)).length;
+    const agents = await agentStatuses(ctx);
+    const online = agents.filter((a) => a.online).length;
     const body = ctx.metrics.render({
       agents: { online, offline: agents.length - online },
       sources: agents.flatMap((a) =>

@@ -9,6 +9,7 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { TokenName } from "../../shared/protocol.ts";
 import { PlainDate } from "../../shared/time.ts";
 import {
   issueCredential,
@@ -343,7 +344,7 @@ export function uiRoutes(ctx: AppContext): Hono<Env> {
   for (const [segment, { kind, noun }] of Object.entries(KINDS)) {
     const nameOf = (c: Context<Env>, value: unknown) => {
       const name = typeof value === "string" ? value.trim() : "";
-      if (name === "" || name.length > 256) {
+      if (!TokenName.safeParse(name).success) {
         return c.html(
           <MessagePage
             csrf={c.get("session").csrf}

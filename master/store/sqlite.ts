@@ -203,23 +203,16 @@ export class SqliteStore implements Store {
 
   removeSource(agentId: string, sourceId: string): Promise<boolean> {
     return Promise.try(() =>
-      this.#transaction(() => {
-        this.#db.prepare("DELETE FROM occurrences WHERE agent_id = ? AND source_id = ?")
-          .run(agentId, sourceId);
-        return this.#db.prepare("DELETE FROM sources WHERE agent_id = ? AND source_id = ?")
-          .run(agentId, sourceId).changes > 0;
-      })
+      // The schema's ON DELETE CASCADE takes the occurrences with the source.
+      this.#db.prepare("DELETE FROM sources WHERE agent_id = ? AND source_id = ?")
+        .run(agentId, sourceId).changes > 0
     );
   }
 
   removeAgent(agentId: string): Promise<boolean> {
     return Promise.try(() =>
-      this.#transaction(() => {
-        for (const table of ["occurrences", "sources"]) {
-          this.#db.prepare(`DELETE FROM ${table} WHERE agent_id = ?`).run(agentId);
-        }
-        return this.#db.prepare("DELETE FROM agents WHERE agent_id = ?").run(agentId).changes > 0;
-      })
+      // The schema's ON DELETE CASCADE takes the sources and their occurrences along.
+      this.#db.prepare("DELETE FROM agents WHERE agent_id = ?").run(agentId).changes > 0
     );
   }
 
