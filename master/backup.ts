@@ -47,12 +47,20 @@ const Contents = z.object({
       last_reconcile_at: z.string().nullable(),
       last_error: z.string().nullable(),
       pending: z.number(),
+      // Backups made before these existed lack them.
+      calendar_url: z.string().nullable().default(null),
+      auth_refusal: z.object({
+        failures: z.array(z.string()),
+        blocked_until: z.string(),
+        settings: z.string(),
+        message: z.string(),
+      }).nullable().default(null),
     }).nullable(),
     entries: z.array(z.object({
       key: z.string(),
       href: z.string(),
       etag: z.string().nullable(),
-      hash: z.string(),
+      hash: z.string().nullable(),
     })),
   })),
 });

@@ -7,6 +7,7 @@
 import type { AgentStatus, SyncStatus } from "../shared/protocol.ts";
 import type { AppContext } from "./context.ts";
 import type { AgentRecord } from "./store/types.ts";
+import { blockedUntil } from "./sync/refusals.ts";
 
 /**
  * Whether an agent counts as online: it was seen within two of its sync intervals plus a
@@ -25,10 +26,13 @@ export async function destinationStatuses(ctx: AppContext): Promise<SyncStatus["
       ctx.store.destinationState(d.id),
       ctx.store.destinationEntries(d.id),
     ]);
+    const until = blockedUntil(state?.auth_refusal ?? null, await d.settingsDigest(), ctx.now());
     return {
       id: d.id,
       type: d.type,
-      url: d.displayUrl,
+      url: state?.calendar_url ?? d.displayUrl,
+      configured_url: d.displayUrl,
+      refused_until: until,
       last_reconcile_at: state?.last_reconcile_at ?? null,
       item_count: entries.length,
       pending: state?.pending ?? 0,

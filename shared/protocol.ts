@@ -188,7 +188,15 @@ export type AgentStatus = z.output<typeof AgentStatus>;
 export const DestinationStatus = z.object({
   id: z.string(),
   type: z.string(),
+  /** The calendar discovery resolved to once connected, else the URL as configured. */
   url: z.string(),
+  /** The URL as configured. */
+  configured_url: z.string(),
+  /**
+   * While the server refuses calsync's credentials: no login is tried before this
+   * instant unless the settings change or an admin retries. Null otherwise.
+   */
+  refused_until: z.string().nullable(),
   last_reconcile_at: z.string().nullable(),
   item_count: z.number().int(),
   pending: z.number().int(),

@@ -3,14 +3,29 @@
  * holding one VEVENT resource per consolidated occurrence.
  *
  * Each resource is `<collection>/<uid>.ics`, where the UID is `calsync-` and a hash of
- * the occurrence key, so a retried create meets its own earlier write (412) instead of
- * duplicating it. The VEVENT is standalone (no RECURRENCE-ID) and carries the calsync
- * marker `X-CALSYNC-KEY` (the occurrence key) and `X-CALSYNC-HASH` (its content hash);
- * anything without both the `calsync-` UID and the key is foreign and never touched.
+ * the occurrence key, so a retried create lands on its own earlier write instead of
+ * duplicating it (even on SOGo, which ignores `If-None-Match: *`). The VEVENT is
+ * standalone (no RECURRENCE-ID) and carries the calsync marker `X-CALSYNC-KEY` (the
+ * occurrence key) and `X-CALSYNC-HASH` (its content hash); anything without both the
+ * `calsync-` UID and the key is foreign and never touched.
+ *
+ * Copies are inert: no ORGANIZER, ATTENDEE, METHOD or VALARM, which would make the
+ * server schedule (mail attendees, write into colleagues' calendars) or ring.
+ *
+ * Listing keeps a copy of what the collection held in memory and asks only for what
+ * changed since: RFC 6578 sync-collection where the server has it, else a PROPFIND of
+ * etags; then the data of changed members alone, with calendar-multiget. Neither
+ * depends on calendar-query filters, which servers answer differently.
  *
  * @module
  */
-import { CalDavClient, CalDavError, type FetchLike } from "../../shared/caldav/client.ts";
+import {
+  CalDavClient,
+  CalDavError,
+  type FetchLike,
+  type MemberEtag,
+} from "../../shared/caldav/client.ts";
+import { inertCopy } from "../../shared/inert_copy.ts";
 import { generateIcs } from "../../shared/ics/generate.ts";
 import { parseComponents } from "../../shared/ics/syntax.ts";
 import { unescapeText } from "../../shared/ics/values.ts";
@@ -40,6 +55,12 @@ export interface CalDavDestinationOptions {
   fetch?: FetchLike;
   /** Limit for each request; default 30 s. */
   timeoutMs?: number;
+  /**
+   * How long after its last write the destination waits before reading the change
+   * token; default 1.1 s, because SOGo's tokens move in whole seconds and a token read
+   * in the second of a write could stay put through a later change in that second.
+   */
+  tokenSettleMs?: number;
 }
 
 /** The calsync marker of iCalendar data, or null when calsync does not own it. */
@@ -64,9 +85,12 @@ export function readMarker(data: string): { key: string; hash: string | null } |
   }
 }
 
-/** The resource calsync writes for `item`: one standalone VEVENT with the marker. */
+/**
+ * The resource calsync writes for `item`: one standalone, inert VEVENT (organizer and
+ * attendees in the description) with the marker.
+ */
 export function renderItem(item: DestinationItem): string {
-  return generateIcs([{ ...item.event, uid: item.uid, recurrence_id: null }], {
+  return generateIcs([{ ...inertCopy(item.event), uid: item.uid, recurrence_id: null }], {
     extraProperties: () => ({ [KEY_PROPERTY]: item.key, [HASH_PROPERTY]: item.hash }),
   });
 }
@@ -83,22 +107,83 @@ async function translated<T>(operation: () => Promise<T>): Promise<T> {
   }
 }
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 class CalDavDestination implements Destination {
   readonly type = "caldav";
   readonly displayUrl: string;
+  /** What the collection held when last listed, by href, kept up to date by own writes. */
+  readonly #mirror = new Map<string, RemoteItem>();
+  /** The sync-token the mirror is at; null before the first sync-collection. */
+  #syncToken: string | null = null;
+  /** Whether the server answers sync-collection; null until tried. */
+  #canSync: boolean | null = null;
+  /** `performance.now()` of the last write. */
+  #lastWrite = -Infinity;
 
-  constructor(readonly id: string, private readonly client: CalDavClient) {
+  constructor(
+    readonly id: string,
+    private readonly client: CalDavClient,
+    private readonly tokenSettleMs: number,
+  ) {
     this.displayUrl = client.collectionUrl;
   }
 
   changeToken(): Promise<string | null> {
-    return translated(() => this.client.changeToken());
+    return translated(async () => {
+      const wait = this.#lastWrite + this.tokenSettleMs - performance.now();
+      if (wait > 0) await sleep(wait);
+      return await this.client.changeToken();
+    });
   }
 
-  list(): Promise<RemoteItem[]> {
-    return translated(async () =>
-      (await this.client.listObjects()).map((o) => remoteItem(o.href, o.etag, o.data))
-    );
+  list(options: { fresh?: boolean } = {}): Promise<RemoteItem[]> {
+    return translated(async () => {
+      if (options.fresh) {
+        this.#mirror.clear();
+        this.#syncToken = null;
+      }
+      const { changed, removed } = await this.#changes();
+      for (const href of removed) this.#mirror.delete(href);
+      const stale = changed
+        .filter((m) => m.etag === null || this.#mirror.get(m.href)?.etag !== m.etag)
+        .map((m) => m.href);
+      for (const href of stale) this.#mirror.delete(href);
+      for (const o of await this.client.getObjects(stale)) {
+        this.#mirror.set(o.href, remoteItem(o.href, o.etag, o.data));
+      }
+      return [...this.#mirror.values()];
+    });
+  }
+
+  /**
+   * What changed since the mirror was made: a sync-collection delta, or a full listing
+   * of etags compared with the mirror where the server has no sync-collection (or
+   * refused the token).
+   */
+  async #changes(): Promise<{ changed: MemberEtag[]; removed: string[] }> {
+    if (this.#canSync !== false) {
+      try {
+        const delta = await this.client.syncCollection(this.#syncToken);
+        this.#canSync = true;
+        if (delta !== null) {
+          this.#syncToken = delta.token;
+          return delta;
+        }
+        // The token was refused: start over from an empty mirror with a new token.
+        this.#mirror.clear();
+        this.#syncToken = null;
+        return await this.#changes();
+      } catch (error) {
+        const unsupported = error instanceof CalDavError && this.#canSync === null &&
+          (error.kind === "rejected" || error.kind === "server");
+        if (!unsupported) throw error;
+        this.#canSync = false;
+      }
+    }
+    const members = await this.client.listEtags();
+    const present = new Set(members.map((m) => m.href));
+    return { changed: members, removed: [...this.#mirror.keys()].filter((h) => !present.has(h)) };
   }
 
   get(href: string): Promise<RemoteItem | null> {
@@ -108,13 +193,22 @@ class CalDavDestination implements Destination {
     });
   }
 
+  getMany(hrefs: readonly string[]): Promise<RemoteItem[]> {
+    return translated(async () =>
+      (await this.client.getObjects(hrefs)).map((o) => remoteItem(o.href, o.etag, o.data))
+    );
+  }
+
   hrefFor(item: DestinationItem): string {
     return this.client.resolve(`${encodeURIComponent(item.uid)}.ics`);
   }
 
   create(item: DestinationItem): Promise<{ href: string; etag: string | null }> {
     const href = this.hrefFor(item);
-    return translated(async () => ({ href, ...await this.client.create(href, renderItem(item)) }));
+    return translated(async () => {
+      const { etag } = await this.#written(href, item, this.client.create(href, renderItem(item)));
+      return { href, etag };
+    });
   }
 
   update(
@@ -127,15 +221,32 @@ class CalDavDestination implements Destination {
       if (current === null) {
         throw new DestinationError("not_found", `${href}: nothing there to update`);
       }
-      return this.client.update(href, current, renderItem(item));
+      return await this.#written(href, item, this.client.update(href, current, renderItem(item)));
     });
   }
 
   remove(href: string, etag: string | null): Promise<void> {
     return translated(async () => {
       const current = etag ?? await this.#ownedEtag(href, "remove");
-      if (current !== null) await this.client.remove(href, current);
+      if (current === null) return;
+      this.#lastWrite = performance.now();
+      await this.client.remove(href, current);
+      this.#mirror.delete(href);
     });
+  }
+
+  /** Awaits a PUT of `item` at `href` and keeps the mirror in step with it. */
+  async #written(
+    href: string,
+    item: DestinationItem,
+    put: Promise<{ etag: string | null }>,
+  ): Promise<{ etag: string | null }> {
+    this.#lastWrite = performance.now();
+    const result = await put;
+    this.#lastWrite = performance.now();
+    if (result.etag === null) this.#mirror.delete(href);
+    else this.#mirror.set(href, { href, etag: result.etag, key: item.key, hash: item.hash });
+    return result;
   }
 
   /**
@@ -180,5 +291,5 @@ export async function createCalDavDestination(
       timeoutMs: options.timeoutMs,
     })
   );
-  return new CalDavDestination(options.id, client);
+  return new CalDavDestination(options.id, client, options.tokenSettleMs ?? 1100);
 }

@@ -68,6 +68,15 @@ export const DestinationConfig = z.discriminatedUnion(
 /** A validated destination configuration. */
 export type DestinationConfig = z.output<typeof DestinationConfig>;
 
+/** A destination configuration as loaded, with where its credentials are set. */
+export type LoadedDestinationConfig = DestinationConfig & {
+  /**
+   * The setting to fix when the server refuses the credentials, such as
+   * `CALDAV_PASSWORD` or `the entry "boss" of DESTINATIONS_FILE /etc/calsync/d.json`.
+   */
+  credentials_setting: string;
+};
+
 const DestinationsFile = z.array(DestinationConfig).superRefine((list, ctx) => {
   const seen = new Set<string>();
   list.forEach((d, i) => {
@@ -128,7 +137,7 @@ function resolveSecret(value: string, where: string, env: Record<string, string 
  */
 export async function loadDestinationConfigs(
   env: Record<string, string | undefined>,
-): Promise<DestinationConfig[]> {
+): Promise<LoadedDestinationConfig[]> {
   const configs: unknown[] = [];
   const variables: string[] = [];
   if (env.EXCHANGE_SERVER_URL) {
@@ -192,9 +201,12 @@ export async function loadDestinationConfigs(
     password: resolveSecret(
       d.password,
       i < configs.length
-        ? "CALDAV_PASSWORD"
+        ? `${variables[i]}_PASSWORD`
         : `DESTINATIONS_FILE ${file}: [${i - configs.length}].password`,
       env,
     ),
+    credentials_setting: i < configs.length
+      ? `${variables[i]}_USERNAME and ${variables[i]}_PASSWORD`
+      : `the username and password of the entry "${d.id}" in DESTINATIONS_FILE ${file}`,
   }));
 }

@@ -8,7 +8,7 @@
 import type { SourceFilter } from "../sync/desired.ts";
 import { createCalDavDestination } from "./caldav.ts";
 import { createEwsDestination } from "./ews.ts";
-import { type DestinationConfig, sourceFilter } from "./config.ts";
+import { type DestinationConfig, type LoadedDestinationConfig, sourceFilter } from "./config.ts";
 import type { Destination } from "./types.ts";
 
 /** A destination as configured: known by id before it is connected. */
@@ -19,6 +19,13 @@ export type ConfiguredDestination = {
   displayUrl: string;
   /** The sources it takes. */
   include: SourceFilter;
+  /** The setting(s) to fix when the server refuses the credentials. */
+  credentialsSetting: string;
+  /**
+   * A digest of the settings (URL, user, password), stored to tell when they changed
+   * since the server refused them; the password cannot be read back from it.
+   */
+  settingsDigest(): Promise<string>;
   /** Connects, or gives the connection made before. */
   open(): Promise<Destination>;
 };
@@ -47,7 +54,41 @@ export function configured(
   include: SourceFilter = () => true,
 ): ConfiguredDestination {
   const { id, type, displayUrl } = destination;
-  return { id, type, displayUrl, include, open: () => Promise.resolve(destination) };
+  return {
+    id,
+    type,
+    displayUrl,
+    include,
+    credentialsSetting: "the destination's settings",
+    settingsDigest: () => Promise.resolve(`${type}:${id}`),
+    open: () => Promise.resolve(destination),
+  };
+}
+
+/**
+ * PBKDF2 of `config` salted with its id: slow enough that a stored digest gives no
+ * practical way back to a password, computed once per process.
+ */
+async function digestOf(config: DestinationConfig): Promise<string> {
+  const encoder = new TextEncoder();
+  const key = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(JSON.stringify(config)),
+    "PBKDF2",
+    false,
+    ["deriveBits"],
+  );
+  const bits = await crypto.subtle.deriveBits(
+    {
+      name: "PBKDF2",
+      hash: "SHA-256",
+      salt: encoder.encode(`calsync:${config.id}`),
+      iterations: 100_000,
+    },
+    key,
+    256,
+  );
+  return Array.from(new Uint8Array(bits), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Connects to the destination `config` describes. */
@@ -70,12 +111,16 @@ function connect(config: DestinationConfig): Promise<Destination> {
 }
 
 /** The destination described by `config`. */
-export function openDestination(config: DestinationConfig): ConfiguredDestination {
+export function openDestination(loaded: LoadedDestinationConfig): ConfiguredDestination {
+  const { credentials_setting, ...config } = loaded;
+  let digest: Promise<string> | null = null;
   return {
     id: config.id,
     type: config.type,
     displayUrl: displayUrl(config.url),
     include: sourceFilter(config.sources),
+    credentialsSetting: credentials_setting,
+    settingsDigest: () => digest ??= digestOf(config),
     open: connectOnce(() => connect(config)),
   };
 }

@@ -91,10 +91,19 @@ export interface Destination {
    * read with one small request; null when the server offers none.
    */
   changeToken(): Promise<string | null>;
-  /** Every item in the destination, owned or not, with its etag and marker. */
-  list(): Promise<RemoteItem[]>;
+  /**
+   * Every item in the destination, owned or not, with its etag and marker. A destination
+   * may answer from what it remembers of an earlier listing plus what changed since;
+   * `fresh` reads everything again.
+   */
+  list(options?: { fresh?: boolean }): Promise<RemoteItem[]>;
   /** One item, or null when there is none at `href`. */
   get(href: string): Promise<RemoteItem | null>;
+  /**
+   * The items at `hrefs` that exist, in fewer requests than one `get` each, for servers
+   * that can (CalDAV calendar-multiget).
+   */
+  getMany?(hrefs: readonly string[]): Promise<RemoteItem[]>;
   /**
    * The deterministic location of an item, derived from its key, for servers where the
    * client names resources (CalDAV). Where the server names them (EWS) there is none:

@@ -27,6 +27,7 @@ export const ReconcileReport = z.object({
   failed: z.number().int(),
   listed: z.boolean(),
   skipped: z.boolean(),
+  refused_until: z.string().nullable(),
   errors: z.array(z.string()),
   error_kinds: z.record(z.string(), z.number().int()),
 }) satisfies z.ZodType<ReconcileReportType>;

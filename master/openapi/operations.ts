@@ -256,7 +256,9 @@ export const OPERATIONS: Operation[] = [
       delete_strays: z.enum(["true", "false"]).optional(),
     }),
     paramNotes: {
-      full: "`true` lists each destination's items even if it did not change",
+      full: "`true` reads every item of each destination again, even if it did not change, " +
+        "and deletes every item calsync wrote that is neither desired nor known (as " +
+        "`delete_strays`)",
       delete_strays: "`true` also deletes owned items that no source holds and calsync does not " +
         "remember writing (left by a lost or restored store; kept otherwise)",
     },
@@ -266,6 +268,27 @@ export const OPERATIONS: Operation[] = [
         json: named("ReconcileResult", ReconcileResult, "One report per destination."),
       },
     },
+  },
+  {
+    method: "post",
+    path: "/api/admin/destinations/{destination_id}/retry",
+    operationId: "retryDestination",
+    tag: "admin",
+    summary: "Try a destination again after it refused the credentials",
+    description: "After a refusal calsync leaves a destination alone for 15 minutes, so that " +
+      "retries never lock the account. Call this once the password is fixed on the server; " +
+      "then every destination is reconciled. At most three refused logins per 15 minutes " +
+      "are ever tried.",
+    auth: "admin",
+    pathParams: z.object({ destination_id: Identifier }),
+    paramNotes: { destination_id: "the destination's id, as `/api/sync/status` lists it" },
+    answers: {
+      200: {
+        description: "What each destination's reconcile did",
+        json: named("ReconcileResult", ReconcileResult, "One report per destination."),
+      },
+    },
+    errors: { 404: ["unknown_destination"], 429: ["credentials_refused"] },
   },
   {
     method: "post",

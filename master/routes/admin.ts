@@ -41,6 +41,22 @@ function unknownAgent(agentId: string): HttpError {
   );
 }
 
+/**
+ * The answer when three logins of a destination were refused within 15 minutes: trying
+ * again now could lock the account.
+ */
+export function tooManyRefusals(id: string, until: string, now: Date): HttpError {
+  const seconds = Math.max(1, Math.ceil((Date.parse(until) - now.getTime()) / 1000));
+  return new HttpError(
+    429,
+    "credentials_refused",
+    `the server refused the credentials of '${id}' three times in 15 minutes; so that the ` +
+      `account is not locked, calsync tries no login before ${until}`,
+    "destination_id",
+    { "Retry-After": String(seconds) },
+  );
+}
+
 /** Routes that need the admin token, and `GET /api/events`, which a read token may call. */
 export function adminRoutes(ctx: AppContext): Hono {
   const { store } = ctx;
@@ -66,11 +82,26 @@ export function adminRoutes(ctx: AppContext): Hono {
   });
 
   app.post("/api/admin/reconcile", async (c) => {
-    const reports = await ctx.sync.run(
-      c.req.query("full") === "true",
-      c.req.query("delete_strays") === "true",
-    );
+    // A full reconcile reads every item again and leaves no owned item behind that is
+    // neither desired nor known; delete_strays is kept for callers that name it.
+    const full = c.req.query("full") === "true";
+    const reports = await ctx.sync.run(full, full || c.req.query("delete_strays") === "true");
     return c.json({ reports });
+  });
+
+  app.post("/api/admin/destinations/:destination_id/retry", async (c) => {
+    const { destination_id } = c.req.param();
+    const outcome = await ctx.sync.retryRefused(destination_id);
+    if (outcome === null) {
+      throw new HttpError(
+        404,
+        "unknown_destination",
+        `no destination '${destination_id}'; GET /api/sync/status lists them`,
+        "destination_id",
+      );
+    }
+    if ("until" in outcome) throw tooManyRefusals(destination_id, outcome.until, ctx.now());
+    return c.json(outcome);
   });
 
   app.post("/api/admin/agents/:agent_id/reset", async (c) => {

@@ -69,6 +69,8 @@ function summary(reports: ReconcileReport[]): string {
   return reports.map((r) =>
     r.skipped
       ? `${r.destination_id}: reconciled by another master`
+      : r.refused_until
+      ? `${r.destination_id}: not contacted, its credentials were refused (${r.errors[0]})`
       : `${r.destination_id}: ${r.created} created, ${r.updated} updated, ${r.deleted} deleted` +
         (r.failed > 0 ? `, ${r.failed} failed (${r.errors[0] ?? "see the log"})` : "")
   ).join("; ");
@@ -335,6 +337,47 @@ export function uiRoutes(ctx: AppContext): Hono<Env> {
         </p>
       </ConfirmPage>,
     ));
+
+  app.get("/ui/destinations/:destination_id/retry", (c) => {
+    const { destination_id } = c.req.param();
+    if (!ctx.sync.destinations.some((d) => d.id === destination_id)) {
+      return notFound(c, `There is no destination “${destination_id}”.`);
+    }
+    return c.html(
+      <ConfirmPage
+        csrf={c.get("session").csrf}
+        title={`Try “${destination_id}” again?`}
+        action={`/ui/destinations/${destination_id}/retry`}
+        button="Retry now"
+      >
+        <p>
+          The server refused calsync's user name or password for this destination, so calsync
+          stopped asking it: every refused login counts towards the server's lockout (mailcow blocks
+          an account for 15 minutes after 10 failures, its phone and web logins too).
+        </p>
+        <p>
+          Retry once the password is fixed on the server. A password set in calsync's own
+          configuration takes effect when the master restarts, without waiting. calsync never tries
+          more than three refused logins in 15 minutes.
+        </p>
+      </ConfirmPage>,
+    );
+  });
+
+  app.post("/ui/destinations/:destination_id/retry", async (c) => {
+    const { destination_id } = c.req.param();
+    const outcome = await ctx.sync.retryRefused(destination_id);
+    if (outcome === null) return notFound(c, `There is no destination “${destination_id}”.`);
+    if ("until" in outcome) {
+      return pageError(
+        c,
+        429,
+        `The server refused these credentials three times in 15 minutes; so that the account ` +
+          `is not locked, calsync tries no login before ${outcome.until}.`,
+      );
+    }
+    return done(c, "reconciled", summary(outcome.reports));
+  });
 
   app.post("/ui/strays", async (c) => {
     const reports = await ctx.sync.run(true, true);

@@ -674,20 +674,31 @@ export class RedisStore implements Store {
   async destinationState(destinationId: string): Promise<DestinationState | null> {
     const json = await this.#redis.get(this.#key("dest_state", destinationId));
     if (json === null) return null;
-    const s = JSON.parse(json) as DestinationState;
+    const s = JSON.parse(json) as Partial<DestinationState>;
+    // States written before calendar_url and auth_refusal existed lack them.
     return {
-      change_token: s.change_token,
-      last_reconcile_at: s.last_reconcile_at,
-      last_error: s.last_error,
-      pending: s.pending,
+      change_token: s.change_token ?? null,
+      last_reconcile_at: s.last_reconcile_at ?? null,
+      last_error: s.last_error ?? null,
+      pending: s.pending ?? 0,
+      calendar_url: s.calendar_url ?? null,
+      auth_refusal: s.auth_refusal ?? null,
     };
   }
 
   async saveDestinationState(destinationId: string, state: DestinationState): Promise<void> {
-    const { change_token, last_reconcile_at, last_error, pending } = state;
+    const { change_token, last_reconcile_at, last_error, pending, calendar_url, auth_refusal } =
+      state;
     await this.#redis.set(
       this.#key("dest_state", destinationId),
-      JSON.stringify({ change_token, last_reconcile_at, last_error, pending }),
+      JSON.stringify({
+        change_token,
+        last_reconcile_at,
+        last_error,
+        pending,
+        calendar_url,
+        auth_refusal,
+      }),
     );
   }
 

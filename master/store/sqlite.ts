@@ -358,28 +358,36 @@ export class SqliteStore implements Store {
   destinationState(destinationId: string): Promise<DestinationState | null> {
     return Promise.try(() => {
       const row = this.#db.prepare(
-        `SELECT change_token, last_reconcile_at, last_error, pending FROM destination_state
-         WHERE destination_id = ?`,
-      ).get(destinationId) as DestinationState | undefined;
-      return row ? { ...row } : null;
+        `SELECT change_token, last_reconcile_at, last_error, pending, calendar_url, auth_refusal
+         FROM destination_state WHERE destination_id = ?`,
+      ).get(destinationId) as Record<string, unknown> | undefined;
+      if (!row) return null;
+      const refusal = row.auth_refusal as string | null;
+      return {
+        ...(row as Omit<DestinationState, "auth_refusal">),
+        auth_refusal: refusal === null ? null : JSON.parse(refusal),
+      };
     });
   }
 
   saveDestinationState(destinationId: string, state: DestinationState): Promise<void> {
     return Promise.try(() => {
       this.#db.prepare(
-        `INSERT INTO destination_state
-           (destination_id, change_token, last_reconcile_at, last_error, pending)
-         VALUES (?, ?, ?, ?, ?)
+        `INSERT INTO destination_state (destination_id, change_token, last_reconcile_at,
+           last_error, pending, calendar_url, auth_refusal)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (destination_id) DO UPDATE SET change_token = excluded.change_token,
            last_reconcile_at = excluded.last_reconcile_at, last_error = excluded.last_error,
-           pending = excluded.pending`,
+           pending = excluded.pending, calendar_url = excluded.calendar_url,
+           auth_refusal = excluded.auth_refusal`,
       ).run(
         destinationId,
         state.change_token,
         state.last_reconcile_at,
         state.last_error,
         state.pending,
+        state.calendar_url,
+        state.auth_refusal === null ? null : JSON.stringify(state.auth_refusal),
       );
     });
   }

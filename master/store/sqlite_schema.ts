@@ -93,4 +93,22 @@ export const MIGRATIONS: readonly string[] = [
     SELECT 'feed', feed_id, name, token_hash, created_at FROM feeds;
   DROP TABLE feeds;
   `,
+  // An entry's hash may be null (an intent recorded before a create), which needs the table
+  // rebuilt; the destination's resolved calendar and a refusal of its credentials are kept.
+  `
+  CREATE TABLE destination_items_new (
+    destination_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    href TEXT NOT NULL,
+    etag TEXT,
+    hash TEXT,
+    PRIMARY KEY (destination_id, key)
+  ) WITHOUT ROWID;
+  INSERT INTO destination_items_new SELECT destination_id, key, href, etag, hash
+    FROM destination_items;
+  DROP TABLE destination_items;
+  ALTER TABLE destination_items_new RENAME TO destination_items;
+  ALTER TABLE destination_state ADD COLUMN calendar_url TEXT;
+  ALTER TABLE destination_state ADD COLUMN auth_refusal TEXT;
+  `,
 ];

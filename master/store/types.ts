@@ -60,8 +60,28 @@ export type DestinationEntry = {
   key: string;
   href: string;
   etag: string | null;
-  /** Content hash of what was written. */
-  hash: string;
+  /**
+   * Content hash of what was written; null for an intent: a create was about to be sent
+   * to `href` (empty where the server names items), and whether it landed is unknown
+   * until the next run looks.
+   */
+  hash: string | null;
+};
+
+/**
+ * A destination that refused calsync's credentials, kept so that no master asks it again
+ * with the same settings before `blocked_until` (a server such as mailcow's SOGo locks the
+ * account after a few failed logins).
+ */
+export type AuthRefusal = {
+  /** Instants of refused logins in the last 15 minutes, oldest first. */
+  failures: string[];
+  /** No login is tried before this instant unless the settings change or an admin retries. */
+  blocked_until: string;
+  /** Digest of the settings that were refused; other settings lift the block. */
+  settings: string;
+  /** What the server said, and the setting to fix. */
+  message: string;
 };
 
 /** What the store remembers of a destination as a whole. */
@@ -72,6 +92,20 @@ export type DestinationState = {
   last_error: string | null;
   /** Operations the last reconcile could not complete. */
   pending: number;
+  /** The calendar discovery resolved the configured URL to; null before it connected. */
+  calendar_url: string | null;
+  /** Set while the destination's credentials stand refused. */
+  auth_refusal: AuthRefusal | null;
+};
+
+/** A destination's state before anything is known of it. */
+export const EMPTY_DESTINATION_STATE: DestinationState = {
+  change_token: null,
+  last_reconcile_at: null,
+  last_error: null,
+  pending: 0,
+  calendar_url: null,
+  auth_refusal: null,
 };
 
 /**

@@ -18,6 +18,14 @@ export type SourceFilter = (agentId: string, sourceId: string) => boolean;
 
 const PRIVACY_RANK = { full: 0, title: 1, busy: 2 } as const;
 
+/**
+ * The version of how copies are written, part of every content hash: raising it makes
+ * each destination rewrite its items once. 2: copies carry no organizer or attendees
+ * (they moved into the description), so that items written before, which made CalDAV
+ * servers schedule, are replaced.
+ */
+const COPY_FORMAT = 2;
+
 /** The destination UID of an occurrence key: stable, URL-safe and in calsync's namespace. */
 export function destinationUid(key: string): string {
   return `calsync-${sha256Hex(key).slice(0, 40)}`;
@@ -104,7 +112,7 @@ export function desiredItems(
     items.set(key, {
       key,
       uid: destinationUid(key),
-      hash: sha256Hex(JSON.stringify(event)),
+      hash: sha256Hex(`${COPY_FORMAT}:${JSON.stringify(event)}`),
       event,
     });
   }

@@ -4,16 +4,21 @@
  * to repair drift, and sooner again after a failure, with growing delays. Runs never
  * overlap; a request during a run queues exactly one more.
  *
+ * A destination that refused the credentials is left alone (see `refusals.ts`): no
+ * snapshot, timer or retry contacts it until its settings change, an admin retries, or
+ * the wait is over, when the engine wakes by itself.
+ *
  * @module
  */
 import type { Logger } from "../log.ts";
 import type { ConfiguredDestination } from "../destinations/mod.ts";
 import { DestinationError, type DestinationItem } from "../destinations/types.ts";
-import type { Store } from "../store/types.ts";
+import { EMPTY_DESTINATION_STATE, type Store } from "../store/types.ts";
 import type { SourceSettings } from "../../shared/protocol.ts";
 import { desiredItems, type SourceFilter } from "./desired.ts";
 import { planReconcile } from "./plan.ts";
-import { emptyReport, reconcileDestination, type ReconcileReport } from "./reconcile.ts";
+import { emptyReport, isRefusal, reconcileDestination, type ReconcileReport } from "./reconcile.ts";
+import { blockedUntil, refusedAgain, retryAllowed } from "./refusals.ts";
 
 /** How the engine runs. */
 export type SyncEngineOptions = {
@@ -46,8 +51,11 @@ export class SyncEngine {
   #debounce: ReturnType<typeof setTimeout> | undefined;
   #interval: ReturnType<typeof setInterval> | undefined;
   #retry: ReturnType<typeof setTimeout> | undefined;
+  #wake: ReturnType<typeof setTimeout> | undefined;
   #retryDelay: number;
   #stopped = false;
+  /** Destinations whose resolved calendar this process has logged. */
+  readonly #announced = new Set<string>();
 
   /** Creates the engine; nothing runs until `start()` or a trigger. */
   constructor(options: SyncEngineOptions) {
@@ -122,8 +130,32 @@ export class SyncEngine {
     return this.#current;
   }
 
+  /**
+   * Lifts the wait after a refusal of `id`'s credentials (an admin fixed the password on
+   * the server, say) and reconciles. Answers null when the destination is unknown, and
+   * the instant before which no login may be tried when three were refused in the last
+   * 15 minutes already (then nothing is contacted).
+   */
+  async retryRefused(
+    id: string,
+  ): Promise<{ reports: ReconcileReport[] } | { until: string } | null> {
+    const configured = this.#o.destinations.find((d) => d.id === id);
+    if (!configured) return null;
+    const { store } = this.#o;
+    const state = await store.destinationState(id);
+    const refusal = state?.auth_refusal ?? null;
+    if (refusal !== null) {
+      const lifted = retryAllowed(refusal, this.#o.now());
+      const until = blockedUntil(lifted, await configured.settingsDigest(), this.#o.now());
+      if (until !== null) return { until };
+      await store.saveDestinationState(id, { ...state!, auth_refusal: lifted });
+    }
+    return { reports: await this.run() };
+  }
+
   async #runAll(forceList: boolean, deleteStrays: boolean): Promise<ReconcileReport[]> {
     clearTimeout(this.#debounce);
+    clearTimeout(this.#wake);
     const reports: ReconcileReport[] = [];
     const consolidate = await this.#consolidator();
     for (const configured of this.#o.destinations) {
@@ -140,7 +172,20 @@ export class SyncEngine {
           reports.push({ ...emptyReport(configured.id), skipped: true });
           continue;
         }
+        const state = await store.destinationState(configured.id);
+        const refusal = state?.auth_refusal ?? null;
+        const until = blockedUntil(refusal, await configured.settingsDigest(), this.#o.now());
+        if (until !== null) {
+          reports.push({
+            ...emptyReport(configured.id),
+            refused_until: until,
+            errors: [refusal!.message],
+            error_kinds: { unauthorized: 1 },
+          });
+          continue;
+        }
         const destination = await configured.open();
+        await this.#announce(configured, destination.displayUrl);
         report = await reconcileDestination(destination, store, desired, {
           logger: this.#o.logger,
           now: this.#o.now,
@@ -154,15 +199,87 @@ export class SyncEngine {
           },
         });
       } catch (err) {
-        report = await this.#recordFailure(configured.id, desired, err);
+        report = isRefusal(err)
+          ? await this.#recordRefusal(configured, desired, err)
+          : await this.#recordFailure(configured.id, desired, err);
       } finally {
         if (token !== null) await store.releaseLease(lease, owner).catch(() => {});
       }
       reports.push(report);
       this.#o.onReport(report, (performance.now() - started) / 1000);
     }
-    this.#scheduleRetry(reports.some((r) => r.failed > 0));
+    this.#scheduleRetry(reports.some((r) => r.failed > 0 && r.refused_until === null));
+    this.#scheduleWake(reports);
     return reports;
+  }
+
+  /** Logs, once per process, and stores the calendar a destination resolved to. */
+  async #announce(configured: ConfiguredDestination, calendarUrl: string): Promise<void> {
+    const { store } = this.#o;
+    if (!this.#announced.has(configured.id)) {
+      this.#announced.add(configured.id);
+      const configuredAs = calendarUrl === configured.displayUrl
+        ? ""
+        : ` (configured as ${configured.displayUrl})`;
+      this.#o.logger.log(
+        "info",
+        `destination ${configured.id}: calendar ${calendarUrl}${configuredAs}`,
+      );
+    }
+    const state = await store.destinationState(configured.id);
+    if (state?.calendar_url !== calendarUrl) {
+      await store.saveDestinationState(configured.id, {
+        ...(state ?? EMPTY_DESTINATION_STATE),
+        calendar_url: calendarUrl,
+      });
+    }
+  }
+
+  /**
+   * Records that the server refused the credentials, with the setting to fix, and leaves
+   * the destination alone for a while.
+   */
+  async #recordRefusal(
+    configured: ConfiguredDestination,
+    desired: Map<string, DestinationItem>,
+    err: DestinationError,
+  ): Promise<ReconcileReport> {
+    const { store } = this.#o;
+    const now = this.#o.now();
+    const state = await store.destinationState(configured.id);
+    const previous = state?.auth_refusal ?? null;
+    const settings = await configured.settingsDigest();
+    const counted = refusedAgain(previous, settings, now, "");
+    const until = blockedUntil(counted, settings, now) ?? counted.blocked_until;
+    const message = `the server refused calsync's credentials: ${err.message}. Fix ` +
+      `${configured.credentialsSetting} (for mailcow, an app password with DAV access) and ` +
+      `restart the master, or fix the account on the server and press "Retry now"; so that ` +
+      `the account is not locked, calsync tries no login before ${until}`;
+    const refusal = { ...counted, message };
+    this.#o.logger.log("warn", `reconcile ${configured.id}: ${message}`);
+    const pending = planReconcile(desired, await store.destinationEntries(configured.id), null)
+      .operations.length;
+    await store.saveDestinationState(configured.id, {
+      ...(state ?? EMPTY_DESTINATION_STATE),
+      last_error: message,
+      pending,
+      auth_refusal: refusal,
+    });
+    return {
+      ...emptyReport(configured.id),
+      failed: Math.max(pending, 1),
+      refused_until: until,
+      errors: [message],
+      error_kinds: { unauthorized: 1 },
+    };
+  }
+
+  /** Wakes when the earliest refusal's wait is over, to try that destination again. */
+  #scheduleWake(reports: ReconcileReport[]): void {
+    const untils = reports.flatMap((r) => (r.refused_until ? [Date.parse(r.refused_until)] : []));
+    if (untils.length === 0 || this.#stopped) return;
+    const delay = Math.max(0, Math.min(...untils) - this.#o.now().getTime()) + 1000;
+    this.#wake = setTimeout(() => this.#runInBackground(), delay);
   }
 
   /** Keeps the status table, and records the error and how much is waiting. */
@@ -178,8 +295,7 @@ export class SyncEngine {
       .operations.length;
     const state = await store.destinationState(id);
     await store.saveDestinationState(id, {
-      change_token: state?.change_token ?? null,
-      last_reconcile_at: state?.last_reconcile_at ?? null,
+      ...(state ?? EMPTY_DESTINATION_STATE),
       last_error: message,
       pending,
     });
@@ -218,6 +334,7 @@ export class SyncEngine {
     this.#stopped = true;
     clearTimeout(this.#debounce);
     clearTimeout(this.#retry);
+    clearTimeout(this.#wake);
     clearInterval(this.#interval);
     await this.#queued?.catch(() => {});
     await this.#current?.catch(() => {});

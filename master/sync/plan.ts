@@ -31,13 +31,16 @@ export type ReconcilePlan = {
 
 /**
  * Plans a reconcile. Without a listing (`remote` null, the destination reported no
- * change since calsync's last write) the status table is trusted. With a listing:
- * an owned item missing is re-created, one whose etag is not the one calsync wrote
- * (edited by hand, or written just before a crash) is written again, and an owned item
- * the status table does not know (a crash between write and status, or a lost store) is
- * adopted when desired and otherwise left alone: only a newer snapshot removes events
- * (ARCHITECTURE.md, invariant 2). Items without the calsync marker never appear.
- * `deleteStrays`, an admin's explicit clean-up, deletes the strays instead of keeping them.
+ * change since calsync's last write) the status table is trusted. With a listing, which
+ * the caller has cross-checked for every item the status table knows (so a missing item
+ * is really gone): an owned item missing is re-created, one whose etag is not the one
+ * calsync wrote (edited by hand) is written again, and an owned item the status table
+ * does not know (a lost or restored store) is adopted when desired and otherwise left
+ * alone: only a newer snapshot removes events (ARCHITECTURE.md, invariant 2). Items
+ * without the calsync marker never appear. An intent (an entry without hash: a create
+ * that may or may not have landed) is created again, adopted when it landed, or deleted
+ * when no longer desired. `deleteStrays`, an admin's explicit clean-up, deletes the
+ * strays instead of keeping them.
  */
 export function planReconcile(
   desired: ReadonlyMap<string, DestinationItem>,
@@ -54,7 +57,7 @@ export function planReconcile(
   for (const [key, item] of desired) {
     const known = status.get(key);
     if (remote === null) {
-      if (!known) plan.operations.push({ kind: "create", item });
+      if (!known || known.hash === null) plan.operations.push({ kind: "create", item });
       else if (known.hash !== item.hash) {
         plan.operations.push({ kind: "update", item, href: known.href, etag: known.etag });
       }
@@ -63,7 +66,11 @@ export function planReconcile(
     const found = owned.get(key);
     if (!found) plan.operations.push({ kind: "create", item });
     else if (known && found.etag === known.etag && known.hash === item.hash) continue;
-    else if (!known && found.hash === item.hash && found.etag !== null) {
+    else if (
+      (!known || known.hash === null || known.etag === null) && found.hash === item.hash &&
+      found.etag !== null
+    ) {
+      // What is there is what calsync would write, and nothing says it was edited since.
       plan.adopt.push({ entry: { key, href: found.href, etag: found.etag, hash: item.hash } });
     } else plan.operations.push({ kind: "update", item, href: found.href, etag: found.etag });
   }

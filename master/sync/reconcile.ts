@@ -1,8 +1,15 @@
 /**
  * Reconciling one destination: plan the writes, run them with bounded concurrency and
- * retries, and record each in the status table right after it lands, so a crash at any
- * point leaves at most one write (or one batch) the status table does not know of,
- * which the next run finds by its marker, or at its deterministic location, and adopts.
+ * retries, and record each in the status table right after it lands. Before a create,
+ * its intent (key and deterministic location) is recorded, so a crash at any point
+ * leaves nothing the next run cannot find: by its location or its marker, it is adopted
+ * when still desired and deleted when not. Nothing here relies on the server enforcing
+ * `If-None-Match` or `If-Match` (SOGo does not).
+ *
+ * A listing is never trusted alone: every item the status table knows but the listing
+ * lacks is looked up by its location before its entry is forgotten or the item made
+ * again, so a server that lists too little (SOGo with a VCALENDAR-only query) costs
+ * neither duplicates nor forgotten deletes.
  *
  * @module
  */
@@ -13,8 +20,9 @@ import {
   type DestinationErrorKind,
   type DestinationItem,
   type ItemResult,
+  type RemoteItem,
 } from "../destinations/types.ts";
-import type { Store } from "../store/types.ts";
+import { type DestinationEntry, EMPTY_DESTINATION_STATE, type Store } from "../store/types.ts";
 import { toInstant } from "../../shared/time.ts";
 import { type Operation, planReconcile } from "./plan.ts";
 
@@ -32,6 +40,11 @@ export type ReconcileReport = {
   listed: boolean;
   /** Another master holds the destination's lease and reconciles it. */
   skipped: boolean;
+  /**
+   * The server refused calsync's credentials; it is not contacted again before this
+   * instant unless its settings change or an admin retries. Null otherwise.
+   */
+  refused_until: string | null;
   errors: string[];
   /**
    * How many of `errors` were of each kind, for metrics; `unknown` for an error that
@@ -52,6 +65,7 @@ export function emptyReport(destinationId: string): ReconcileReport {
     failed: 0,
     listed: false,
     skipped: false,
+    refused_until: null,
     errors: [],
     error_kinds: {},
   };
@@ -67,7 +81,10 @@ export type ReconcileOptions = {
   maxAttempts?: number;
   /** Waits between tries; tests replace it. */
   sleep?: (ms: number) => Promise<void>;
-  /** List the destination even if its change token says nothing changed. */
+  /**
+   * List the destination even if its change token says nothing changed, reading every
+   * item again rather than trusting what the destination remembers.
+   */
   forceList?: boolean;
   /** Delete owned items neither desired nor known (strays); implies `forceList`. */
   deleteStrays?: boolean;
@@ -101,6 +118,11 @@ async function withRetries<T>(
       await sleep(err.retryAfterMs ?? backoffMs(attempt));
     }
   }
+}
+
+/** Whether the server refused the credentials: no further request may be sent. */
+export function isRefusal(err: unknown): err is DestinationError {
+  return err instanceof DestinationError && err.kind === "unauthorized";
 }
 
 function isPrecondition(err: unknown): boolean {
@@ -147,6 +169,28 @@ async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<voi
 }
 
 /**
+ * `listing` with every owned item the status table knows but the listing lacks looked up
+ * at its location (in one multiget where the destination has it), so that only a
+ * confirmed absence makes the plan forget a delete or write an item again.
+ */
+async function crossChecked(
+  destination: Destination,
+  entries: DestinationEntry[],
+  listing: RemoteItem[],
+  retry: <T>(fn: () => Promise<T>) => Promise<T>,
+): Promise<RemoteItem[]> {
+  const listed = new Set(listing.flatMap((r) => (r.key === null ? [] : [r.key])));
+  const hrefs = entries.filter((e) => !listed.has(e.key) && e.href !== "").map((e) => e.href);
+  if (hrefs.length === 0) return listing;
+  const found = destination.getMany
+    ? await retry(() => destination.getMany!(hrefs))
+    : (await Promise.all(hrefs.map((href) => retry(() => destination.get(href)))))
+      .filter((r): r is RemoteItem => r !== null);
+  const seen = new Set(listing.map((r) => r.href));
+  return [...listing, ...found.filter((r) => !seen.has(r.href))];
+}
+
+/**
  * Brings `destination` to hold exactly the `desired` items it owns. Errors of single
  * items are counted and reported, never thrown; an error reaching the destination at all
  * (or any unexpected error) is thrown, leaving the status table consistent.
@@ -167,10 +211,19 @@ export async function reconcileDestination(
   const state = await store.destinationState(id);
   const entries = await store.destinationEntries(id);
   const token = await retry(() => destination.changeToken());
-  const mustList = options.forceList || options.deleteStrays || state === null ||
-    token === null ||
+  // An intent without a location (the server names items) is found only by listing.
+  const unplaced = entries.some((e) => e.hash === null && e.href === "");
+  const fresh = options.forceList || options.deleteStrays;
+  const mustList = fresh || unplaced || state === null || token === null ||
     token !== state.change_token;
-  const remote = mustList ? await retry(() => destination.list()) : null;
+  const remote = mustList
+    ? await crossChecked(
+      destination,
+      entries,
+      await retry(() => destination.list({ fresh })),
+      retry,
+    )
+    : null;
   report.listed = remote !== null;
   const plan = planReconcile(desired, entries, remote, { deleteStrays: options.deleteStrays });
 
@@ -238,8 +291,11 @@ export async function reconcileDestination(
     }
   };
 
+  /** Set by the first refusal of the credentials, after which nothing more is sent. */
+  let refused: DestinationError | null = null;
   const fail = (op: Operation, err: unknown) => {
     if (!(err instanceof DestinationError)) throw err;
+    if (isRefusal(err)) refused ??= err;
     report.failed++;
     report.error_kinds[err.kind] = (report.error_kinds[err.kind] ?? 0) + 1;
     const what = op.kind === "delete" ? op.href : op.item.event.title || op.item.key;
@@ -270,7 +326,13 @@ export async function reconcileDestination(
 
   const groups = groupOperations(plan.operations, destination.batch?.batchSize ?? 1);
   await pool(groups, options.concurrency ?? 4, async (ops) => {
+    if (refused) return;
     await options.beforeWrite?.();
+    for (const op of ops) {
+      if (op.kind !== "create") continue;
+      const href = destination.hrefFor?.(op.item) ?? "";
+      await store.saveDestinationEntry(id, { key: op.item.key, href, etag: null, hash: null });
+    }
     let results: ItemResult<unknown>[];
     try {
       results = await write(ops);
@@ -287,6 +349,8 @@ export async function reconcileDestination(
     }
   });
 
+  // Every later request would be refused too, and count against the account's lockout.
+  if (refused) throw refused;
   const wrote = report.created + report.updated + report.deleted > 0;
   // With strays about, the next run must list again to adopt them rather than create.
   const nextToken = report.strays > 0
@@ -295,10 +359,12 @@ export async function reconcileDestination(
     ? await retry(() => destination.changeToken())
     : token;
   await store.saveDestinationState(id, {
+    ...(state ?? EMPTY_DESTINATION_STATE),
     change_token: nextToken,
     last_reconcile_at: toInstant(now()),
     last_error: report.errors[0] ?? null,
     pending: report.failed,
+    auth_refusal: null,
   });
   if (wrote || report.failed > 0 || report.adopted > 0) {
     options.logger.log(

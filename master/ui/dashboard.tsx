@@ -173,7 +173,16 @@ function Destinations({ d }: { d: DashboardData }) {
                   </td>
                   <td>{x.item_count}</td>
                   <td class={x.pending > 0 ? "warn" : ""}>{x.pending}</td>
-                  <td class="error">{x.last_error ?? ""}</td>
+                  <td class="error">
+                    {x.last_error ?? ""}
+                    {x.refused_until && (
+                      <p>
+                        The server refused the credentials; calsync tries no login before{" "}
+                        <When instant={x.refused_until} now={d.now} zone={d.view.zone} />.{" "}
+                        <a class="button" href={`/ui/destinations/${x.id}/retry`}>Retry now</a>
+                      </p>
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -18,6 +18,7 @@
 import { calendarQuery, propfind } from "tsdav";
 import { CalDavError } from "./errors.ts";
 import { DavHttp, type FetchLike } from "./http.ts";
+import { type DavResponse, parseMultistatus, xmlText } from "./multistatus.ts";
 import { propText } from "./props.ts";
 import { noCalendarError, resolveCalendar } from "./resolve.ts";
 
@@ -47,6 +48,23 @@ export interface CalendarObject {
   data: string;
 }
 
+/** A member of the collection as a listing without data names it. */
+export interface MemberEtag {
+  /** Absolute URL of the resource. */
+  href: string;
+  etag: string | null;
+}
+
+/** What changed in the collection since a sync-token (RFC 6578). */
+export interface CollectionChanges {
+  /** The token to ask with next time. */
+  token: string;
+  /** Members added or changed, with their new etags. */
+  changed: MemberEtag[];
+  /** Absolute URLs of members removed. */
+  removed: string[];
+}
+
 /** A time range `[start, end)` of ISO 8601 instants. */
 export interface TimeRange {
   start: string;
@@ -54,6 +72,12 @@ export interface TimeRange {
 }
 
 const ICS_TYPE = "text/calendar; charset=utf-8";
+const XML_TYPE = "application/xml; charset=utf-8";
+const XML_HEAD = '<?xml version="1.0" encoding="utf-8"?>';
+/** Hrefs per calendar-multiget: large enough to save requests, small enough for any server. */
+const MULTIGET_CHUNK = 100;
+/** Rounds of a sync-collection answer truncated with 507 before giving up. */
+const MAX_SYNC_ROUNDS = 1000;
 
 /** An instant as CalDAV time-range attributes want it: `20260301T000000Z`. */
 function caldavTime(instant: string): string {
@@ -81,6 +105,27 @@ function splitCredentials(raw: string): { url: string; username: string; passwor
   return { url: url.href, username, password };
 }
 
+/** Characters a path segment may hold unencoded (RFC 3986 pchar), kept readable. */
+const PCHAR_KEPT = /%(21|24|26|27|28|29|2A|2B|2C|3B|3D|3A|40)/g;
+
+/**
+ * One spelling of `url`'s path: each segment decoded and encoded again, so that hrefs
+ * the server writes (`unified%40example.org`) and those calsync builds (`unified@…`)
+ * compare equal.
+ */
+function canonical(url: URL): string {
+  const segments = url.pathname.split("/").map((segment) => {
+    let decoded = segment;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      // A malformed escape stays as written.
+    }
+    return encodeURIComponent(decoded).replace(PCHAR_KEPT, (e) => decodeURIComponent(e));
+  });
+  return `${url.origin}${segments.join("/")}`;
+}
+
 /** A client bound to one calendar collection. */
 export class CalDavClient {
   /** The collection's absolute URL, ending with `/`; never carries credentials. */
@@ -89,7 +134,7 @@ export class CalDavClient {
 
   private constructor(http: DavHttp, collectionUrl: string) {
     this.#http = http;
-    this.collectionUrl = collectionUrl;
+    this.collectionUrl = canonical(new URL(collectionUrl));
   }
 
   /**
@@ -110,8 +155,10 @@ export class CalDavClient {
   }
 
   /**
-   * The absolute URL of `name` (relative to the collection, or absolute). A URL on
-   * another origin is refused: the credentials must not travel where an href points.
+   * The absolute URL of `name` (relative to the collection, or absolute), spelled in
+   * one canonical way so that hrefs compare equal however the server encoded them. A
+   * URL on another origin is refused: the credentials must not travel where an href
+   * points.
    */
   resolve(name: string): string {
     const url = new URL(name, this.collectionUrl);
@@ -121,7 +168,7 @@ export class CalDavClient {
         `${url.href} is not on the server of ${this.collectionUrl}`,
       );
     }
-    return url.href;
+    return canonical(url);
   }
 
   /**
@@ -140,20 +187,20 @@ export class CalDavClient {
   }
 
   /**
-   * Every object in the collection with its etag and data (REPORT calendar-query); with
-   * `range`, only those with an event overlapping it, recurring series whole.
+   * Every object in the collection that holds an event, with its etag and data (REPORT
+   * calendar-query); with `range`, only those with an event overlapping it, recurring
+   * series whole. The filter always names VEVENT: SOGo answers a filter that names only
+   * VCALENDAR with nothing at all.
    */
   async listObjects(range?: TimeRange): Promise<CalendarObject[]> {
-    const events = range
+    const timeRange = range
       ? {
-        "comp-filter": {
-          _attributes: { name: "VEVENT" },
-          "time-range": {
-            _attributes: { start: caldavTime(range.start), end: caldavTime(range.end) },
-          },
+        "time-range": {
+          _attributes: { start: caldavTime(range.start), end: caldavTime(range.end) },
         },
       }
       : {};
+    const events = { "comp-filter": { _attributes: { name: "VEVENT" }, ...timeRange } };
     const responses = await this.#collectionRequest("REPORT", () =>
       calendarQuery({
         url: this.collectionUrl,
@@ -169,6 +216,91 @@ export class CalDavClient {
       const href = this.resolve(response.href);
       if (href === this.collectionUrl) continue;
       objects.push({ href, etag: propText(response.props?.getetag), data });
+    }
+    return objects;
+  }
+
+  /**
+   * Every member of the collection with its etag (PROPFIND of depth 1), sub-collections
+   * left out: the listing that every WebDAV server gives, whatever its reports.
+   */
+  async listEtags(): Promise<MemberEtag[]> {
+    const body = `${XML_HEAD}<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/><D:resourcetype/>` +
+      `</D:prop></D:propfind>`;
+    const { responses } = await this.#xmlRequest("PROPFIND", this.collectionUrl, body, "1");
+    return this.#members(responses).filter((r) => r.status === 200 && !r.collection)
+      .map((r) => ({ href: r.href, etag: r.etag }));
+  }
+
+  /**
+   * The changes since `token` (RFC 6578 sync-collection), or everything with `token`
+   * null; null when the server refuses the token (expired, or from before a restore),
+   * so that the caller lists in full. Throws `rejected` when the server offers no
+   * sync-collection at all.
+   */
+  async syncCollection(token: string | null): Promise<CollectionChanges | null> {
+    const changed = new Map<string, MemberEtag>();
+    const removed = new Set<string>();
+    let current = token;
+    for (let round = 0; round < MAX_SYNC_ROUNDS; round++) {
+      const body = `${XML_HEAD}<D:sync-collection xmlns:D="DAV:">` +
+        `<D:sync-token>${xmlText(current ?? "")}</D:sync-token><D:sync-level>1</D:sync-level>` +
+        `<D:prop><D:getetag/></D:prop></D:sync-collection>`;
+      let answer;
+      try {
+        answer = await this.#xmlRequest("REPORT", this.collectionUrl, body, "0");
+      } catch (error) {
+        // RFC 6578 §3.2: a token the server no longer knows is refused with a
+        // valid-sync-token precondition (403, some servers 409 or 400).
+        const status = error instanceof CalDavError ? error.status : null;
+        if (current !== null && (status === 403 || status === 409 || status === 400)) return null;
+        throw error;
+      }
+      let truncated = false;
+      for (const r of this.#members(answer.responses, true)) {
+        if (this.#isCollection(r.href)) {
+          truncated ||= r.status === 507;
+          continue;
+        }
+        if (r.status === 404 || r.status === 410) {
+          changed.delete(r.href);
+          removed.add(r.href);
+        } else if (r.status === 200 && !r.collection) {
+          removed.delete(r.href);
+          changed.set(r.href, { href: r.href, etag: r.etag });
+        }
+      }
+      if (answer.syncToken === null) {
+        throw new CalDavError(
+          "server",
+          `REPORT ${this.collectionUrl}: no sync-token in the answer`,
+        );
+      }
+      current = answer.syncToken;
+      if (!truncated) {
+        return { token: current, changed: [...changed.values()], removed: [...removed] };
+      }
+    }
+    throw new CalDavError("server", `REPORT ${this.collectionUrl}: the changes never ended`);
+  }
+
+  /**
+   * The objects at `hrefs` with etags and data (REPORT calendar-multiget, in chunks);
+   * those that are gone are left out.
+   */
+  async getObjects(hrefs: readonly string[]): Promise<CalendarObject[]> {
+    const objects: CalendarObject[] = [];
+    for (let i = 0; i < hrefs.length; i += MULTIGET_CHUNK) {
+      const paths = hrefs.slice(i, i + MULTIGET_CHUNK)
+        .map((href) => `<D:href>${xmlText(new URL(this.resolve(href)).pathname)}</D:href>`);
+      const body = `${XML_HEAD}<C:calendar-multiget xmlns:D="DAV:" ` +
+        `xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/>` +
+        `</D:prop>${paths.join("")}</C:calendar-multiget>`;
+      const { responses } = await this.#xmlRequest("REPORT", this.collectionUrl, body, "1");
+      for (const r of this.#members(responses)) {
+        if (r.status !== 200 || r.calendarData === null) continue;
+        objects.push({ href: r.href, etag: r.etag, data: r.calendarData });
+      }
     }
     return objects;
   }
@@ -246,6 +378,54 @@ export class CalDavClient {
     throw this.#http.statusError("DELETE", url, response);
   }
 
+  /**
+   * Sends an XML request to `url` and reads the multistatus it answers; a 404 on the
+   * collection means it is gone.
+   */
+  async #xmlRequest(method: string, url: string, body: string, depth: string) {
+    const response = await this.#http.send(
+      new Request(url, { method, headers: { "content-type": XML_TYPE, depth }, body }),
+    );
+    if (response.status === 404 && url === this.collectionUrl) {
+      throw noCalendarError(this.collectionUrl, this.#http.username);
+    }
+    if (response.status !== 207) throw this.#http.statusError(method, url, response);
+    const text = await response.text();
+    try {
+      return parseMultistatus(text);
+    } catch (error) {
+      throw new CalDavError(
+        "server",
+        `${method} ${url}: unreadable answer (${(error as Error).message})`,
+      );
+    }
+  }
+
+  /**
+   * Responses with absolute hrefs, those pointing off this server left out (the
+   * credentials must not follow them). The collection itself is kept only with `self`.
+   */
+  #members(responses: DavResponse[], self = false): DavResponse[] {
+    const members: DavResponse[] = [];
+    for (const r of responses) {
+      if (r.href === "") continue;
+      let href: string;
+      try {
+        href = this.resolve(r.href);
+      } catch {
+        continue;
+      }
+      if (!self && this.#isCollection(href)) continue;
+      members.push({ ...r, href });
+    }
+    return members;
+  }
+
+  /** Whether `href` (canonical) names the collection itself, with or without its slash. */
+  #isCollection(href: string): boolean {
+    return href.replace(/\/$/, "") === this.collectionUrl.replace(/\/$/, "");
+  }
+
   #put(url: string, data: string, condition: Record<string, string>): Promise<Response> {
     return this.#http.send(
       new Request(url, {
@@ -271,7 +451,9 @@ export class CalDavClient {
       return await run();
     } catch (error) {
       if (error instanceof CalDavError) {
-        throw error.kind === "not_found" ? noCalendarError(this.collectionUrl) : error;
+        throw error.kind === "not_found"
+          ? noCalendarError(this.collectionUrl, this.#http.username)
+          : error;
       }
       const reason = (error as Error).message.replace(/\s*Raw response:[\s\S]*$/, "");
       throw new CalDavError("server", `${method} ${this.collectionUrl}: ${reason}`);

@@ -49,6 +49,7 @@ export class DavHttp {
   readonly #authorization: string | null;
   readonly #timeoutMs: number;
   readonly #displayUrl: string;
+  readonly #username: string;
 
   /** Prepares requests as `options.username`; nothing is sent yet. */
   constructor(options: DavHttpOptions) {
@@ -58,6 +59,12 @@ export class DavHttp {
       : basicAuthorization(options.username, options.password);
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#displayUrl = options.displayUrl;
+    this.#username = options.username;
+  }
+
+  /** The login the requests carry; "" for none. */
+  get username(): string {
+    return this.#username;
   }
 
   /**
@@ -97,9 +104,10 @@ export class DavHttp {
     const what = `${method} ${url}`;
     const http = `HTTP ${status} ${response.statusText}`.trim();
     if (status === 401) {
+      const who = this.#username === "" ? "no user name" : `the login "${this.#username}"`;
       return new CalDavError(
         "unauthorized",
-        `wrong username or password for ${this.#displayUrl}`,
+        `${new URL(url).host} refused the password for ${who} (${http}) at ${this.#displayUrl}`,
         status,
       );
     }

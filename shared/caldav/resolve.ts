@@ -33,13 +33,17 @@ function asCollectionUrl(url: string): string {
   return copy.href;
 }
 
-/** The error for a URL where no calendar could be found, with the mailcow layout. */
-export function noCalendarError(url: string): CalDavError {
-  const host = new URL(url).host;
+/**
+ * The error for a URL where no calendar could be found, with the mailcow layout on the
+ * same scheme and host, for `login` when there is one.
+ */
+export function noCalendarError(url: string, login = ""): CalDavError {
+  const { protocol, host } = new URL(url);
+  const user = login === "" ? "LOGIN" : encodeURIComponent(login).replace(/%40/g, "@");
   return new CalDavError(
     "not_found",
     `no calendar collection at ${url}; mailcow (SOGo) calendars live at ` +
-      `https://${host}/SOGo/dav/USER/Calendar/personal/`,
+      `${protocol}//${host}/SOGo/dav/${user}/Calendar/personal/`,
   );
 }
 
@@ -55,9 +59,10 @@ function decisive(error: unknown): boolean {
 
 /**
  * The collection at `url` when it is a calendar (as the server names it), null when it
- * is something else. A 404 below the root means a wrong URL, not a reason to guess.
+ * is something else, "missing" when nothing is there (a 404 below the root: a wrong
+ * URL, not a reason to guess).
  */
-async function ownCollection(http: DavHttp, url: string): Promise<string | null> {
+async function ownCollection(http: DavHttp, url: string): Promise<string | null | "missing"> {
   let responses;
   try {
     responses = await propfind({
@@ -71,7 +76,7 @@ async function ownCollection(http: DavHttp, url: string): Promise<string | null>
     if (
       error instanceof CalDavError && error.kind === "not_found" && new URL(url).pathname !== "/"
     ) {
-      throw noCalendarError(url);
+      return "missing";
     }
     return null;
   }
@@ -118,28 +123,35 @@ export async function discoverCalendars(http: DavHttp, url: string): Promise<Fou
       }));
   } catch (error) {
     if (decisive(error)) throw error;
-    throw noCalendarError(url);
+    throw noCalendarError(url, http.username);
   }
 }
 
 /**
  * The calendar collection to use for `url`: `url` itself when it is a calendar, else the
- * user's only calendar found by discovery. Several calendars are an error that lists
- * them, so that the user can pick one.
+ * user's only calendar found by discovery. Several calendars, or a URL where nothing is,
+ * are an error that lists the user's calendars, so that the user can pick one.
  */
 export async function resolveCalendar(http: DavHttp, url: string): Promise<string> {
   const own = await ownCollection(http, url);
-  if (own) return own;
-  const calendars = await discoverCalendars(http, url);
-  if (calendars.length === 1) return calendars[0].url;
-  if (calendars.length === 0) throw noCalendarError(url);
+  if (own !== null && own !== "missing") return own;
+  let calendars: FoundCalendar[] = [];
+  try {
+    calendars = await discoverCalendars(http, url);
+  } catch (error) {
+    if (decisive(error) || own !== "missing") throw error;
+  }
+  if (own !== "missing" && calendars.length === 1) return calendars[0].url;
+  if (calendars.length === 0) throw noCalendarError(url, http.username);
   const list = calendars
     .sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0))
     .map((c) => `  ${c.url}${c.displayName ? ` (${c.displayName})` : ""}`)
     .join("\n");
+  const problem = own === "missing"
+    ? `there is no calendar at ${url}; the calendars of "${http.username}" are`
+    : `${url} is not a calendar collection and the user has ${calendars.length} calendars`;
   throw new CalDavError(
-    "rejected",
-    `${url} is not a calendar collection and the user has ${calendars.length} calendars; ` +
-      `set the URL to one of:\n${list}`,
+    own === "missing" ? "not_found" : "rejected",
+    `${problem}; set the URL to one of:\n${list}`,
   );
 }

@@ -22,6 +22,7 @@ import { ews } from "./library.ts";
 import type { Occurrence } from "../model.ts";
 import { zonedToUtc } from "../timezones.ts";
 import { ewsZone } from "./zones.ts";
+import { describedWithPeople } from "../inert_copy.ts";
 
 /** calsync's MAPI property set: the namespace of the marker's named properties. */
 export const CALSYNC_PROPERTY_SET = "9c7db95a-d0a7-4a78-9d5d-af0c6db8e46d";
@@ -75,24 +76,6 @@ const SENSITIVITY: Record<Occurrence["sensitivity"], ews.Sensitivity> = {
   confidential: ews.Sensitivity.Confidential,
 };
 
-function person(p: { name: string; email: string }): string {
-  if (p.name && p.email) return `${p.name} <${p.email}>`;
-  return p.name || p.email;
-}
-
-/** The body text: the description, then the organizer and attendees, one per line. */
-export function bodyText(event: Occurrence): string {
-  const people: string[] = [];
-  if (event.organizer && person(event.organizer)) {
-    people.push(`Organizer: ${person(event.organizer)}`);
-  }
-  for (const attendee of event.attendees) {
-    const who = person(attendee);
-    if (who) people.push(`Attendee: ${who} (${attendee.role}, ${attendee.status})`);
-  }
-  return [event.description, people.join("\n")].filter((part) => part !== "").join("\n\n");
-}
-
 /** Midnight starting `date` (`YYYY-MM-DD`) in `zone`. */
 function midnight(date: string, zone: string): ews.DateTime {
   const [year, month, day] = date.split("-").map(Number);
@@ -115,7 +98,7 @@ export function writeAppointment(
   appointment.Subject = event.title;
   if (event.location !== "") appointment.Location = event.location;
   else if (clearEmpty) appointment.Location = null as unknown as string;
-  const body = bodyText(event);
+  const body = describedWithPeople(event);
   if (body !== "" || clearEmpty) appointment.Body = new ews.MessageBody(ews.BodyType.Text, body);
   appointment.StartTimeZone = zone.exchange;
   appointment.EndTimeZone = zone.exchange;

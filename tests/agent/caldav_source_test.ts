@@ -211,13 +211,17 @@ Deno.test("caldav source against Radicale", async (t) => {
 
   await t.step("a wrong password and a missing calendar say what to fix", async () => {
     await assert.rejects(calDavSource.read(settings({ password: "wrong-pw" }), context), {
-      message: `wrong username or password for ${collectionUrl}`,
+      message: `${new URL(url).host} refused the password for the login "${username}" ` +
+        `(HTTP 401 Unauthorized) at ${collectionUrl}`,
     });
     const missing = `${url}${username}/no-such-calendar/`;
     await assert.rejects(calDavSource.read(settings({ url: missing }), context), (error) => {
       assert.ok(error instanceof Error);
-      assert.ok(error.message.startsWith(`no calendar collection at ${missing}`), error.message);
-      assert.match(error.message, /\/SOGo\/dav\/USER\/Calendar\/personal\//);
+      assert.ok(
+        error.message.startsWith(`there is no calendar at ${missing}; the calendars of`),
+        error.message,
+      );
+      assert.ok(error.message.includes(`\n  ${collectionUrl}`), error.message);
       return true;
     });
   });

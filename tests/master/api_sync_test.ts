@@ -51,6 +51,8 @@ Deno.test("a changed snapshot reconciles the destinations shortly after, an unch
       id: "wall",
       type: "memory",
       url: "memory:",
+      configured_url: "memory:",
+      refused_until: null,
       last_reconcile_at: null,
       item_count: 2,
       pending: 0,

@@ -32,6 +32,7 @@ Deno.test("destinations: CALDAV_* variables give one CalDAV destination", async 
     username: "ann",
     password: "secret",
     sources: ["*"],
+    credentials_setting: "CALDAV_USERNAME and CALDAV_PASSWORD",
   });
 });
 
@@ -129,6 +130,7 @@ Deno.test("destinations: the documented EXCHANGE_* variables give one EWS destin
     ca_file: "/etc/calsync/corp-ca.pem",
     tls_insecure: false,
     sources: ["*"],
+    credentials_setting: "EXCHANGE_USERNAME and EXCHANGE_PASSWORD",
   });
 });
 
@@ -166,6 +168,8 @@ Deno.test("destinations: an EWS destination in the file", async () => {
       ca_file: "",
       tls_insecure: true,
       sources: ["*"],
+      credentials_setting:
+        `the username and password of the entry "exch" in DESTINATIONS_FILE ${path}`,
     });
   });
 });

@@ -257,6 +257,7 @@ Deno.test("openapi: real answers match their documented schemas", async () => {
   assert.equal((await (await call("GET", events, 200, admin)).json()).events.length, 2);
   await call("GET", "/api/events?start=2026-03-01T00:00:00Z", 400, admin);
   await call("POST", "/api/admin/reconcile?full=true", 200, admin);
+  await call("POST", "/api/admin/destinations/nowhere/retry", 404, admin);
 
   const feed =
     await (await call("POST", "/api/admin/feeds", 201, { ...admin, body: { name: "Wall" } }))

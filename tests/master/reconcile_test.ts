@@ -11,7 +11,7 @@ import { memoryLogger } from "../../master/log.ts";
 import { desiredItems } from "../../master/sync/desired.ts";
 import { reconcileDestination, type ReconcileOptions } from "../../master/sync/reconcile.ts";
 import { SqliteStore } from "../../master/store/sqlite.ts";
-import type { Store } from "../../master/store/types.ts";
+import { EMPTY_DESTINATION_STATE, type Store } from "../../master/store/types.ts";
 
 /** Desired items for events `title@day` in March 2026. */
 function desired(...events: string[]): Map<string, DestinationItem> {
@@ -115,10 +115,8 @@ Deno.test("a 412 on update re-reads and decides again", async () => {
   const [href] = dest.items.keys();
   dest.editByHand(href, "edited meanwhile");
   await store.saveDestinationState("cal", {
+    ...EMPTY_DESTINATION_STATE,
     change_token: await dest.changeToken(),
-    last_reconcile_at: null,
-    last_error: null,
-    pending: 0,
   });
   const report = await reconcileDestination(dest, store, desired("A2@2"), options());
   assert.equal(report.updated, 1);
@@ -231,10 +229,8 @@ for (const { flavour, method, n } of CRASH_POINTS) {
 /** Records the destination's current change token, as if calsync had just looked. */
 async function trustToken(store: Store, dest: MemoryDestination): Promise<void> {
   await store.saveDestinationState("cal", {
+    ...EMPTY_DESTINATION_STATE,
     change_token: await dest.changeToken(),
-    last_reconcile_at: null,
-    last_error: null,
-    pending: 0,
   });
 }
 

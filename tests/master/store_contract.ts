@@ -313,19 +313,36 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       hash: "h9",
     });
     await store.deleteDestinationEntry("cal", "k2");
+    // An intent: a create about to be sent, whose outcome is not known yet.
+    await store.saveDestinationEntry("cal", { key: "k3", href: "/c.ics", etag: null, hash: null });
     assert.deepEqual(await store.destinationEntries("cal"), [
       { key: "k1", href: "/a.ics", etag: '"2"', hash: "h3" },
+      { key: "k3", href: "/c.ics", etag: null, hash: null },
     ]);
     const state = {
       change_token: "ctag-1",
       last_reconcile_at: NOW,
       last_error: "boom",
       pending: 2,
+      calendar_url: "https://mail.example.org/SOGo/dav/ann@example.org/Calendar/personal/",
+      auth_refusal: {
+        failures: [NOW],
+        blocked_until: "2026-03-01T10:15:00Z",
+        settings: "digest",
+        message: "refused",
+      },
     };
     await store.saveDestinationState("cal", state);
     assert.deepEqual(await store.destinationState("cal"), state);
-    await store.saveDestinationState("cal", { ...state, last_error: null, pending: 0 });
-    assert.equal((await store.destinationState("cal"))?.pending, 0);
+    await store.saveDestinationState("cal", {
+      ...state,
+      last_error: null,
+      pending: 0,
+      auth_refusal: null,
+    });
+    const saved = await store.destinationState("cal");
+    assert.equal(saved?.pending, 0);
+    assert.equal(saved?.auth_refusal, null);
   });
 
   test("keeps credentials of each kind apart, oldest first", async (store) => {

@@ -78,6 +78,26 @@ Deno.test("caldav client: a vanished collection is named as such", async () => {
   await client.remove("gone.ics", '"1"');
 });
 
+Deno.test("caldav client: the hint for a URL without calendar keeps scheme, host and login", async () => {
+  const nothing = () => Promise.resolve(new Response("", { status: 404 }));
+  await rejectsWith(
+    CalDavClient.open({
+      url: "http://mail.example.org/SOGo/dav/wrong/",
+      username: "ann@example.org",
+      password: "pw",
+      fetch: nothing,
+    }),
+    "not_found",
+    (e) => {
+      assert.equal(
+        e.message,
+        "no calendar collection at http://mail.example.org/SOGo/dav/wrong/; mailcow (SOGo) " +
+          "calendars live at http://mail.example.org/SOGo/dav/ann@example.org/Calendar/personal/",
+      );
+    },
+  );
+});
+
 Deno.test("caldav client: credentials travel in a header, never in URLs or messages", async () => {
   const { client, seen } = await clientAnswering(
     () => new Response("", { status: 401 }),
@@ -85,7 +105,11 @@ Deno.test("caldav client: credentials travel in a header, never in URLs or messa
   );
   assert.equal(client.collectionUrl, COLLECTION);
   await rejectsWith(client.changeToken(), "unauthorized", (e) => {
-    assert.equal(e.message, "wrong username or password for https://dav.example.com/cal/");
+    assert.equal(
+      e.message,
+      'dav.example.com refused the password for the login "anna" (HTTP 401) at ' +
+        "https://dav.example.com/cal/",
+    );
   });
   for (const request of seen) {
     assert.equal(new URL(request.url).username, "");
