@@ -45,6 +45,18 @@ type Method =
  */
 export type MemoryFlavour = { kind: "caldav" } | { kind: "ews"; batchSize: number };
 
+/**
+ * Ways real servers fall short, to prove the reconciler does not rely on them: SOGo
+ * overwrites despite `If-None-Match: *` and deletes despite a stale `If-Match`, and
+ * answers some listings with nothing.
+ */
+export type MemoryQuirks = {
+  /** Writes and deletes ignore etags and `If-None-Match`. */
+  ignoresPreconditions?: boolean;
+  /** `list` answers an empty listing. */
+  listsNothing?: boolean;
+};
+
 /** An in-memory `Destination` for tests. */
 export class MemoryDestination implements Destination {
   readonly type = "memory";
@@ -67,6 +79,8 @@ export class MemoryDestination implements Destination {
   #ids = 0;
   #failures: { method: Method; error: DestinationError }[] = [];
   #crashAfter: { method: Method; countdown: number } | null = null;
+  /** The server's shortcomings to imitate; tests may change them at any time. */
+  quirks: MemoryQuirks = {};
 
   /** Creates an empty destination with the given id. */
   constructor(
@@ -168,6 +182,7 @@ export class MemoryDestination implements Destination {
 
   /** Whether a write with `etag` may replace `current`; null means "if calsync owns it". */
   #matches(href: string, current: StoredItem, etag: string | null): boolean {
+    if (this.quirks.ignoresPreconditions) return true;
     if (etag !== null) return current.etag === etag;
     if (current.key === null) {
       throw new DestinationError("rejected", `${href} is not calsync's; it is left alone`);
@@ -183,7 +198,7 @@ export class MemoryDestination implements Destination {
 
   #create(item: DestinationItem): { href: string; etag: string | null } {
     const href = this.hrefFor ? this.hrefFor(item) : `/ews/item-${++this.#ids}`;
-    if (this.items.has(href)) throw this.#precondition(href);
+    if (this.items.has(href) && !this.quirks.ignoresPreconditions) throw this.#precondition(href);
     return { href, etag: this.#store(href, item) };
   }
 
@@ -206,7 +221,10 @@ export class MemoryDestination implements Destination {
   }
 
   list(): Promise<RemoteItem[]> {
-    return this.#request("list", () => [...this.items.values()].map(({ title: _, ...r }) => r));
+    return this.#request(
+      "list",
+      () => this.quirks.listsNothing ? [] : [...this.items.values()].map(({ title: _, ...r }) => r),
+    );
   }
 
   get(href: string): Promise<RemoteItem | null> {

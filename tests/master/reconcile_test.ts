@@ -306,3 +306,61 @@ Deno.test("an admin's clean-up deletes strays, and only calsync's own items", as
   assert.deepEqual([again.deleted, again.strays], [0, 0]);
   await fresh.close();
 });
+
+for (const flavour of FLAVOURS) {
+  Deno.test(`${flavour.kind}: a crash between a create and its record, then the event removed: the item is deleted, no stray`, async () => {
+    const { store, dest } = await setup(flavour);
+    dest.quirks = { ignoresPreconditions: true };
+    dest.crashAfter(flavour.kind === "ews" ? "createBatch" : "create", 1);
+    await assert.rejects(
+      reconcileDestination(dest, store, desired("A@2", "B@3"), options({ concurrency: 1 })),
+      InjectedCrash,
+    );
+    assert.ok(dest.items.size >= 1, "the write landed before the crash");
+    const intents = (await store.destinationEntries("cal")).filter((e) => e.hash === null);
+    assert.ok(intents.length >= 1, "the intent was recorded before the write");
+    const report = await reconcileDestination(dest, store, desired(), options());
+    assert.equal(report.strays, 0);
+    assert.equal(report.failed, 0);
+    assert.equal(dest.items.size, 0, "what landed before the crash is gone");
+    assert.deepEqual(await store.destinationEntries("cal"), []);
+    await store.close();
+  });
+}
+
+Deno.test("a server that lists nothing (SOGo's VCALENDAR-only query) costs no write", async () => {
+  const { store, dest } = await setup();
+  await reconcileDestination(dest, store, desired("A@2", "B@3", "C@4"), options());
+  dest.quirks = { listsNothing: true, ignoresPreconditions: true };
+  dest.putForeign("/cal/lunch.ics", "Lunch added by hand");
+  const writes = dest.writes;
+  const report = await reconcileDestination(dest, store, desired("A@2", "B@3", "C@4"), options());
+  assert.equal(report.listed, true);
+  assert.equal(dest.writes, writes, "every known item was looked up, none rewritten");
+  assert.equal((await store.destinationEntries("cal")).length, 3, "nothing forgotten");
+
+  dest.editByHand([...dest.items.keys()][0], "A edited by hand");
+  const removal = await reconcileDestination(dest, store, desired("B@3", "C@4"), options());
+  assert.deepEqual([removal.deleted, removal.created, removal.updated], [1, 0, 0]);
+  assert.equal(dest.writes, writes + 1, "exactly one DELETE");
+  assert.deepEqual(titles(dest), ["B", "C", "Lunch added by hand"]);
+  await store.close();
+});
+
+Deno.test("a refused password ends the run before any further request", async () => {
+  const { store, dest } = await setup();
+  for (let i = 0; i < 10; i++) {
+    dest.failNext("create", new DestinationError("unauthorized", "HTTP 401"));
+  }
+  await assert.rejects(
+    reconcileDestination(
+      dest,
+      store,
+      desired("A@2", "B@3", "C@4", "D@5", "E@6", "F@7", "G@8", "H@9"),
+      options({ concurrency: 4 }),
+    ),
+    (e) => e instanceof DestinationError && e.kind === "unauthorized",
+  );
+  assert.ok(dest.calls.create <= 4, `only the writes in flight: ${dest.calls.create}`);
+  await store.close();
+});
