@@ -341,7 +341,13 @@ Deno.test("two agents, one meeting: one item; privacy modes; the feed parses wit
     const fields = (i: Held) => [i.summary, i.location, i.description, i.attendees];
     assert.deepEqual(items.map(fields), [
       ["[Office] Busy", null, null, 0],
-      ["[Office] Full", "Room 7", "Private notes", 1],
+      // No ATTENDEE line, which would make the server invite Eve: she is named instead.
+      [
+        "[Office] Full",
+        "Room 7",
+        "Private notes\n\nAttendee: Eve <eve@example.com> (required, needs-action)",
+        0,
+      ],
       ["Busy", null, null, 0],
       ["Title only", null, null, 0],
     ]);
