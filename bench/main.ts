@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { caldavBenchmark } from "./caldav.ts";
+import { radicaleBenchmark, sogoBenchmark } from "./caldav.ts";
 import { ewsBenchmark } from "./ews.ts";
 import { failoverBenchmark } from "./failover.ts";
 import { type Figure, ingestBenchmark } from "./ingest.ts";
@@ -37,7 +37,11 @@ print("Reading 10,000 stored events (in-process)", await pagesBenchmark());
 
 for (
   const [title, run] of [
-    ["CalDAV destination (master → Radicale, through a counting proxy)", caldavBenchmark],
+    ["CalDAV destination (master → Radicale, through a counting proxy)", radicaleBenchmark],
+    [
+      "CalDAV destination (master → SOGo as mailcow runs it, through a counting proxy)",
+      sogoBenchmark,
+    ],
     ["EWS destination (master → the Exchange 2016 fake)", ewsBenchmark],
   ] as const
 ) {
