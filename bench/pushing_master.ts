@@ -8,6 +8,28 @@ import { Occurrence } from "../shared/model.ts";
 import { toInstant } from "../shared/time.ts";
 import { type MasterProcess, startMaster } from "../tests/helpers/master_process.ts";
 
+/**
+ * Sends `body` as JSON to `base` + `path` with a bearer `token`, and answers the JSON
+ * reply; an unsuccessful status throws with the reply.
+ */
+export async function callJson(
+  base: string,
+  method: string,
+  path: string,
+  token: string,
+  body: unknown,
+  // deno-lint-ignore no-explicit-any
+): Promise<any> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json)}`);
+  return json;
+}
+
 /** `count` one-hour occurrences from 2026-12-01, titled by `title`. */
 export function occurrences(count: number, title: (i: number) => string): Occurrence[] {
   const base = Date.parse("2026-12-01T08:00:00Z");
@@ -34,16 +56,8 @@ export type PushingMaster = AsyncDisposable & {
 export async function startPushingMaster(env: Record<string, string>): Promise<PushingMaster> {
   const work = await Deno.makeTempDir({ prefix: "calsync-bench-" });
   const master = await startMaster(`${work}/data`, { SYNC_INTERVAL_MINUTES: "60", ...env });
-  const call = async (method: string, path: string, token: string, body: unknown) => {
-    const res = await fetch(`${master.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}` },
-      body: JSON.stringify(body),
-    });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json)}`);
-    return json;
-  };
+  const call = (method: string, path: string, token: string, body: unknown) =>
+    callJson(master.url, method, path, token, body);
   const { token } = await call("POST", "/api/agents/register", master.enrollmentToken, {
     agent_id: "bench",
     agent_name: "Bench",

@@ -16,6 +16,7 @@ import { reconcileDestination } from "../../master/sync/reconcile.ts";
 import { CalDavClient } from "../../shared/caldav/client.ts";
 import { Occurrence, type OccurrenceInput } from "../../shared/model.ts";
 import { SourceSettings, type StoredEvent } from "../../shared/protocol.ts";
+import { callJson } from "../../bench/pushing_master.ts";
 import { startMaster } from "../helpers/master_process.ts";
 import { basicAuth, deleteResource, makeCalendar, putResource } from "../helpers/radicale.ts";
 import { startRecordingProxy } from "../helpers/recording_proxy.ts";
@@ -32,7 +33,7 @@ const USERS: Record<string, string> = {
   [LOCKOUT]: "secret-lockout",
 };
 
-async function open(sogo: Sogo, url: string, login = UNIFIED): Promise<Destination> {
+async function open(url: string, login = UNIFIED): Promise<Destination> {
   return await createCalDavDestination({
     id: "sogo",
     url,
@@ -105,7 +106,7 @@ Deno.test("SOGo as mailcow runs it", async (t) => {
       const url = await freshCalendar();
       let foreign = 0;
       return {
-        destination: await open(sogo, url),
+        destination: await open(url),
         putForeign: (ics) =>
           putResource(`${url}foreign-${++foreign}.ics`, ics, UNIFIED, USERS[UNIFIED]),
         cleanup: () => deleteResource(url, UNIFIED, USERS[UNIFIED]),
@@ -120,7 +121,7 @@ Deno.test("SOGo as mailcow runs it", async (t) => {
     async () => {
       const colleagueBefore = await contents(sogo, COLLEAGUE);
       const store = await SqliteStore.open(":memory:");
-      const dest = await open(sogo, sogo.calendarUrl(UNIFIED));
+      const dest = await open(sogo.calendarUrl(UNIFIED));
       const created = await reconcileDestination(dest, store, desired(meetings()), options);
       assert.equal(created.created, 2);
       const edited = await reconcileDestination(dest, store, desired(meetings("Moved")), options);
@@ -161,7 +162,7 @@ Deno.test("SOGo as mailcow runs it", async (t) => {
       USERS[UNIFIED],
     );
     const store = await SqliteStore.open(":memory:");
-    const dest = await open(sogo, url);
+    const dest = await open(url);
     const snapshot = async () => {
       const client = await CalDavClient.open({ url, username: UNIFIED, password: USERS[UNIFIED] });
       const objects = await client.getObjects([dentist, twin]);
@@ -181,7 +182,7 @@ Deno.test("SOGo as mailcow runs it", async (t) => {
       const url = await freshCalendar();
       await using proxy = startRecordingProxy(sogo.url);
       const store = await SqliteStore.open(":memory:");
-      const dest = await open(sogo, proxy.via(url));
+      const dest = await open(proxy.via(url));
       const events = meetings();
       await reconcileDestination(dest, store, desired(events), options);
       const [key] = desired(events.slice(0, 1)).keys();
@@ -219,22 +220,7 @@ Deno.test("SOGo as mailcow runs it", async (t) => {
         SYNC_INTERVAL_MINUTES: "60",
       };
       const first = await startMaster(`${work}/data`, env);
-      const call = async (
-        base: string,
-        method: string,
-        path: string,
-        token: string,
-        body: unknown,
-      ) => {
-        const res = await fetch(`${base}${path}`, {
-          method,
-          headers: { authorization: `Bearer ${token}` },
-          body: JSON.stringify(body),
-        });
-        const json = await res.json();
-        if (!res.ok) throw new Error(`${method} ${path}: ${JSON.stringify(json)}`);
-        return json;
-      };
+      const call = callJson;
       const { token } = await call(
         first.url,
         "POST",
