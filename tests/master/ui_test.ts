@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { MemoryDestination } from "../../master/destinations/memory.ts";
 import { configured } from "../../master/destinations/mod.ts";
+import { DestinationError } from "../../master/destinations/types.ts";
 import { ADMIN_TOKEN, enrol, type TestMaster, testMaster, timed } from "../helpers/master_app.ts";
 
 const WINDOW = { start: "2026-03-01T00:00:00Z", end: "2026-04-01T00:00:00Z" };
@@ -350,4 +351,30 @@ Deno.test("wrong bearer tokens and feed addresses count as failures; behind a pr
     headers: { ...from("192.0.2.99"), authorization: `Bearer ${ADMIN_TOKEN}` },
   }, proxy);
   assert.equal(neighbour.status, 200, "another client behind the same proxy is not blocked");
+});
+
+Deno.test("page: a refused password is shown with the setting to fix, and Retry now tries once more", async () => {
+  const dest = new MemoryDestination("sogo");
+  for (let i = 0; i < 10; i++) {
+    dest.failNext("changeToken", new DestinationError("unauthorized", "HTTP 401"));
+  }
+  await using master = await testMaster({ destinations: [configured(dest)] });
+  await master.sync.run();
+  await master.sync.run();
+  assert.equal(dest.calls.changeToken, 1, "the second run sent nothing");
+
+  const browser = new Browser(master);
+  await browser.signIn();
+  const html = await (await browser.get("/")).text();
+  assert.match(html, /refused calsync&#39;s credentials|refused calsync's credentials/);
+  assert.match(html, /Fix the destination&#39;s settings|Fix the destination's settings/);
+  assert.match(html, /href="\/ui\/destinations\/sogo\/retry"/);
+  const res = await browser.confirm("/ui/destinations/sogo/retry");
+  assert.equal(res.status, 303);
+  assert.equal(dest.calls.changeToken, 2, "Retry now sent one more login");
+  await browser.confirm("/ui/destinations/sogo/retry");
+  const third = await browser.confirm("/ui/destinations/sogo/retry");
+  assert.equal(third.status, 429, "a fourth refused login within 15 minutes is not tried");
+  assert.equal(dest.calls.changeToken, 3);
+  assert.match(await third.text(), /no login before/);
 });
