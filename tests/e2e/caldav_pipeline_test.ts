@@ -299,7 +299,7 @@ Deno.test("Radicale down for a while: the master retries and converges once it i
     await radicale.restart();
     // The engine retries by itself (first after 5 s); wait for it rather than forcing it.
     let status = down;
-    for (let i = 0; i < 150 && (status.pending > 0 || status.last_error !== null); i++) {
+    for (let i = 0; i < 600 && (status.pending > 0 || status.last_error !== null); i++) {
       await new Promise((r) => setTimeout(r, 100));
       [status] = (await syncStatus(master())).destinations;
     }

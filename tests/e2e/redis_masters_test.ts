@@ -94,7 +94,7 @@ Deno.test("two masters share Redis: either takes agents, one writer, outages hea
     assert.notEqual(down.code, 0, "the agent is told to come back later");
     await redis.restart();
     let healed = false;
-    for (let i = 0; i < 50 && !healed; i++) {
+    for (let i = 0; i < 300 && !healed; i++) {
       const res = await fetch(`${two.url}/health`);
       healed = res.ok;
       await res.body?.cancel();

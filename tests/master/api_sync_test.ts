@@ -33,7 +33,7 @@ Deno.test("a changed snapshot reconciles the destinations shortly after, an unch
     timed("a", "2026-03-02T09:00:00Z"),
     timed("b", "2026-03-03T09:00:00Z"),
   ]);
-  for (let i = 0; i < 100 && dest.items.size < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 3000 && dest.items.size < 2; i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(dest.items.size, 2, "the debounced run wrote both");
   await master.sync.run();
   const calls = { ...dest.calls };
