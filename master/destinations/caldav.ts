@@ -120,6 +120,8 @@ class CalDavDestination implements Destination {
   #canSync: boolean | null = null;
   /** `performance.now()` of the last write. */
   #lastWrite = -Infinity;
+  /** Hrefs whose data is known to hold no organizer or attendee (see `#disarmed`). */
+  readonly #inert = new Set<string>();
 
   constructor(
     readonly id: string,
@@ -141,16 +143,22 @@ class CalDavDestination implements Destination {
     return translated(async () => {
       if (options.fresh) {
         this.#mirror.clear();
+        this.#inert.clear();
         this.#syncToken = null;
       }
       const { changed, removed } = await this.#changes();
-      for (const href of removed) this.#mirror.delete(href);
+      for (const href of removed) {
+        this.#mirror.delete(href);
+        this.#inert.delete(href);
+      }
       const stale = changed
         .filter((m) => m.etag === null || this.#mirror.get(m.href)?.etag !== m.etag)
         .map((m) => m.href);
       for (const href of stale) this.#mirror.delete(href);
       for (const o of await this.client.getObjects(stale)) {
         this.#mirror.set(o.href, remoteItem(o.href, o.etag, o.data));
+        if (withoutScheduling(o.data) === o.data) this.#inert.add(o.href);
+        else this.#inert.delete(o.href);
       }
       return [...this.#mirror.values()];
     });
@@ -227,12 +235,31 @@ class CalDavDestination implements Destination {
 
   remove(href: string, etag: string | null): Promise<void> {
     return translated(async () => {
-      const current = etag ?? await this.#ownedEtag(href, "remove");
+      let current = etag ?? await this.#ownedEtag(href, "remove");
+      if (current === null) return;
+      if (!this.#inert.has(href)) current = await this.#disarmed(href, current);
       if (current === null) return;
       this.#lastWrite = performance.now();
       await this.client.remove(href, current);
       this.#mirror.delete(href);
+      this.#inert.delete(href);
     });
+  }
+
+  /**
+   * Before deleting an item not known to be inert (written by a calsync version that kept
+   * attendees): rewrites it without them, since deleting a meeting makes SOGo and DAViCal
+   * mail a cancellation to every attendee, while this rewrite and the delete after it
+   * send nothing. Answers the etag to delete with, or null when nothing is there.
+   */
+  async #disarmed(href: string, etag: string): Promise<string | null> {
+    const found = await this.client.getObject(href);
+    if (found === null) return null;
+    const inert = withoutScheduling(found.data);
+    if (inert === found.data) return found.etag ?? etag;
+    this.#lastWrite = performance.now();
+    const { etag: rewritten } = await this.client.update(href, found.etag ?? etag, inert);
+    return rewritten ?? "*";
   }
 
   /** Awaits a PUT of `item` at `href` and keeps the mirror in step with it. */
@@ -244,6 +271,7 @@ class CalDavDestination implements Destination {
     this.#lastWrite = performance.now();
     const result = await put;
     this.#lastWrite = performance.now();
+    this.#inert.add(href);
     if (result.etag === null) this.#mirror.delete(href);
     else this.#mirror.set(href, { href, etag: result.etag, key: item.key, hash: item.hash });
     return result;
@@ -265,6 +293,26 @@ class CalDavDestination implements Destination {
     }
     return found.etag ?? "*";
   }
+}
+
+/** Properties and components that make a server schedule or ring. */
+const SCHEDULING_PROPERTY = /^(ORGANIZER|ATTENDEE|METHOD)[;:]/i;
+
+/**
+ * `ics` without ORGANIZER, ATTENDEE, METHOD and VALARM, or `ics` itself when it has
+ * none: content lines are unfolded, filtered and written again with CRLF.
+ */
+export function withoutScheduling(ics: string): string {
+  const lines = ics.replace(/\r?\n[ \t]/g, "").split(/\r?\n/);
+  let alarm = 0;
+  const kept = lines.filter((line) => {
+    if (/^BEGIN:VALARM$/i.test(line)) alarm++;
+    const keep = alarm === 0 && !SCHEDULING_PROPERTY.test(line);
+    if (/^END:VALARM$/i.test(line)) alarm--;
+    return keep;
+  });
+  if (kept.length === lines.length) return ics;
+  return kept.join("\r\n");
 }
 
 function remoteItem(href: string, etag: string | null, data: string): RemoteItem {

@@ -5,7 +5,7 @@
  * nothing left behind by a kill -9, and a wrong password that never locks the account.
  */
 import assert from "node:assert/strict";
-import { createCalDavDestination } from "../../master/destinations/caldav.ts";
+import { createCalDavDestination, renderItem } from "../../master/destinations/caldav.ts";
 import { openDestination } from "../../master/destinations/mod.ts";
 import type { Destination } from "../../master/destinations/types.ts";
 import { memoryLogger } from "../../master/log.ts";
@@ -175,6 +175,51 @@ Deno.test("SOGo as mailcow runs it", async (t) => {
     assert.deepEqual(await snapshot(), foreign);
     await store.close();
   });
+
+  await t.step(
+    "items an earlier version wrote with attendees go without a cancellation",
+    async () => {
+      const url = await freshCalendar();
+      const store = await SqliteStore.open(":memory:");
+      const [kept, removed] = [...desired(meetings()).values()];
+      // As calsync wrote copies before they became inert: with ORGANIZER and ATTENDEE.
+      const old = (item: typeof kept) =>
+        renderItem(item).replace(
+          "END:VEVENT",
+          `ORGANIZER:mailto:${UNIFIED}\r\nATTENDEE;CN=Colleague:mailto:${COLLEAGUE}\r\n` +
+            "ATTENDEE:mailto:partner@elsewhere.test\r\nEND:VEVENT",
+        );
+      const legacy = { ...kept, hash: "hash-of-an-earlier-format" };
+      const colleagueBefore = await contents(sogo, COLLEAGUE);
+      for (const item of [legacy, removed]) {
+        await putResource(`${url}${item.uid}.ics`, old(item), UNIFIED, USERS[UNIFIED]);
+      }
+      await sogo.smtp.waitForMessages(4);
+      sogo.smtp.clear();
+      // The earlier version's bug delivered both into the colleague's calendar.
+      assert.equal((await contents(sogo, COLLEAGUE)).size, colleagueBefore.size + 2);
+      const dest = await open(url);
+      // A store restored from before: both are known, one is no longer wanted.
+      for (const item of [legacy, removed]) {
+        await store.saveDestinationEntry("sogo", {
+          key: item.key,
+          href: dest.hrefFor!(item),
+          etag: null,
+          hash: item.hash,
+        });
+      }
+      const report = await reconcileDestination(dest, store, new Map([[kept.key, kept]]), options);
+      assert.deepEqual([report.updated, report.deleted, report.failed], [1, 1, 0]);
+      const [left] = (await contents(sogo, UNIFIED, url)).values();
+      assert.doesNotMatch(left, /^(ORGANIZER|ATTENDEE)[;:]/m);
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.deepEqual(sogo.smtp.messages(), [], "no update and no cancellation was mailed");
+      // SOGo withdraws the copies it had delivered, silently: the colleague's calendar is
+      // as it was before the earlier version wrote.
+      assert.deepEqual(await contents(sogo, COLLEAGUE), colleagueBefore);
+      await store.close();
+    },
+  );
 
   await t.step(
     "a hand edit, then the event removed at its source: exactly one DELETE",

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { createCalDavDestination, readMarker } from "../../master/destinations/caldav.ts";
+import {
+  createCalDavDestination,
+  readMarker,
+  renderItem,
+  withoutScheduling,
+} from "../../master/destinations/caldav.ts";
 import {
   type Destination,
   DestinationError,
@@ -335,4 +340,40 @@ Deno.test("caldav destination against Radicale", async (t) => {
       assert.ok(e.message.includes(`${home} (Home)`), e.message);
     });
   });
+});
+
+Deno.test("withoutScheduling drops organizer, attendees (folded too), METHOD and alarms only", () => {
+  const ics = [
+    "BEGIN:VCALENDAR",
+    "METHOD:REQUEST",
+    "BEGIN:VEVENT",
+    "UID:calsync-1",
+    "SUMMARY:Budget",
+    "ORGANIZER;CN=Ann:mailto:ann@example.org",
+    "ATTENDEE;CN=Bob;PARTSTAT=NEEDS-ACTION:mailto:bob@exa",
+    " mple.org",
+    "BEGIN:VALARM",
+    "ACTION:DISPLAY",
+    "TRIGGER:-PT15M",
+    "END:VALARM",
+    "X-CALSYNC-KEY:k",
+    "END:VEVENT",
+    "END:VCALENDAR",
+    "",
+  ].join("\r\n");
+  assert.equal(
+    withoutScheduling(ics),
+    [
+      "BEGIN:VCALENDAR",
+      "BEGIN:VEVENT",
+      "UID:calsync-1",
+      "SUMMARY:Budget",
+      "X-CALSYNC-KEY:k",
+      "END:VEVENT",
+      "END:VCALENDAR",
+      "",
+    ].join("\r\n"),
+  );
+  const inert = renderItem(item);
+  assert.equal(withoutScheduling(inert), inert, "what calsync writes now is left as it is");
 });
