@@ -13,7 +13,12 @@
 import type { Logger } from "../log.ts";
 import type { ConfiguredDestination } from "../destinations/mod.ts";
 import { DestinationError, type DestinationItem } from "../destinations/types.ts";
-import { EMPTY_DESTINATION_STATE, type Store } from "../store/types.ts";
+import {
+  type AuthRefusal,
+  type DestinationState,
+  EMPTY_DESTINATION_STATE,
+  type Store,
+} from "../store/types.ts";
 import type { SourceSettings } from "../../shared/protocol.ts";
 import { desiredItems, type SourceFilter } from "./desired.ts";
 import { planReconcile } from "./plan.ts";
@@ -185,7 +190,7 @@ export class SyncEngine {
           continue;
         }
         const destination = await configured.open();
-        await this.#announce(configured, destination.displayUrl);
+        await this.#announce(configured, state, destination.displayUrl);
         report = await reconcileDestination(destination, store, desired, {
           logger: this.#o.logger,
           now: this.#o.now,
@@ -199,9 +204,7 @@ export class SyncEngine {
           },
         });
       } catch (err) {
-        report = isRefusal(err)
-          ? await this.#recordRefusal(configured, desired, err)
-          : await this.#recordFailure(configured.id, desired, err);
+        report = await this.#recordFailure(configured, desired, err);
       } finally {
         if (token !== null) await store.releaseLease(lease, owner).catch(() => {});
       }
@@ -214,8 +217,11 @@ export class SyncEngine {
   }
 
   /** Logs, once per process, and stores the calendar a destination resolved to. */
-  async #announce(configured: ConfiguredDestination, calendarUrl: string): Promise<void> {
-    const { store } = this.#o;
+  async #announce(
+    configured: ConfiguredDestination,
+    state: DestinationState | null,
+    calendarUrl: string,
+  ): Promise<void> {
     if (!this.#announced.has(configured.id)) {
       this.#announced.add(configured.id);
       const configuredAs = calendarUrl === configured.displayUrl
@@ -226,9 +232,8 @@ export class SyncEngine {
         `destination ${configured.id}: calendar ${calendarUrl}${configuredAs}`,
       );
     }
-    const state = await store.destinationState(configured.id);
     if (state?.calendar_url !== calendarUrl) {
-      await store.saveDestinationState(configured.id, {
+      await this.#o.store.saveDestinationState(configured.id, {
         ...(state ?? EMPTY_DESTINATION_STATE),
         calendar_url: calendarUrl,
       });
@@ -236,18 +241,15 @@ export class SyncEngine {
   }
 
   /**
-   * Records that the server refused the credentials, with the setting to fix, and leaves
-   * the destination alone for a while.
+   * The refusal to store after the server refused the credentials, counted, with the
+   * setting to fix in its message; and the instant before which no login is tried.
    */
-  async #recordRefusal(
+  async #refusal(
     configured: ConfiguredDestination,
-    desired: Map<string, DestinationItem>,
+    previous: AuthRefusal | null,
     err: DestinationError,
-  ): Promise<ReconcileReport> {
-    const { store } = this.#o;
+  ): Promise<{ refusal: AuthRefusal; until: string }> {
     const now = this.#o.now();
-    const state = await store.destinationState(configured.id);
-    const previous = state?.auth_refusal ?? null;
     const settings = await configured.settingsDigest();
     const counted = refusedAgain(previous, settings, now, "");
     const until = blockedUntil(counted, settings, now) ?? counted.blocked_until;
@@ -255,23 +257,7 @@ export class SyncEngine {
       `${configured.credentialsSetting} (for mailcow, an app password with DAV access) and ` +
       `restart the master, or fix the account on the server and press "Retry now"; so that ` +
       `the account is not locked, calsync tries no login before ${until}`;
-    const refusal = { ...counted, message };
-    this.#o.logger.log("warn", `reconcile ${configured.id}: ${message}`);
-    const pending = planReconcile(desired, await store.destinationEntries(configured.id), null)
-      .operations.length;
-    await store.saveDestinationState(configured.id, {
-      ...(state ?? EMPTY_DESTINATION_STATE),
-      last_error: message,
-      pending,
-      auth_refusal: refusal,
-    });
-    return {
-      ...emptyReport(configured.id),
-      failed: Math.max(pending, 1),
-      refused_until: until,
-      errors: [message],
-      error_kinds: { unauthorized: 1 },
-    };
+    return { refusal: { ...counted, message }, until };
   }
 
   /** Wakes when the earliest refusal's wait is over, to try that destination again. */
@@ -282,27 +268,37 @@ export class SyncEngine {
     this.#wake = setTimeout(() => this.#runInBackground(), delay);
   }
 
-  /** Keeps the status table, and records the error and how much is waiting. */
+  /**
+   * Keeps the status table, and records the error and how much is waiting; a refusal of
+   * the credentials also leaves the destination alone for a while.
+   */
   async #recordFailure(
-    id: string,
+    configured: ConfiguredDestination,
     desired: Map<string, DestinationItem>,
     err: unknown,
   ): Promise<ReconcileReport> {
-    const message = err instanceof Error ? err.message : String(err);
-    this.#o.logger.log("warn", `reconcile ${id} failed: ${message}`);
+    const { id } = configured;
     const { store } = this.#o;
+    const state = await store.destinationState(id);
+    const refused = isRefusal(err)
+      ? await this.#refusal(configured, state?.auth_refusal ?? null, err)
+      : null;
+    const message = refused?.refusal.message ??
+      (err instanceof Error ? err.message : String(err));
+    this.#o.logger.log("warn", `reconcile ${id} failed: ${message}`);
     const pending = planReconcile(desired, await store.destinationEntries(id), null)
       .operations.length;
-    const state = await store.destinationState(id);
     await store.saveDestinationState(id, {
       ...(state ?? EMPTY_DESTINATION_STATE),
       last_error: message,
       pending,
+      auth_refusal: refused?.refusal ?? state?.auth_refusal ?? null,
     });
     const kind = err instanceof DestinationError ? err.kind : "unknown";
     return {
       ...emptyReport(id),
       failed: Math.max(pending, 1),
+      refused_until: refused?.until ?? null,
       errors: [message],
       error_kinds: { [kind]: 1 },
     };
