@@ -7,6 +7,7 @@
 import { type LoggedProcess, spawnLogged, stopLogged } from "./process.ts";
 import { join } from "node:path";
 import { freePort } from "./master_process.ts";
+import { xmlText } from "../../shared/caldav/multistatus.ts";
 
 /** The Debian package's entry point; the `python3` on PATH may lack the module. */
 const RADICALE = "/usr/bin/radicale";
@@ -45,11 +46,6 @@ export function basicAuth(username: string, password: string): string {
   return `Basic ${
     btoa(String.fromCharCode(...new TextEncoder().encode(`${username}:${password}`)))
   }`;
-}
-
-/** Escapes text for XML element content. */
-function xmlText(text: string): string {
-  return text.replace(/[<>&]/g, (c) => (c === "<" ? "&lt;" : c === ">" ? "&gt;" : "&amp;"));
 }
 
 /**
