@@ -15,6 +15,7 @@ import { AgentSession } from "./session.ts";
 import { readSourceSnapshot } from "./snapshot.ts";
 import { SOURCE_TYPES, type SourceRegistry } from "./sources/mod.ts";
 import { syncWindow } from "./window.ts";
+import { formatWarning } from "../shared/warnings.ts";
 
 /** What a check works with. */
 export interface CheckOptions {
@@ -141,7 +142,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
         `${label}: ${snapshot.events.length} occurrence(s) from ${window.start.slice(0, 10)} ` +
           `to ${window.end.slice(0, 10)}${noted}`,
       );
-      for (const warning of warnings) lines.push(`    ${warning}`);
+      for (const warning of warnings) lines.push(`    ${formatWarning(warning)}`);
     } catch (error) {
       failed(`${label}: ${messageOf(error)}`);
     }

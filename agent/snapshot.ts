@@ -9,6 +9,7 @@ import { type Occurrence, occurrenceKey, overlaps, type TimeWindow } from "../sh
 import { Snapshot } from "../shared/protocol.ts";
 import { toInstant, toMillis } from "../shared/time.ts";
 import { formatPath } from "../shared/json_path.ts";
+import { type ReadWarning, readWarning } from "../shared/warnings.ts";
 import type { ConfiguredSource } from "./config.ts";
 import type { FetchLike } from "./http.ts";
 import type { SourceRegistry } from "./sources/mod.ts";
@@ -17,8 +18,8 @@ import type { SourceRegistry } from "./sources/mod.ts";
 export interface SourceSnapshot {
   /** The validated snapshot, events in a stable order. */
   snapshot: Snapshot;
-  /** Non-fatal findings, for the log. */
-  warnings: string[];
+  /** Repairs and skips while reading, for the log and the master. */
+  warnings: ReadWarning[];
 }
 
 /** What reading a source needs. */
@@ -64,7 +65,12 @@ export async function readSourceSnapshot(
     const key = occurrenceKey(occurrence);
     if (seen.has(key)) {
       const rid = occurrence.recurrence_id === null ? "" : ` (${occurrence.recurrence_id})`;
-      warnings.push(`uid ${occurrence.uid}${rid} appears more than once; kept the first`);
+      warnings.push(
+        readWarning(
+          "duplicate-event",
+          `uid ${occurrence.uid}${rid} appears more than once; kept the first`,
+        ),
+      );
       continue;
     }
     seen.add(key);

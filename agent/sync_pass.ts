@@ -7,6 +7,7 @@
 import type { TimeWindow } from "../shared/model.ts";
 import type { Heartbeat, SnapshotResult } from "../shared/protocol.ts";
 import { VERSION } from "../shared/version.ts";
+import { formatWarning } from "../shared/warnings.ts";
 import type { AgentConfig, ConfiguredSource } from "./config.ts";
 import type { FetchLike } from "./http.ts";
 import type { Logger } from "./log.ts";
@@ -132,7 +133,7 @@ async function syncSource(
       fetch: options.fetch,
       now,
     });
-    for (const warning of warnings) log.warn(`${label}: ${warning}`);
+    for (const warning of warnings) log.warn(`${label}: ${formatWarning(warning)}`);
     outcome.events = snapshot.events.length;
     const hash = snapshotHash(snapshot);
     if (session.acceptedHash(source.id) === hash) {

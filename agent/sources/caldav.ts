@@ -18,6 +18,7 @@ import { CalDavClient } from "../../shared/caldav/client.ts";
 import { parseIcsDetailed } from "../../shared/ics/mod.ts";
 import { type Occurrence, occurrenceKey } from "../../shared/model.ts";
 import { displayUrl } from "../http.ts";
+import { locatedWarning, type ReadWarning, readWarning } from "../../shared/warnings.ts";
 import type { SourceReading, SourceType } from "./mod.ts";
 
 const URL_HINT = "expected an http(s) URL such as https://mail.example.com/SOGo/dav/USER/" +
@@ -70,7 +71,7 @@ export const calDavSource: SourceType<CalDavSettings> = {
     const floatingZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
     const encoder = new TextEncoder();
     const byKey = new Map<string, Occurrence>();
-    const warnings: string[] = [];
+    const warnings: ReadWarning[] = [];
     for (const object of objects) {
       // One object at a time: its VTIMEZONEs apply to it alone, and a broken one is
       // skipped with a warning instead of failing the whole calendar.
@@ -78,13 +79,15 @@ export const calDavSource: SourceType<CalDavSettings> = {
         const reading = parseIcsDetailed(encoder.encode(object.data), context.window, {
           floatingZone,
         });
-        warnings.push(...reading.warnings.map((w) => `${object.href}: ${w}`));
+        warnings.push(...reading.warnings.map((w) => locatedWarning(object.href, w)));
         for (const occurrence of reading.occurrences) {
           const key = occurrenceKey(occurrence);
           if (!byKey.has(key)) byKey.set(key, occurrence);
         }
       } catch (error) {
-        warnings.push(`${object.href}: skipped: ${(error as Error).message}`);
+        warnings.push(
+          readWarning("event-skipped", `${object.href}: skipped: ${(error as Error).message}`),
+        );
       }
     }
     return { occurrences: [...byKey.values()], warnings };

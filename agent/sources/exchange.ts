@@ -29,6 +29,7 @@ import { listCalendars, pickCalendar } from "../../shared/ews/folders.ts";
 import { occurrenceProperties, readOccurrence } from "../../shared/ews/occurrence.ts";
 import { type Occurrence, occurrenceKey, overlaps, type TimeWindow } from "../../shared/model.ts";
 import { displayUrl } from "../http.ts";
+import { type ReadWarning, readWarning } from "../../shared/warnings.ts";
 import type { SourceReading, SourceType } from "./mod.ts";
 
 const URL_HINT = "expected the EWS URL such as https://mail.example.com/EWS/Exchange.asmx";
@@ -165,9 +166,9 @@ async function loadAppointments(
   connection: EwsConnection,
   ids: ews.ItemId[],
   includeBody: boolean,
-): Promise<{ appointments: ews.Appointment[]; warnings: string[] }> {
+): Promise<{ appointments: ews.Appointment[]; warnings: ReadWarning[] }> {
   const appointments: ews.Appointment[] = [];
-  const warnings: string[] = [];
+  const warnings: ReadWarning[] = [];
   for (let i = 0; i < ids.length; i += LOAD_BATCH) {
     const batch = ids.slice(i, i + LOAD_BATCH);
     const responses = await connection.run(
@@ -181,7 +182,12 @@ async function loadAppointments(
         appointments.push(response.Item as ews.Appointment);
       } else if (response.ErrorCode !== ews.ServiceError.ErrorItemNotFound) {
         // Deleted between the view and the read: gone, nothing to say. Anything else is.
-        warnings.push(`skipped: ${responseError(response, `item ${batch[j].UniqueId}`).message}`);
+        warnings.push(
+          readWarning(
+            "event-skipped",
+            `skipped: ${responseError(response, `item ${batch[j].UniqueId}`).message}`,
+          ),
+        );
       }
     });
   }
@@ -210,7 +216,12 @@ async function readWindow(
       // in UTC; an all-day event of a zone east of UTC may start just outside.
       if (overlaps(occurrence, window)) byKey.set(occurrenceKey(occurrence), occurrence);
     } catch (error) {
-      warnings.push(`${appointment.Id.UniqueId}: skipped: ${(error as Error).message}`);
+      warnings.push(
+        readWarning(
+          "event-skipped",
+          `${appointment.Id.UniqueId}: skipped: ${(error as Error).message}`,
+        ),
+      );
     }
   }
   return { occurrences: [...byKey.values()], warnings };

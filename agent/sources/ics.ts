@@ -13,6 +13,7 @@ import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { basicAuthorization } from "../../shared/basic_auth.ts";
 import { parseIcsDetailed } from "../../shared/ics/mod.ts";
+import { locatedWarning } from "../../shared/warnings.ts";
 import { displayUrl, exchange } from "../http.ts";
 import type { SourceContext, SourceReading, SourceType } from "./mod.ts";
 
@@ -91,7 +92,7 @@ export const icsSource: SourceType<IcsSettings> = {
       const { occurrences, warnings } = parseIcsDetailed(bytes, context.window, {
         floatingZone: s.floating_timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
       });
-      return { occurrences, warnings: warnings.map((w) => `${origin}: ${w}`) };
+      return { occurrences, warnings: warnings.map((w) => locatedWarning(origin, w)) };
     } catch (error) {
       throw new Error(`${origin}: ${(error as Error).message}`);
     }

@@ -7,6 +7,7 @@
  */
 import type { z } from "zod";
 import type { Occurrence, TimeWindow } from "../../shared/model.ts";
+import type { ReadWarning } from "../../shared/warnings.ts";
 import type { FetchLike } from "../http.ts";
 import { calDavSource } from "./caldav.ts";
 import { exchangeSource } from "./exchange.ts";
@@ -28,7 +29,7 @@ export interface SourceReading {
   /** Every occurrence overlapping the window, recurring series expanded. */
   occurrences: Occurrence[];
   /** Things skipped or guessed while reading, worth a log line but not a failure. */
-  warnings: string[];
+  warnings: ReadWarning[];
 }
 
 /**

@@ -18,6 +18,7 @@ import { z } from "zod";
 import type { Occurrence } from "../../shared/model.ts";
 import { outlookOccurrence } from "../outlook/occurrence.ts";
 import { readOutlook, type ScriptOptions } from "../outlook/run_script.ts";
+import { type ReadWarning, readWarning } from "../../shared/warnings.ts";
 import type { SourceReading, SourceType } from "./mod.ts";
 
 /** The keys of an `outlook` source. */
@@ -66,7 +67,7 @@ export function outlookSourceType(options: ScriptOptions = {}): SourceType<Outlo
       // Outlook dates all-day items in the PC's zone when they carry none of their own.
       const fallbackZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
       const occurrences: Occurrence[] = [];
-      const warnings: string[] = [];
+      const warnings: ReadWarning[] = [];
       for (const item of items) {
         try {
           occurrences.push(
@@ -76,7 +77,12 @@ export function outlookSourceType(options: ScriptOptions = {}): SourceType<Outlo
           const message = error instanceof z.ZodError
             ? error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")
             : (error as Error).message;
-          warnings.push(`"${item.subject}" at ${item.start_utc} skipped: ${message}`);
+          warnings.push(
+            readWarning(
+              "event-skipped",
+              `"${item.subject}" at ${item.start_utc} skipped: ${message}`,
+            ),
+          );
         }
       }
       return { occurrences, warnings };

@@ -9,6 +9,7 @@ import { type Occurrence, overlaps, type TimeWindow } from "../model.ts";
 import { toInstant } from "../time.ts";
 import type { EventData } from "./event.ts";
 import { expandRule } from "./rrule.ts";
+import { type ReadWarning, readWarning } from "../warnings.ts";
 import { addDuration, dateString, type Duration, instantOf, type Moment } from "./values.ts";
 
 const DAY_MS = 86_400_000;
@@ -91,7 +92,7 @@ function masterOccurrences(master: EventData, overridden: Set<string>, range: Ti
 export function expandEvents(
   events: EventData[],
   range: TimeWindow,
-  warnings: string[],
+  warnings: ReadWarning[],
 ): Occurrence[] {
   const byUid = new Map<string, EventData[]>();
   for (const event of events) {
@@ -104,9 +105,11 @@ export function expandEvents(
     const overrides = group.filter((e) => e.recurrenceId !== null);
     const [master, ...duplicates] = group.filter((e) => e.recurrenceId === null);
     for (const duplicate of duplicates) {
-      warnings.push(
+      warnings.push(readWarning(
+        "duplicate-event",
         `VEVENT at line ${duplicate.line} (UID ${uid}) skipped: the VEVENT at line ${master.line} already has this UID without RECURRENCE-ID`,
-      );
+        duplicate.line,
+      ));
     }
     const overridden = new Set(overrides.map((e) => recurrenceKey(e.recurrenceId!)));
     for (const override of overrides) {
@@ -118,9 +121,11 @@ export function expandEvents(
     try {
       for (const o of masterOccurrences(master, overridden, range)) occurrences.push(o);
     } catch (error) {
-      warnings.push(
+      warnings.push(readWarning(
+        "event-skipped",
         `VEVENT at line ${master.line} (UID ${uid}) skipped: ${(error as Error).message}`,
-      );
+        master.line,
+      ));
     }
   }
   return occurrences.filter((o) => overlaps(o, range));

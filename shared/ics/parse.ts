@@ -12,6 +12,7 @@ import { expandEvents } from "./expand.ts";
 import { type Component, parseComponents } from "./syntax.ts";
 import { unescapeText, type Zone, type ZoneLookup } from "./values.ts";
 import { vtimezoneOffsets } from "./vtimezone.ts";
+import { type ReadWarning, readWarning } from "../warnings.ts";
 
 /** Options for {@link parseIcs}. */
 export interface ParseIcsOptions {
@@ -22,7 +23,7 @@ export interface ParseIcsOptions {
 /** Occurrences plus what had to be skipped or ignored, in readable sentences. */
 export interface ParseIcsResult {
   occurrences: Occurrence[];
-  warnings: string[];
+  warnings: ReadWarning[];
 }
 
 const UTC: Zone = { name: "UTC", offsetAt: () => 0 };
@@ -82,15 +83,15 @@ export function parseIcsDetailed(
     throw new RangeError(`floatingZone "${options.floatingZone}" is no known time zone`);
   }
   const floating = ianaZone(floatingName);
-  const warnings: string[] = [];
+  const warnings: ReadWarning[] = [];
   const occurrences: Occurrence[] = [];
   for (const calendar of parseComponents(source)) {
-    warnings.push(...calendar.problems);
+    warnings.push(...calendar.problems.map((p) => readWarning("malformed-line", p)));
     const lookup = zoneLookup(calendar, floating);
     const events: EventData[] = [];
     for (const component of calendar.components) {
       if (component.name !== "VEVENT") {
-        warnings.push(...component.problems);
+        warnings.push(...component.problems.map((p) => readWarning("malformed-line", p)));
         continue;
       }
       try {
@@ -98,20 +99,23 @@ export function parseIcsDetailed(
       } catch (error) {
         const uid = component.properties.find((p) => p.name === "UID")?.value.trim();
         const which = uid ? ` (UID ${uid})` : "";
-        warnings.push(
+        warnings.push(readWarning(
+          "event-skipped",
           `VEVENT at line ${component.line}${which} skipped: ${(error as Error).message}`,
-        );
+          component.line,
+        ));
       }
     }
     for (const occurrence of expandEvents(events, range, warnings)) {
       const checked = Occurrence.safeParse(occurrence);
       if (checked.success) occurrences.push(checked.data);
       else {
-        warnings.push(
+        warnings.push(readWarning(
+          "event-skipped",
           `occurrence ${occurrence.uid} ${occurrence.recurrence_id ?? ""} skipped: ${
             checked.error.issues[0].message
           }`,
-        );
+        ));
       }
     }
   }
