@@ -8,6 +8,7 @@ import type { z } from "zod";
 import { type Attendee, Occurrence, type OccurrenceInput } from "../../shared/model.ts";
 import { addDays } from "../../shared/time.ts";
 import { resolveZone, zoneOffset } from "../../shared/timezones.ts";
+import { icalUidFromGlobalId } from "./global_id.ts";
 import type { OutlookAttendee, OutlookItem } from "./output.ts";
 
 const DAY_MS = 86_400_000;
@@ -128,7 +129,8 @@ export function outlookOccurrence(item: OutlookItem, options: ItemOptions): Occu
     : null;
   return Occurrence.parse(
     {
-      uid: item.global_appointment_id,
+      // The UID the same meeting has in ICS, CalDAV and EWS, so that it merges with them.
+      uid: icalUidFromGlobalId(item.global_appointment_id),
       recurrence_id: recurrenceId,
       all_day: item.all_day,
       start,

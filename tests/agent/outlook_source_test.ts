@@ -445,6 +445,44 @@ Deno.test("Outlook items: an unmoved occurrence without an original start keeps 
   );
 });
 
+Deno.test("Outlook items: an exception's GlobalAppointmentID, dated 2026-04-01, keeps its series' uid ([MS-OXOCAL] 2.2.1.28)", () => {
+  // The exception's PidLidGlobalObjectId carries the original date in YH YL M D (bytes
+  // 16..19: 0x07EA = 2026, 04, 01); the uid is the clean id, the series' own.
+  const exceptionId = SERIES_UID.slice(0, 32) + "07EA0401" + SERIES_UID.slice(40);
+  const timed = { all_day: false, start_time_zone: "Romance Standard Time" };
+  // An unmoved occurrence of the series reports the series' id, as in read-weekly-series.
+  const series = outlookOccurrence(
+    item({
+      ...timed,
+      global_appointment_id: SERIES_UID,
+      recurrence_state: 2,
+      start_utc: "2026-03-25T09:00:00Z",
+      end_utc: "2026-03-25T10:00:00Z",
+      original_start_utc: "2026-03-25T09:00:00Z",
+    }),
+    { includeBody: false, fallbackZone: "UTC" },
+  );
+  const exception = outlookOccurrence(
+    item({
+      ...timed,
+      global_appointment_id: exceptionId.toLowerCase(),
+      recurrence_state: 3,
+      start_utc: "2026-04-02T12:00:00Z",
+      end_utc: "2026-04-02T13:00:00Z",
+      original_start_utc: "2026-04-01T08:00:00Z",
+    }),
+    { includeBody: false, fallbackZone: "UTC" },
+  );
+  assert.notEqual(exceptionId, SERIES_UID);
+  assert.equal(series.uid, SERIES_UID);
+  assert.equal(exception.uid, series.uid);
+  // The recurrence id, not the uid, tells the exception from the rest of the series.
+  assert.deepEqual([series.recurrence_id, exception.recurrence_id], [
+    "2026-03-25T09:00:00Z",
+    "2026-04-01T08:00:00Z",
+  ]);
+});
+
 Deno.test("agent once: an Outlook calendar reaches the master through the stand-in PowerShell", async () => {
   const work = await Deno.makeTempDir({ prefix: "calsync-outlook-e2e-" });
   const master = await startMaster(`${work}/data`);
