@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { Occurrence } from "../shared/model.ts";
 import { SourceSettings } from "../shared/protocol.ts";
+import { NO_WARNINGS, WarningSummary } from "../shared/warnings.ts";
 import { toInstant } from "../shared/time.ts";
 import { prepareSnapshot } from "./snapshots/prepare.ts";
 import type { Store } from "./store/types.ts";
@@ -22,6 +23,8 @@ const Source = z.object({
   last_generated_at: z.string().nullable(),
   last_error: z.string().nullable(),
   settings: SourceSettings,
+  // Backups made before warnings were kept lack them.
+  warnings: WarningSummary.default(() => structuredClone(NO_WARNINGS)),
   occurrences: z.array(Occurrence),
 });
 
@@ -163,6 +166,7 @@ export async function importStore(store: Store, backup: Backup): Promise<void> {
         window: ALL,
         generated_at: source.last_generated_at,
         settings: source.settings,
+        warnings: source.warnings,
         events: source.occurrences,
       });
       await store.applySnapshot(

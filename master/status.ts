@@ -59,6 +59,7 @@ export async function agentStatuses(ctx: AppContext): Promise<AgentStatus[]> {
       event_count: s.event_count,
       last_snapshot_at: s.last_snapshot_at,
       last_error: s.last_error,
+      warnings: s.warnings,
     })),
   }));
 }

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { Occurrence, occurrenceKey, overlaps, TimeWindow } from "./model.ts";
 import { Instant } from "./time.ts";
+import { NO_WARNINGS, WarningSummary } from "./warnings.ts";
 
 const ID_HINT =
   "1-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit";
@@ -133,6 +134,11 @@ export const SnapshotEnvelope = z.object({
   window: TimeWindow,
   generated_at: Instant,
   settings: SourceSettings.prefault({}),
+  /**
+   * What the agent repaired or skipped while reading the source, counted per reason with
+   * the first few as samples. Agents before warnings leave it out: no warnings.
+   */
+  warnings: WarningSummary.default(() => structuredClone(NO_WARNINGS)),
   events: z.array(z.unknown()).max(200_000),
 });
 
@@ -169,7 +175,11 @@ export const SourceStatus = z.object({
   event_count: z.number().int(),
   last_snapshot_at: z.string().nullable(),
   last_error: z.string().nullable(),
+  /** What the agent repaired or skipped in the last accepted snapshot. */
+  warnings: WarningSummary,
 });
+/** A source's status. */
+export type SourceStatus = z.output<typeof SourceStatus>;
 
 /** An agent as `/api/sync/status` reports it. */
 export const AgentStatus = z.object({

@@ -10,6 +10,7 @@ import { occurrenceBounds, occurrenceKey } from "../../shared/model.ts";
 import { sha256Hex } from "../../shared/hash.ts";
 import type { SnapshotResult, SourceSettings } from "../../shared/protocol.ts";
 import { toMillis } from "../../shared/time.ts";
+import type { WarningSummary } from "../../shared/warnings.ts";
 
 /** What a store keeps of one occurrence to decide about it. */
 export type HeldOccurrence = { key: string; hash: string; start_ms: number; end_ms: number };
@@ -22,6 +23,8 @@ export type PreparedSnapshot = {
   window: TimeWindow;
   generated_at: string;
   settings: SourceSettings;
+  /** What the agent repaired or skipped reading the source; kept as the source's latest. */
+  warnings: WarningSummary;
   rows: OccurrenceRow[];
 };
 

@@ -38,6 +38,6 @@ export function prepareSnapshot(
     const field = formatPath(issue.path);
     throw new HttpError(400, "invalid_field", `${field}: ${issue.message}`, field);
   }
-  const { window, generated_at, settings } = envelope.data;
-  return { window, generated_at, settings, rows };
+  const { window, generated_at, settings, warnings } = envelope.data;
+  return { window, generated_at, settings, warnings, rows };
 }

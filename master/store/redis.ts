@@ -12,7 +12,8 @@
  * | `agent_tokens`                   | hash   | token hash → agent id                           |
  * | `sources:{agent}`                | set    | the agent's source ids                          |
  * | `source:{agent}:{source}`        | hash   | name, type, settings (JSON), rev, last_error?,  |
- * |                                  |        | last_snapshot_at?, last_generated_at?           |
+ * |                                  |        | last_snapshot_at?, last_generated_at?,          |
+ * |                                  |        | warnings? (JSON `WarningSummary`)               |
  * | `occ:{agent}:{source}`           | hash   | occurrence key → `start_ms end_ms hash data`    |
  * | `dest_items:{destination}`       | hash   | occurrence key → JSON `{href, etag, hash}`      |
  * | `dest_state:{destination}`       | string | JSON `DestinationState`                         |
@@ -32,7 +33,7 @@
  * with `planSnapshot`, and applies them in one Lua script that first checks that the
  * source still exists and that `rev` is unchanged (so the stale-snapshot check made on
  * that read still holds), then writes every occurrence, the source's
- * `last_snapshot_at`/`last_generated_at`/`settings`, and bumps `rev`. On a `rev`
+ * `last_snapshot_at`/`last_generated_at`/`settings`/`warnings`, and bumps `rev`. On a `rev`
  * conflict the whole apply is retried. A script runs alone and is replicated and
  * persisted as one unit, so readers and a restart see the old state or the new one.
  * Removing a source or an agent is one Lua script too; it deletes the source's hash, so
@@ -54,6 +55,7 @@ import {
   type StoredEvent,
 } from "../../shared/protocol.ts";
 import { toMillis } from "../../shared/time.ts";
+import { storedWarnings } from "./warnings.ts";
 import { type HeldOccurrence, planSnapshot, type PreparedSnapshot } from "../snapshots/plan.ts";
 import {
   type AgentRecord,
@@ -137,8 +139,8 @@ const APPLY = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'unknown' end
 local rev = redis.call('HGET', KEYS[1], 'rev') or '0'
 if rev ~= ARGV[1] then return 'conflict' end
-local i = 6
-for _ = 1, tonumber(ARGV[5]) do
+local i = 7
+for _ = 1, tonumber(ARGV[6]) do
   redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
   i = i + 2
 end
@@ -147,7 +149,7 @@ while i <= #ARGV do
   i = i + 1
 end
 redis.call('HSET', KEYS[1], 'last_snapshot_at', ARGV[2], 'last_generated_at', ARGV[3],
-  'settings', ARGV[4])
+  'settings', ARGV[4], 'warnings', ARGV[5])
 redis.call('HINCRBY', KEYS[1], 'rev', 1)
 return 'ok'`;
 
@@ -535,6 +537,7 @@ export class RedisStore implements Store {
           "the agent declares its sources when it registers",
       );
     const settings = JSON.stringify(snapshot.settings);
+    const warnings = JSON.stringify(snapshot.warnings);
     for (let attempt = 0; attempt < APPLY_ATTEMPTS; attempt++) {
       const [source, stored] = results(
         await this.#redis.multi().hgetall(sourceKey).hgetall(occKey).exec(),
@@ -557,6 +560,7 @@ export class RedisStore implements Store {
         now,
         snapshot.generated_at,
         settings,
+        warnings,
         plan.upserts.length,
       ];
       for (const r of plan.upserts) {
@@ -830,5 +834,6 @@ function toSourceRecord(
     last_generated_at: s.last_generated_at ?? null,
     last_error: s.last_error ?? null,
     settings: SourceSettings.parse(JSON.parse(s.settings ?? "{}")),
+    warnings: storedWarnings(s.warnings),
   };
 }

@@ -13,6 +13,7 @@ import {
   type StoredEvent,
 } from "../../shared/protocol.ts";
 import { toMillis } from "../../shared/time.ts";
+import { storedWarnings } from "./warnings.ts";
 import { MIGRATIONS } from "./sqlite_schema.ts";
 import { type HeldOccurrence, planSnapshot, type PreparedSnapshot } from "../snapshots/plan.ts";
 import {
@@ -263,10 +264,11 @@ export class SqliteStore implements Store {
         );
         for (const key of plan.deletes) remove.run(agentId, sourceId, key);
         const settings = JSON.stringify(snapshot.settings);
+        const warnings = JSON.stringify(snapshot.warnings);
         this.#db.prepare(
-          `UPDATE sources SET last_snapshot_at = ?, last_generated_at = ?, settings = ?
-         WHERE agent_id = ? AND source_id = ?`,
-        ).run(now, snapshot.generated_at, settings, agentId, sourceId);
+          `UPDATE sources SET last_snapshot_at = ?, last_generated_at = ?, settings = ?,
+           warnings = ? WHERE agent_id = ? AND source_id = ?`,
+        ).run(now, snapshot.generated_at, settings, warnings, agentId, sourceId);
         const changed = plan.upserts.length > 0 || plan.deletes.length > 0 ||
           !sameSettings(source.settings, snapshot.settings);
         return { result: plan.result, changed };
@@ -495,5 +497,6 @@ function toSourceRecord(s: Row): SourceRecord {
     last_generated_at: s.last_generated_at as string | null,
     last_error: s.last_error as string | null,
     settings: SourceSettings.parse(JSON.parse(s.settings as string)),
+    warnings: storedWarnings(s.warnings as string | undefined),
   };
 }

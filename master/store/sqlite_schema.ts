@@ -111,4 +111,9 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE destination_state ADD COLUMN calendar_url TEXT;
   ALTER TABLE destination_state ADD COLUMN auth_refusal TEXT;
   `,
+  // The warnings (a WarningSummary as JSON) of each source's last applied snapshot.
+  `
+  ALTER TABLE sources ADD COLUMN warnings TEXT NOT NULL
+    DEFAULT '{"count":0,"by_reason":{},"samples":[]}';
+  `,
 ];

@@ -12,6 +12,7 @@ import type {
 } from "../../shared/protocol.ts";
 import type { PreparedSnapshot } from "../snapshots/plan.ts";
 import type { StoredEvent } from "../../shared/protocol.ts";
+import type { WarningSummary } from "../../shared/warnings.ts";
 
 /** A source of an agent as the store keeps it. */
 export type SourceRecord = {
@@ -24,6 +25,8 @@ export type SourceRecord = {
   last_error: string | null;
   /** How the source's events appear in destinations, as its last snapshot said. */
   settings: SourceSettings;
+  /** What the agent repaired or skipped reading the last applied snapshot. */
+  warnings: WarningSummary;
 };
 
 /** An agent as the store keeps it; `token_hash` is null after an admin reset. */
@@ -169,8 +172,8 @@ export interface Store {
 
   /**
    * Replaces the source's occurrences inside the snapshot window with the snapshot's
-   * events (occurrences outside the window stay) and stores its settings. Throws
-   * `SnapshotRejected`.
+   * events (occurrences outside the window stay) and stores its settings and warnings.
+   * Throws `SnapshotRejected`.
    */
   applySnapshot(
     agentId: string,

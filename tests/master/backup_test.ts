@@ -42,6 +42,11 @@ async function seeded() {
       window,
       generated_at: "2026-03-01T11:00:00Z",
       settings: { label: "PC 1", privacy: "title" },
+      warnings: {
+        count: 1,
+        by_reason: { "missing-uid": 1 },
+        samples: [{ reason: "missing-uid", line: 12, message: "VEVENT at line 12 has no UID" }],
+      },
       events: [
         timed("a", "2026-03-02T09:00:00Z", 60, { location: "Room 4" }),
         { uid: "d", all_day: true, start: "2026-03-10", end: "2026-03-11", title: "Offsite" },
@@ -126,6 +131,29 @@ Deno.test("a version-1 backup restores its feeds as feed credentials", async () 
       expires_at: null,
     });
     assert.equal((await restored.listAgents()).length, 2);
+  } finally {
+    await restored.close();
+  }
+});
+
+Deno.test("a backup keeps each source's warnings; one written before warnings restores without", async () => {
+  const { master } = await seeded();
+  await using _ = master;
+  const backup = await exportStore(master.store, new Date());
+  const main = backup.agents[0].sources.find((s) => s.source_id === "main")!;
+  assert.equal(main.warnings.by_reason["missing-uid"], 1);
+  const old = JSON.parse(JSON.stringify(backup));
+  for (const agent of old.agents) {
+    for (const source of agent.sources) delete source.warnings;
+  }
+  const restored = await SqliteStore.open(":memory:");
+  try {
+    await importStore(restored, Backup.parse(old));
+    const [pc1] = await restored.listAgents();
+    assert.deepEqual(pc1.sources.map((s) => [s.source_id, s.warnings.count, s.event_count]), [
+      ["main", 0, 2],
+      ["team", 0, 0],
+    ]);
   } finally {
     await restored.close();
   }

@@ -76,6 +76,61 @@ Deno.test("sqlite store: migration 4 turns feeds into feed credentials", async (
   }
 });
 
+Deno.test("sqlite store: migration 6 gives existing sources no warnings, then keeps new ones", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { DatabaseSync } = await import("node:sqlite");
+    const db = new DatabaseSync(`${dir}/calsync.db`);
+    for (const migration of MIGRATIONS.slice(0, 5)) db.exec(migration);
+    db.exec("PRAGMA user_version = 5");
+    db.prepare(
+      `INSERT INTO agents (agent_id, agent_name, environment, version, token_hash, created_at)
+       VALUES ('pc1', 'PC1', 'office', '1.0', 'hash-pc1', ?)`,
+    ).run(NOW);
+    db.prepare(
+      `INSERT INTO sources (agent_id, source_id, name, type, last_snapshot_at, last_generated_at)
+       VALUES ('pc1', 'main', 'Main', 'ics', ?, ?)`,
+    ).run(NOW, NOW);
+    db.prepare(
+      `INSERT INTO occurrences VALUES ('pc1', 'main', 'a', 0, 1, 'h', ?)`,
+    ).run(JSON.stringify({ uid: "a", start: "1970-01-01T00:00:00Z", end: "1970-01-01T00:00:00Z" }));
+    db.close();
+    const store = await SqliteStore.open(dir);
+    try {
+      const [source] = (await store.getAgent("pc1"))!.sources;
+      assert.deepEqual(
+        [source.event_count, source.last_generated_at, source.warnings],
+        [1, NOW, { count: 0, by_reason: {}, samples: [] }],
+      );
+      const warnings = {
+        count: 1,
+        by_reason: { "timezone-guessed": 1 },
+        samples: [{ reason: "timezone-guessed" as const, line: 7, message: "TZID guessed" }],
+      };
+      await store.applySnapshot(
+        "pc1",
+        "main",
+        prepareSnapshot({
+          window: { start: "2026-03-01T00:00:00Z", end: "2026-04-01T00:00:00Z" },
+          generated_at: "2026-03-02T00:00:00Z",
+          warnings,
+          events: [],
+        }),
+        NOW,
+      );
+      assert.deepEqual((await store.getAgent("pc1"))!.sources[0].warnings, warnings);
+    } finally {
+      await store.close();
+    }
+    const check = new DatabaseSync(`${dir}/calsync.db`);
+    const version = check.prepare("PRAGMA user_version").get();
+    check.close();
+    assert.equal(version?.user_version, MIGRATIONS.length);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("sqlite store: creating a credential deletes the expired ones", async () => {
   const dir = await Deno.makeTempDir();
   try {

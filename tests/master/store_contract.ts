@@ -301,6 +301,30 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     assert.equal(source.settings.skip_free, false);
   });
 
+  test("keeps the warnings of the last applied snapshot per source", async (store) => {
+    await withAgent(store);
+    const none = { count: 0, by_reason: {}, samples: [] };
+    assert.deepEqual((await store.getAgent("pc1"))!.sources[0].warnings, none);
+    const warnings = {
+      count: 3,
+      by_reason: { "event-skipped": 1, "missing-uid": 2 },
+      samples: [
+        { reason: "missing-uid" as const, line: 4, message: "VEVENT at line 4 has no UID" },
+        { reason: "missing-uid" as const, line: 9, message: "VEVENT at line 9 has no UID" },
+        { reason: "event-skipped" as const, line: null, message: "<b>odd</b> & skipped" },
+      ],
+    };
+    const events = [ev("a", 2)];
+    const first = await store.applySnapshot("pc1", "main", snapshot({ events, warnings }), NOW);
+    assert.equal(first.changed, true);
+    assert.deepEqual((await store.getAgent("pc1"))!.sources[0].warnings, warnings);
+    assert.deepEqual((await store.listAgents())[0].sources[0].warnings, warnings);
+    // Warnings alone change no destination, but the newest reading's are kept.
+    const again = await store.applySnapshot("pc1", "main", snapshot({ events }), NOW);
+    assert.equal(again.changed, false);
+    assert.deepEqual((await store.getAgent("pc1"))!.sources[0].warnings, none);
+  });
+
   test("remembers destination items and state per destination", async (store) => {
     assert.equal(await store.destinationState("cal"), null);
     await store.saveDestinationEntry("cal", { key: "k1", href: "/a.ics", etag: '"1"', hash: "h1" });
