@@ -16,7 +16,13 @@ export type SnapshotOutcome = "applied" | "unchanged" | "rejected";
 /** What the store holds at scrape time. */
 export type StoreGauges = {
   agents: { online: number; offline: number };
-  sources: { agent_id: string; source_id: string; occurrences: number }[];
+  sources: {
+    agent_id: string;
+    source_id: string;
+    occurrences: number;
+    /** Warnings of the source's last applied snapshot, per reason code. */
+    warnings: Partial<Record<string, number>>;
+  }[];
 };
 
 // From a no-op run against a fast server (tens of ms) to a first sync of thousands of
@@ -50,6 +56,11 @@ export class Metrics {
     "calsync_source_occurrences",
     "Occurrences the store holds per source.",
     ["agent_id", "source_id"],
+  );
+  readonly #warnings = this.#registry.gauge(
+    "calsync_source_warnings",
+    "Repairs and skips in each source's last applied snapshot, by reason code.",
+    ["agent_id", "source_id", "reason"],
   );
   readonly #snapshots = this.#registry.counter(
     "calsync_snapshots_received_total",
@@ -119,6 +130,12 @@ export class Metrics {
     this.#occurrences.reset();
     for (const s of store.sources) {
       this.#occurrences.set({ agent_id: s.agent_id, source_id: s.source_id }, s.occurrences);
+    }
+    this.#warnings.reset();
+    for (const s of store.sources) {
+      for (const [reason, n] of Object.entries(s.warnings)) {
+        this.#warnings.set({ agent_id: s.agent_id, source_id: s.source_id, reason }, n ?? 0);
+      }
     }
     return this.#registry.render();
   }

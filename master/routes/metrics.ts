@@ -32,6 +32,7 @@ export function metricsRoutes(ctx: AppContext): Hono {
           agent_id: a.agent_id,
           source_id: s.source_id,
           occurrences: s.event_count,
+          warnings: s.warnings.by_reason,
         }))
       ),
     });

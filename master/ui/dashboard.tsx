@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { SyncStatus } from "../../shared/protocol.ts";
+import type { SourceStatus, SyncStatus } from "../../shared/protocol.ts";
 import type { CredentialRecord } from "../store/types.ts";
 import { Calendar } from "./calendar.tsx";
 import type { CalendarView } from "./calendar_view.ts";
@@ -50,6 +50,42 @@ function When({ instant, now, zone }: { instant: string | null; now: Date; zone:
 
 function enc(s: string): string {
   return encodeURIComponent(s);
+}
+
+/**
+ * What the agent repaired or skipped reading a source: "3 warnings", opening to the count
+ * per reason and the sample messages. Nothing when there were none.
+ */
+function Warnings({ source }: { source: SourceStatus }) {
+  const { count, by_reason, samples } = source.warnings;
+  if (count === 0) return null;
+  const skipped = by_reason["event-skipped"] ?? 0;
+  return (
+    <details class="warnings" data-warnings={count}>
+      <summary class={skipped > 0 ? "bad" : "warn"}>
+        {count === 1 ? "1 warning" : `${count} warnings`}
+        {skipped > 0 ? ` (${skipped} event${skipped === 1 ? "" : "s"} skipped)` : ""}
+      </summary>
+      <ul class="reasons">
+        {Object.entries(by_reason).map(([reason, n]) => (
+          <li data-reason={reason}>
+            <code>{reason}</code> {n}
+          </li>
+        ))}
+      </ul>
+      <ol class="samples">
+        {samples.map((w) => (
+          <li>
+            <code>{w.reason}</code>
+            {w.line === null ? null : <span class="muted">line {w.line}</span>} {w.message}
+          </li>
+        ))}
+      </ol>
+      {count > samples.length
+        ? <p class="muted">The first {samples.length} of {count}; the agent's log has them all.</p>
+        : null}
+    </details>
+  );
 }
 
 function Agents({ d }: { d: DashboardData }) {
@@ -119,7 +155,10 @@ function Agents({ d }: { d: DashboardData }) {
                       <td>
                         <When instant={s.last_snapshot_at} now={d.now} zone={zone} />
                       </td>
-                      <td class="error">{s.last_error ?? ""}</td>
+                      <td class="error">
+                        {s.last_error ?? ""}
+                        <Warnings source={s} />
+                      </td>
                       <td class="actions">
                         <a
                           class="button"

@@ -46,6 +46,12 @@ tr.source td:first-child { padding-left: 2rem; }
 .bad { color: var(--bad); font-weight: 600; }
 .warn { color: var(--warn); }
 .error { color: var(--bad); white-space: pre-wrap; }
+details.warnings { color: var(--fg); white-space: normal; font-size: .85rem; }
+details.warnings summary { cursor: pointer; }
+details.warnings ul.reasons { display: flex; gap: 1rem; flex-wrap: wrap; list-style: none;
+  padding: 0; margin: .3rem 0; }
+details.warnings ol.samples { margin: .3rem 0; padding-left: 1.2rem; }
+details.warnings ol.samples .muted { margin: 0 .3rem; }
 .notice { background: #ecfdf5; border: 1px solid #a7f3d0; padding: .6rem 1rem; border-radius: 6px; }
 .alert { background: #fef2f2; border: 1px solid #fecaca; padding: .6rem 1rem; border-radius: 6px; }
 .totals { display: flex; gap: 2rem; font-size: 1.05rem; }
