@@ -2,11 +2,19 @@
  * Reading one VEVENT into calsync terms: its timing (start, span, recurrence parts) and
  * the details every occurrence of it carries (title, status, attendees, …).
  *
+ * A VEVENT is given up only when it cannot be placed in time (no or unreadable DTSTART or
+ * RECURRENCE-ID). Everything else that is wrong is mended as the major clients read it,
+ * and reported through a {@link Warn} callback: a missing UID is derived from the event's
+ * content, a broken RRULE or EXDATE is left out, an end before the start becomes a
+ * zero-length event.
+ *
  * @module
  */
 import { convertIcsAttendee, convertIcsOrganizer } from "ts-ics";
 import type { Occurrence } from "../model.ts";
+import { sha256Hex } from "../hash.ts";
 import { toInstant } from "../time.ts";
+import type { WarningReason } from "../warnings.ts";
 import type { Component, ContentLine } from "./syntax.ts";
 import { parseRecurrenceRule, type RecurrenceRule } from "./rrule.ts";
 import {
@@ -15,7 +23,6 @@ import {
   type Moment,
   parseDuration,
   parseMoment,
-  parseMomentList,
   splitTextList,
   unescapeText,
   type ZoneLookup,
@@ -40,14 +47,24 @@ export interface EventData {
   start: Moment;
   /** How long each occurrence lasts (see `values.addDuration`). */
   span: Duration;
-  rule: RecurrenceRule | null;
+  /** Every RRULE: more than one means their union (RFC 5545 §3.8.5.3). */
+  rules: RecurrenceRule[];
   rdates: ExtraDate[];
   exdates: Moment[];
   recurrenceId: Moment | null;
+  /** `RANGE=THISANDFUTURE` on the RECURRENCE-ID: the change applies to later ones too. */
+  thisAndFuture: boolean;
+  /** SEQUENCE, 0 when absent: the higher revision of an event wins. */
+  sequence: number;
+  /** LAST-MODIFIED, else DTSTAMP, as milliseconds; breaks SEQUENCE ties. */
+  revisedAt: number;
   /** The zone name reported on occurrences. */
   timezone: string | null;
   details: Details;
 }
+
+/** Receives each repair of a VEVENT: why, a sentence, and the line. */
+export type Warn = (reason: WarningReason, message: string, line: number) => void;
 
 /** Name of the property in which calsync records an occurrence's original zone. */
 export const TIMEZONE_PROPERTY = "X-CALSYNC-TIMEZONE";
@@ -121,6 +138,7 @@ function readDetails(
   one: (name: string) => ContentLine | undefined,
   all: (name: string) => ContentLine[],
   lookup: ZoneLookup,
+  warn: Warn,
 ): Details {
   const text = (name: string, max: number) => {
     const p = one(name);
@@ -142,19 +160,42 @@ function readDetails(
       .map((c) => clip(c.trim(), 256))
       .filter((c) => c !== "")
       .slice(0, 64),
-    organizer: organizer ? person(convertIcsOrganizer(undefined, lineForTsIcs(organizer))) : null,
-    attendees: all("ATTENDEE").slice(0, 2000).map((p) => {
-      const a = convertIcsAttendee(undefined, lineForTsIcs(p));
-      return {
-        ...person(a),
-        role: ROLE[a.role?.toUpperCase() ?? ""] ?? "required",
-        status: PARTSTAT[a.partstat?.toUpperCase() ?? ""] ?? "needs-action",
-      };
+    organizer: organizer
+      ? attempt(
+        organizer,
+        warn,
+        () => person(convertIcsOrganizer(undefined, lineForTsIcs(organizer))),
+      )
+      : null,
+    attendees: all("ATTENDEE").slice(0, 2000).flatMap((p) => {
+      const attendee = attempt(p, warn, () => {
+        const a = convertIcsAttendee(undefined, lineForTsIcs(p));
+        return {
+          ...person(a),
+          role: ROLE[a.role?.toUpperCase() ?? ""] ?? "required",
+          status: PARTSTAT[a.partstat?.toUpperCase() ?? ""] ?? "needs-action",
+        };
+      });
+      return attendee ? [attendee] : [];
     }),
     // An ICS file does not say whose calendar it is, so nor whose answer PARTSTAT is.
     response_status: null,
     last_modified: readLastModified(one("LAST-MODIFIED"), lookup),
   };
+}
+
+/** Runs a property reader; a failure leaves the property out with a warning. */
+function attempt<T>(p: ContentLine, warn: Warn, read: () => T): T | null {
+  try {
+    return read();
+  } catch (error) {
+    warn(
+      "malformed-value",
+      `line ${p.line}: ${p.name} left out: ${(error as Error).message}`,
+      p.line,
+    );
+    return null;
+  }
 }
 
 function periodOrDate(text: string, p: ContentLine, lookup: ZoneLookup): ExtraDate {
@@ -163,71 +204,186 @@ function periodOrDate(text: string, p: ContentLine, lookup: ZoneLookup): ExtraDa
   if (endText === undefined) return { start, span: null };
   if (/^[+-]?P/i.test(endText)) return { start, span: parseDuration(endText, "RDATE") };
   const end = parseMoment(endText, p.params, "RDATE", lookup);
+  if (start.zone === null) {
+    // A PERIOD of dates (`20260401/20260403`): the days between, at least one.
+    return {
+      start,
+      span: { days: Math.max(1, Math.round((end.wall - start.wall) / DAY_MS)), exactMs: 0 },
+    };
+  }
   return { start, span: { days: 0, exactMs: Math.max(0, instantOf(end) - instantOf(start)) } };
 }
 
-/** The length of each occurrence, from DTEND, DURATION or the RFC 5545 defaults. */
-function readSpan(
-  start: Moment,
-  one: (name: string) => ContentLine | undefined,
-  lookup: ZoneLookup,
-): Duration {
-  const dtend = one("DTEND");
-  const duration = one("DURATION");
-  if (dtend) {
-    const end = parseMoment(dtend.value, dtend.params, "DTEND", lookup);
-    if ((end.zone === null) !== (start.zone === null)) {
-      throw new Error(`DTEND must be a ${start.zone ? "date-time" : "date"} like DTSTART`);
-    }
-    if (start.zone === null) {
-      // A zero-length all-day event is invalid; producers that write one mean one day.
-      return { days: Math.max(1, Math.round((end.wall - start.wall) / DAY_MS)), exactMs: 0 };
-    }
-    const ms = instantOf(end) - instantOf(start);
-    if (ms < 0) throw new Error(`DTEND "${dtend.value}" is before DTSTART`);
-    return { days: 0, exactMs: ms };
-  }
-  if (duration) {
-    const span = parseDuration(duration.value, "DURATION");
-    return start.zone ? span : { days: span.days + Math.ceil(span.exactMs / DAY_MS), exactMs: 0 };
-  }
+/** The default length of RFC 5545 §3.6.1: one day for a date, none for a date-time. */
+function defaultSpan(start: Moment): Duration {
   return { days: start.zone ? 0 : 1, exactMs: 0 };
 }
 
 /**
- * Reads a VEVENT; throws a message saying what is wrong when it cannot be used (no UID,
- * no DTSTART, a malformed date, an unknown TZID, a broken RRULE, …).
+ * The length of each occurrence, from DTEND, DURATION or the RFC 5545 defaults. Ends that
+ * disagree with the start are read as the major clients read them: a DATE-TIME end of an
+ * all-day start counts to the day it falls on, a DATE end of a timed start to that day's
+ * midnight, and an end before the start makes a zero-length event (one day when all-day).
  */
-export function readEvent(component: Component, lookup: ZoneLookup): EventData {
-  if (component.problems.length > 0) throw new Error(component.problems[0]);
+function readSpan(
+  start: Moment,
+  one: (name: string) => ContentLine | undefined,
+  lookup: ZoneLookup,
+  warn: Warn,
+): Duration {
+  const dtend = one("DTEND");
+  const duration = one("DURATION");
+  if (dtend) {
+    const end = attempt(dtend, warn, () => parseMoment(dtend.value, dtend.params, "DTEND", lookup));
+    if (end) return spanTo(start, end, dtend, warn);
+  }
+  if (duration) {
+    const span = attempt(duration, warn, () => parseDuration(duration.value, "DURATION"));
+    if (span?.negative) {
+      warn(
+        "timing-repaired",
+        `line ${duration.line}: DURATION "${duration.value.trim()}" is negative; read as no length`,
+        duration.line,
+      );
+      return defaultSpan(start);
+    }
+    if (span) {
+      return start.zone
+        ? { days: span.days, exactMs: span.exactMs }
+        : { days: Math.max(1, span.days + Math.ceil(span.exactMs / DAY_MS)), exactMs: 0 };
+    }
+  }
+  return defaultSpan(start);
+}
+
+function spanTo(start: Moment, end: Moment, dtend: ContentLine, warn: Warn): Duration {
+  const repaired = (how: string) =>
+    warn("timing-repaired", `line ${dtend.line}: DTEND "${dtend.value.trim()}" ${how}`, dtend.line);
+  if (start.zone === null) {
+    let days = (end.wall - start.wall) / DAY_MS;
+    if (end.zone !== null) {
+      days = Math.ceil(days);
+      repaired("is a date-time while DTSTART is a date; the event runs to the day it names");
+    }
+    if (days < 1) {
+      // Zero-length all-day events are common (DTEND = DTSTART) and mean one day.
+      if (days < 0) repaired("is before DTSTART; read as a one-day event");
+      return { days: 1, exactMs: 0 };
+    }
+    return { days: Math.round(days), exactMs: 0 };
+  }
+  const endInstant = end.zone === null
+    ? instantOf({ wall: end.wall, zone: start.zone })
+    : instantOf(end);
+  if (end.zone === null) repaired("is a date while DTSTART is a date-time; read as its midnight");
+  const ms = endInstant - instantOf(start);
+  if (ms < 0) {
+    repaired("is before DTSTART; read as a zero-length event");
+    return { days: 0, exactMs: 0 };
+  }
+  return { days: 0, exactMs: ms };
+}
+
+/** A stable UID for an event without one: the same content gives the same UID. */
+function syntheticUid(component: Component): string {
+  const parts = ["DTSTART", "DTEND", "DURATION", "SUMMARY", "LOCATION", "RRULE", "RECURRENCE-ID"]
+    .map((name) => {
+      const p = component.properties.find((q) => q.name === name);
+      return p ? `${name};${p.params.get("TZID")?.join(",") ?? ""}:${p.value.trim()}` : "";
+    });
+  return `calsync-${sha256Hex(parts.join("\n")).slice(0, 32)}`;
+}
+
+/** LAST-MODIFIED, else DTSTAMP, in milliseconds; -Infinity when neither can be read. */
+function revisedAt(one: (name: string) => ContentLine | undefined, lookup: ZoneLookup): number {
+  for (const name of ["LAST-MODIFIED", "DTSTAMP"]) {
+    const p = one(name);
+    if (!p) continue;
+    try {
+      return instantOf(parseMoment(p.value, p.params, name, lookup));
+    } catch {
+      // An unreadable stamp only orders revisions; the other one, or none, will do.
+    }
+  }
+  return -Infinity;
+}
+
+function readRules(all: (name: string) => ContentLine[], warn: Warn): RecurrenceRule[] {
+  return all("RRULE").flatMap((p) => {
+    if (p.value.trim() === "") {
+      warn(
+        "malformed-value",
+        `line ${p.line}: empty RRULE ignored; the event does not repeat`,
+        p.line,
+      );
+      return [];
+    }
+    const rule = attempt(p, warn, () => parseRecurrenceRule(p.value));
+    return rule ? [rule] : [];
+  });
+}
+
+function readDates<T>(
+  lines: ContentLine[],
+  warn: Warn,
+  read: (value: string, p: ContentLine) => T,
+): T[] {
+  return lines.flatMap((p) =>
+    p.value.split(",").filter((v) => v.trim() !== "").flatMap((v) => {
+      const value = attempt(p, warn, () => read(v, p));
+      return value === null ? [] : [value];
+    })
+  );
+}
+
+/**
+ * Reads a VEVENT; throws a message saying what is wrong when it cannot be placed in time
+ * (no DTSTART, an unreadable DTSTART or RECURRENCE-ID). Repairs go to `warn`.
+ */
+export function readEvent(component: Component, lookup: ZoneLookup, warn: Warn): EventData {
   const one = (name: string) => component.properties.find((p) => p.name === name);
   const all = (name: string) => component.properties.filter((p) => p.name === name);
-  const uid = unescapeText(one("UID")?.value.trim() ?? "");
-  if (uid === "") throw new Error("UID is missing");
-  if (uid.length > 1024) throw new Error("UID is longer than 1024 characters");
+  let uid = unescapeText(one("UID")?.value.trim() ?? "");
+  if (uid === "") {
+    uid = syntheticUid(component);
+    warn(
+      "missing-uid",
+      `VEVENT at line ${component.line} has no UID; using ${uid}, derived from its content`,
+      component.line,
+    );
+  } else if (uid.length > 1024) {
+    const long = uid;
+    uid = `calsync-${sha256Hex(long).slice(0, 32)}`;
+    warn(
+      "malformed-value",
+      `VEVENT at line ${component.line}: UID of ${long.length} characters replaced by ${uid}`,
+      component.line,
+    );
+  }
   const dtstart = one("DTSTART");
   if (!dtstart) throw new Error("DTSTART is missing");
   const start = parseMoment(dtstart.value, dtstart.params, "DTSTART", lookup);
-  const rrule = one("RRULE");
   const recurrenceId = one("RECURRENCE-ID");
   const recordedZone = one(TIMEZONE_PROPERTY);
   const timezone = recordedZone && !dtstart.params.has("TZID")
     ? clip(unescapeText(recordedZone.value.trim()), 128) || null
     : start.zone?.name ?? null;
+  const sequence = Number.parseInt(one("SEQUENCE")?.value.trim() ?? "0", 10);
   return {
     line: component.line,
     uid,
     start,
-    span: readSpan(start, one, lookup),
-    rule: rrule ? parseRecurrenceRule(rrule.value) : null,
-    rdates: all("RDATE").flatMap((p) =>
-      p.value.split(",").filter((v) => v.trim() !== "").map((v) => periodOrDate(v, p, lookup))
-    ),
-    exdates: all("EXDATE").flatMap((p) => parseMomentList(p.value, p.params, "EXDATE", lookup)),
+    span: readSpan(start, one, lookup, warn),
+    rules: readRules(all, warn),
+    rdates: readDates(all("RDATE"), warn, (v, p) => periodOrDate(v, p, lookup)),
+    exdates: readDates(all("EXDATE"), warn, (v, p) => parseMoment(v, p.params, "EXDATE", lookup)),
     recurrenceId: recurrenceId
       ? parseMoment(recurrenceId.value, recurrenceId.params, "RECURRENCE-ID", lookup)
       : null,
+    thisAndFuture: recurrenceId?.params.get("RANGE")?.[0]?.toUpperCase() === "THISANDFUTURE",
+    sequence: Number.isFinite(sequence) ? sequence : 0,
+    revisedAt: revisedAt(one, lookup),
     timezone,
-    details: readDetails(one, all, lookup),
+    details: readDetails(one, all, lookup, warn),
   };
 }

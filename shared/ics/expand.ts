@@ -41,14 +41,14 @@ function build(
   };
 }
 
-/** Every start of a series near the range: DTSTART, RRULE and RDATE, minus EXDATE. */
+/** Every start of a series near the range: DTSTART, RRULEs and RDATE, minus EXDATE. */
 function seriesStarts(master: EventData, range: TimeWindow): { start: Moment; span: Duration }[] {
   const spanMs = master.span.days * DAY_MS + master.span.exactMs;
   const from = Date.parse(range.start) - spanMs - SLACK_MS;
   const to = Date.parse(range.end) + SLACK_MS;
   const starts = [{ start: master.start, span: master.span }];
-  if (master.rule) {
-    for (const wall of expandRule(master.rule, master.start, from, to)) {
+  for (const rule of master.rules) {
+    for (const wall of expandRule(rule, master.start, from, to)) {
       starts.push({ start: { wall, zone: master.start.zone }, span: master.span });
     }
   }
@@ -68,10 +68,68 @@ function seriesStarts(master: EventData, range: TimeWindow): { start: Moment; sp
   );
 }
 
+/**
+ * The key an override's RECURRENCE-ID refers to, in the terms of its master. Outlook and
+ * Exchange give moved occurrences of all-day series a DATE-TIME RECURRENCE-ID (midnight
+ * in some zone, or that midnight in UTC): it names the day nearest to it. A DATE on a
+ * timed series names the occurrence at the series' time of day.
+ */
+function overrideKey(override: EventData, master: EventData | undefined): string {
+  const rid = override.recurrenceId!;
+  if (!master) return recurrenceKey(rid);
+  if (master.start.zone === null) {
+    return dateString(Math.round(rid.wall / DAY_MS) * DAY_MS);
+  }
+  if (rid.zone === null) {
+    const timeOfDay = ((master.start.wall % DAY_MS) + DAY_MS) % DAY_MS;
+    return recurrenceKey({ wall: rid.wall + timeOfDay, zone: master.start.zone });
+  }
+  return recurrenceKey(rid);
+}
+
+/** Whether `a` is a later revision than `b`: higher SEQUENCE, then later LAST-MODIFIED. */
+function newer(a: EventData, b: EventData): boolean {
+  return a.sequence !== b.sequence ? a.sequence > b.sequence : a.revisedAt > b.revisedAt;
+}
+
+/** The newest of VEVENTs that claim the same occurrence; the others are reported. */
+function newest(
+  claims: EventData[],
+  what: string,
+  warnings: ReadWarning[],
+): EventData {
+  const winner = claims.reduce((best, e) => (newer(e, best) ? e : best));
+  for (const loser of claims) {
+    if (loser === winner) continue;
+    warnings.push(readWarning(
+      "duplicate-event",
+      `VEVENT at line ${loser.line} (UID ${loser.uid}${what}, SEQUENCE ${loser.sequence}) ` +
+        `left out: the VEVENT at line ${winner.line} (SEQUENCE ${winner.sequence}) is newer ` +
+        "or came first",
+      loser.line,
+    ));
+  }
+  return winner;
+}
+
+/** An override that also moves every later occurrence (RANGE=THISANDFUTURE). */
+interface RangeOverride {
+  from: number;
+  shiftMs: number;
+  event: EventData;
+}
+
 /** The master's own occurrences, minus those that an override replaces. */
-function masterOccurrences(master: EventData, overridden: Set<string>, range: TimeWindow) {
-  if (!master.rule && master.rdates.length === 0) {
-    return [build(master, master.start, master.span, null)];
+function masterOccurrences(
+  master: EventData,
+  overridden: Set<string>,
+  ranges: RangeOverride[],
+  range: TimeWindow,
+): Occurrence[] {
+  if (master.rules.length === 0 && master.rdates.length === 0) {
+    return overridden.size > 0 && overridden.has(recurrenceKey(master.start))
+      ? []
+      : [build(master, master.start, master.span, null)];
   }
   const occurrences: Occurrence[] = [];
   const seen = new Set<string>();
@@ -79,7 +137,15 @@ function masterOccurrences(master: EventData, overridden: Set<string>, range: Ti
     const key = recurrenceKey(start);
     if (seen.has(key) || overridden.has(key)) continue;
     seen.add(key);
-    occurrences.push(build(master, start, span, key));
+    const at = instantOf(start);
+    const change = ranges.findLast((r) => r.from < at);
+    if (change) {
+      // RFC 5545 §3.8.4.4: later instances take the override's shift, length and details.
+      const moved = { wall: start.wall + change.shiftMs, zone: start.zone };
+      occurrences.push(build({ ...change.event, uid: master.uid }, moved, change.event.span, key));
+    } else {
+      occurrences.push(build(master, start, span, key));
+    }
   }
   return occurrences;
 }
@@ -87,7 +153,8 @@ function masterOccurrences(master: EventData, overridden: Set<string>, range: Ti
 /**
  * The occurrences of a set of events that overlap `range`. Events sharing a UID form one
  * series: the one without RECURRENCE-ID is the master, the others override occurrences.
- * A series that cannot be expanded, or a second master, is left out with a warning.
+ * Where several VEVENTs claim the same master or occurrence, the highest SEQUENCE (then
+ * the latest LAST-MODIFIED or DTSTAMP, then the first in the file) wins, with a warning.
  */
 export function expandEvents(
   events: EventData[],
@@ -102,24 +169,30 @@ export function expandEvents(
   }
   const occurrences: Occurrence[] = [];
   for (const [uid, group] of byUid) {
-    const overrides = group.filter((e) => e.recurrenceId !== null);
-    const [master, ...duplicates] = group.filter((e) => e.recurrenceId === null);
-    for (const duplicate of duplicates) {
-      warnings.push(readWarning(
-        "duplicate-event",
-        `VEVENT at line ${duplicate.line} (UID ${uid}) skipped: the VEVENT at line ${master.line} already has this UID without RECURRENCE-ID`,
-        duplicate.line,
-      ));
+    const masters = group.filter((e) => e.recurrenceId === null);
+    const master = masters.length > 0 ? newest(masters, "", warnings) : undefined;
+    const claims = new Map<string, EventData[]>();
+    for (const override of group.filter((e) => e.recurrenceId !== null)) {
+      const key = overrideKey(override, master);
+      claims.set(key, [...(claims.get(key) ?? []), override]);
     }
-    const overridden = new Set(overrides.map((e) => recurrenceKey(e.recurrenceId!)));
-    for (const override of overrides) {
-      occurrences.push(
-        build(override, override.start, override.span, recurrenceKey(override.recurrenceId!)),
-      );
+    const ranges: RangeOverride[] = [];
+    for (const [key, claim] of claims) {
+      const override = newest(claim, `, RECURRENCE-ID ${key}`, warnings);
+      occurrences.push(build(override, override.start, override.span, key));
+      if (override.thisAndFuture) {
+        ranges.push({
+          from: instantOf(override.recurrenceId!),
+          shiftMs: instantOf(override.start) - instantOf(override.recurrenceId!),
+          event: override,
+        });
+      }
     }
     if (!master) continue;
+    ranges.sort((a, b) => a.from - b.from);
     try {
-      for (const o of masterOccurrences(master, overridden, range)) occurrences.push(o);
+      const overridden = new Set(claims.keys());
+      for (const o of masterOccurrences(master, overridden, ranges, range)) occurrences.push(o);
     } catch (error) {
       warnings.push(readWarning(
         "event-skipped",

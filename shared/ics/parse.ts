@@ -7,7 +7,8 @@
 import { Occurrence, TimeWindow } from "../model.ts";
 import { toMillis } from "../time.ts";
 import { resolveZone, zoneOffset } from "../timezones.ts";
-import { type EventData, readEvent } from "./event.ts";
+import { guessZone } from "../zone_guess.ts";
+import { type EventData, readEvent, type Warn } from "./event.ts";
 import { expandEvents } from "./expand.ts";
 import { type Component, parseComponents } from "./syntax.ts";
 import { unescapeText, type Zone, type ZoneLookup } from "./values.ts";
@@ -34,25 +35,48 @@ function ianaZone(name: string): Zone {
 
 /**
  * Zones of one VCALENDAR. A TZID is looked up as an IANA or Windows name first, because
- * a database zone knows every year's rules, and only then in the file's own VTIMEZONEs.
+ * a database zone knows every year's rules, then in the file's own VTIMEZONEs, then as a
+ * Windows display name or an offset (with a warning); a TZID that means nothing is read
+ * as floating, with a warning, so that its events are kept at about the right time.
  */
-function zoneLookup(calendar: Component, floating: Zone): ZoneLookup {
+function zoneLookup(calendar: Component, floating: Zone, warnings: ReadWarning[]): ZoneLookup {
   const definitions = new Map<string, Component>();
   for (const c of calendar.components) {
     const tzid = c.name === "VTIMEZONE" && c.properties.find((p) => p.name === "TZID");
     if (tzid) definitions.set(unescapeText(tzid.value).trim(), c);
   }
   const zones = new Map<string, Zone>();
+  const find = (tzid: string): Zone => {
+    const iana = resolveZone(tzid);
+    if (iana) return ianaZone(iana);
+    const definition = definitions.get(tzid.trim());
+    if (definition) {
+      return { name: guessZone(tzid)?.iana ?? null, offsetAt: vtimezoneOffsets(definition) };
+    }
+    const guess = guessZone(tzid);
+    if (guess) {
+      const zone = guess.iana ? ianaZone(guess.iana) : null;
+      warnings.push(readWarning(
+        "timezone-guessed",
+        `TZID "${tzid}" has no VTIMEZONE; read as ${
+          guess.iana ?? "a fixed offset"
+        } from its ${guess.how}`,
+      ));
+      return zone ?? { name: null, offsetAt: () => guess.offsetMs };
+    }
+    warnings.push(readWarning(
+      "timezone-unknown",
+      `TZID "${tzid}" is no known time zone and has no VTIMEZONE; its times are read as ` +
+        `floating (${floating.name})`,
+    ));
+    return floating;
+  };
   return (tzid, utc) => {
     if (utc) return UTC;
     if (tzid === null) return floating;
     let zone = zones.get(tzid);
     if (!zone) {
-      const iana = resolveZone(tzid);
-      const definition = definitions.get(tzid.trim());
-      if (iana) zone = ianaZone(iana);
-      else if (definition) zone = { name: null, offsetAt: vtimezoneOffsets(definition) };
-      else throw new Error(`TZID "${tzid}" is no known time zone and has no VTIMEZONE in the file`);
+      zone = find(tzid);
       zones.set(tzid, zone);
     }
     return zone;
@@ -68,9 +92,25 @@ function compare(a: Occurrence, b: Occurrence): number {
     byText(a.recurrence_id ?? "", b.recurrence_id ?? "");
 }
 
+/** Every problem recorded in a component and the components inside it. */
+function problemsWithin(component: Component): ReadWarning[] {
+  return [...component.problems, ...component.components.flatMap(problemsWithin)];
+}
+
 /**
- * Like {@link parseIcs}, and also returns warnings: one per VEVENT that was skipped
- * (naming its line, UID and the problem) and per ignored malformed line.
+ * The zone of floating times: the calendar's own X-WR-TIMEZONE (what Google and Apple
+ * write into exports) when it names a zone, else the caller's.
+ */
+function floatingZoneOf(calendar: Component, fallback: Zone): Zone {
+  const declared = calendar.properties.find((p) => p.name === "X-WR-TIMEZONE");
+  const iana = declared && resolveZone(unescapeText(declared.value));
+  return iana ? ianaZone(iana) : fallback;
+}
+
+/**
+ * Like {@link parseIcs}, and also returns warnings: one per repair (a derived UID, a
+ * guessed zone, a left-out line or value, an older duplicate) and per skipped VEVENT,
+ * naming its line.
  */
 export function parseIcsDetailed(
   source: string | Uint8Array,
@@ -82,20 +122,19 @@ export function parseIcsDetailed(
   if (!floatingName) {
     throw new RangeError(`floatingZone "${options.floatingZone}" is no known time zone`);
   }
-  const floating = ianaZone(floatingName);
   const warnings: ReadWarning[] = [];
   const occurrences: Occurrence[] = [];
   for (const calendar of parseComponents(source)) {
-    warnings.push(...calendar.problems.map((p) => readWarning("malformed-line", p)));
-    const lookup = zoneLookup(calendar, floating);
+    warnings.push(...calendar.problems);
+    const lookup = zoneLookup(calendar, floatingZoneOf(calendar, ianaZone(floatingName)), warnings);
     const events: EventData[] = [];
     for (const component of calendar.components) {
-      if (component.name !== "VEVENT") {
-        warnings.push(...component.problems.map((p) => readWarning("malformed-line", p)));
-        continue;
-      }
+      warnings.push(...problemsWithin(component));
+      if (component.name !== "VEVENT") continue;
+      const warn: Warn = (reason, message, line) =>
+        warnings.push(readWarning(reason, message, line));
       try {
-        events.push(readEvent(component, lookup));
+        events.push(readEvent(component, lookup, warn));
       } catch (error) {
         const uid = component.properties.find((p) => p.name === "UID")?.value.trim();
         const which = uid ? ` (UID ${uid})` : "";

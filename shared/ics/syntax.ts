@@ -2,8 +2,17 @@
  * The content syntax of RFC 5545 §3.1: unfolding, content lines with parameters, and the
  * BEGIN/END tree of components. Values stay raw text here; their types are decoded later.
  *
+ * Real files break the syntax in small ways: a line that lost its fold, a quote inside a
+ * parameter value, an END that closes the wrong component, junk after END:VCALENDAR. As
+ * the major clients do, such a line is left out (or the structure mended) with a problem
+ * recorded, and the rest is kept; only data that is not iCalendar at all, or that is cut
+ * off before its VCALENDAR ends, is refused, because a truncated download read as whole
+ * would remove the events it lost from every destination.
+ *
  * @module
  */
+
+import { type ReadWarning, readWarning } from "../warnings.ts";
 
 /** Raised when the input is not iCalendar at all, or its structure cannot be trusted. */
 export class IcsError extends Error {
@@ -34,8 +43,8 @@ export interface Component {
   line: number;
   properties: ContentLine[];
   components: Component[];
-  /** Lines inside this component that are not valid content lines. */
-  problems: string[];
+  /** Lines inside this component that were left out or mended, as warnings. */
+  problems: ReadWarning[];
 }
 
 const LF = 0x0a;
@@ -124,15 +133,23 @@ function parseContentLine({ text, line }: LogicalLine): ContentLine {
     pos = eq;
     do {
       pos++;
-      if (text[pos] === '"') {
-        const close = text.indexOf('"', pos + 1);
-        if (close < 0) {
-          throw new Error(`line ${line}: ${name} has an unclosed quote in ${paramName}`);
-        }
+      const close = text[pos] === '"' ? text.indexOf('"', pos + 1) : -1;
+      if (close > 0 && /^[;:,]/.test(text[close + 1] ?? "")) {
         values.push(decodeParamValue(text.slice(pos + 1, close)));
         pos = close + 1;
       } else {
-        const match = /^[^";:,]*/.exec(text.slice(pos))![0];
+        // Unquoted, or a quote that does not end the value (`CN=John "Jack" Doe`): like
+        // the major parsers, read up to the next delimiter and keep the quotes as text.
+        let match = /^[^;:,]*/.exec(text.slice(pos))![0];
+        // Exchange writes display names as TZIDs, sometimes unquoted:
+        // `TZID=(UTC-05:00) Eastern Time (US & Canada):2026…`. An open parenthesis
+        // holds the value together up to its close, colons and commas included.
+        while (count(match, "(") > count(match, ")") && pos + match.length < text.length) {
+          const rest = text.slice(pos + match.length);
+          const closing = /^[^)]*\)[^;:,]*/.exec(rest);
+          if (!closing) break;
+          match += closing[0];
+        }
         values.push(decodeParamValue(match));
         pos += match.length;
       }
@@ -143,6 +160,10 @@ function parseContentLine({ text, line }: LogicalLine): ContentLine {
     throw new Error(`line ${line}: ${name} has no ":" before its value`);
   }
   return { name: name.toUpperCase(), params, value: text.slice(pos + 1), line };
+}
+
+function count(text: string, char: string): number {
+  return text.split(char).length - 1;
 }
 
 function preview(text: string): string {
@@ -168,14 +189,30 @@ export function parseComponents(source: string | Uint8Array): Component[] {
   }
   const calendars: Component[] = [];
   const stack: Component[] = [];
+  const problem = (message: string, line: number, reason: ReadWarning["reason"]) => {
+    const holder = stack[stack.length - 1] ?? calendars[calendars.length - 1];
+    holder.problems.push(readWarning(reason, message, line));
+  };
   for (const logical of lines) {
+    if (stack.length === 0 && calendars.length > 0) {
+      // After END:VCALENDAR only another VCALENDAR counts; anything else is junk that
+      // mail gateways and web servers append, and is ignored.
+      if (!/^BEGIN:VCALENDAR\s*$/i.test(logical.text.trim())) {
+        problem(
+          `line ${logical.line}: "${preview(logical.text)}" after END:VCALENDAR ignored`,
+          logical.line,
+          "trailing-data",
+        );
+        continue;
+      }
+    }
     let property: ContentLine;
     try {
       property = parseContentLine(logical);
     } catch (error) {
       const message = (error as Error).message;
       if (stack.length === 0) throw new IcsError(message);
-      stack[stack.length - 1].problems.push(message);
+      problem(`${message}; line left out`, logical.line, "malformed-line");
       continue;
     }
     const current = stack[stack.length - 1];
@@ -193,13 +230,27 @@ export function parseComponents(source: string | Uint8Array): Component[] {
       stack.push(component);
     } else if (property.name === "END") {
       const name = property.value.trim().toUpperCase();
-      if (!current || current.name !== name) {
-        const open = current
-          ? `BEGIN:${current.name} at line ${current.line}`
-          : "no open component";
-        throw new IcsError(`line ${property.line}: END:${name} does not match ${open}`);
+      const open = stack.findLastIndex((c) => c.name === name);
+      if (open < 0) {
+        const inside = current ? `BEGIN:${current.name} at line ${current.line}` : "nothing";
+        problem(
+          `line ${property.line}: END:${name} closes nothing (open: ${inside}); line left out`,
+          property.line,
+          "malformed-line",
+        );
+        continue;
       }
-      stack.pop();
+      if (open < stack.length - 1) {
+        // An END that skips open components (a VALARM never closed): close them too, as
+        // libical does, rather than let the rest of the file nest inside them.
+        const unclosed = stack.slice(open + 1).map((c) => `BEGIN:${c.name} at line ${c.line}`);
+        problem(
+          `line ${property.line}: END:${name} also closes ${unclosed.join(", ")}`,
+          property.line,
+          "malformed-line",
+        );
+      }
+      stack.length = open;
     } else if (current) {
       current.properties.push(property);
     } else {

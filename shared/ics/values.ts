@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { convertIcsDuration, convertIcsText } from "ts-ics";
+import { convertIcsText } from "ts-ics";
 import { type OffsetAt, wallToUtc } from "../timezones.ts";
 
 /** A zone that turns wall-clock times into instants. */
@@ -35,8 +35,14 @@ export interface Duration {
 
 const DAY_MS = 86_400_000;
 const DATE = /^(\d{4})(\d{2})(\d{2})$/;
-const DATE_TIME = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(Z?)$/i;
-const DURATION = /^[+-]?P(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/i;
+/** Seconds may be missing or carry a fraction: producers write both, clients accept both. */
+const DATE_TIME = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})?(?:[.,]\d+)?(Z?)$/i;
+/**
+ * RFC 5545 durations, plus weeks combined with days or written after the T (`PT1W`), which
+ * Outlook and some feeds produce and the major parsers read as weeks.
+ */
+const DURATION =
+  /^([+-])?P(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)W)?(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/i;
 
 /** The instant of a moment; a DATE counts from its UTC midnight, as calsync places it. */
 export function instantOf(moment: Moment): number {
@@ -82,8 +88,10 @@ export function parseMoment(
     if (wall !== undefined) return { wall, zone: null };
   }
   const dateTime = DATE_TIME.exec(value);
-  if (dateTime && type !== "DATE") {
-    const [, y, mo, d, h, mi, s, z] = dateTime;
+  if (dateTime) {
+    const [, y, mo, d, h, mi, s = "0", z] = dateTime;
+    // `VALUE=DATE` on a date-time value: the date part is what the producer meant.
+    if (type === "DATE") return parseMoment(`${y}${mo}${d}`, params, property, lookup);
     const wall = checkedWall(y, mo, d, h, mi, s);
     if (wall !== undefined) {
       const tzid = params.get("TZID")?.join(",") ?? null;
@@ -108,16 +116,28 @@ export function parseMomentList(
   );
 }
 
-/** Parses a DURATION value such as `PT1H30M` or `P1D`; negative durations are rejected. */
-export function parseDuration(text: string, property: string): Duration {
+/** A DURATION value and whether it was negative. */
+export interface SignedDuration extends Duration {
+  negative: boolean;
+}
+
+/**
+ * Parses a DURATION value such as `PT1H30M`, `P1D` or `PT1W`. Throws a message naming the
+ * property when the text is no duration; a negative one is returned with `negative` set.
+ */
+export function parseDuration(text: string, property: string): SignedDuration {
   const value = text.trim();
-  if (!DURATION.exec(value) || value.endsWith("P") || value.startsWith("-")) {
-    throw new Error(`${property} "${value}" is not a non-negative duration such as PT1H30M`);
+  const match = DURATION.exec(value);
+  if (!match || /P$|T$/i.test(value)) {
+    throw new Error(`${property} "${value}" is not a duration such as PT1H30M`);
   }
-  const d = convertIcsDuration(undefined, { value: value.replace(/^\+/, "").toUpperCase() });
+  const [, sign, weeks, days, timeWeeks, hours, minutes, seconds] = match.map((part, i) =>
+    i <= 1 ? part : Number(part ?? 0)
+  ) as [string, string | undefined, number, number, number, number, number, number];
   return {
-    days: (d.weeks ?? 0) * 7 + (d.days ?? 0),
-    exactMs: (((d.hours ?? 0) * 60 + (d.minutes ?? 0)) * 60 + (d.seconds ?? 0)) * 1000,
+    negative: sign === "-",
+    days: (weeks + timeWeeks) * 7 + days,
+    exactMs: ((hours * 60 + minutes) * 60 + seconds) * 1000,
   };
 }
 

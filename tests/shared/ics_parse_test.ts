@@ -119,7 +119,11 @@ Deno.test("an Outlook custom TZID is read from the VTIMEZONE in the file", async
       end: "2026-03-30T08:00:00Z",
     },
   ]);
-  assert.equal(occurrences[0].timezone, null, "no IANA name is known for the custom zone");
+  assert.equal(
+    occurrences[0].timezone,
+    "Europe/Berlin",
+    "the Windows display name gives the IANA name; the offsets still come from the VTIMEZONE",
+  );
 
   const autumn = parseIcs(
     await fixture("outlook-custom-vtimezone.ics"),
@@ -476,20 +480,39 @@ Deno.test("truncated data throws IcsError rather than passing for a smaller cale
   );
 });
 
-Deno.test("a broken VEVENT is skipped with a warning and the others are kept", async () => {
+Deno.test("an event without a usable start is skipped; a broken rule or line only loses itself", async () => {
   const { occurrences, warnings } = parseIcsDetailed(
     await fixture("broken-event.ics"),
     window("2026-03-01T00:00:00Z", "2026-05-01T00:00:00Z"),
   );
-  assert.deepEqual(occurrences.map((o) => o.uid), ["good-before", "good-after"]);
-  assert.deepEqual(warnings.map((w) => w.message), [
-    'VEVENT at line 11 (UID bad-date) skipped: DTSTART "2026-03-31 09:00" is not a date-time such as 20260329T090000',
-    'VEVENT at line 17 (UID bad-rule) skipped: RRULE FREQ "FORTNIGHTLY" is not one of YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY, MINUTELY, SECONDLY',
-    'VEVENT at line 24 (UID bad-line) skipped: line 28: expected NAME:value, found "Please call me about this"',
+  assert.deepEqual(occurrences.map((o) => [o.uid, o.recurrence_id]), [
+    ["good-before", null],
+    ["bad-line", null],
+    ["bad-rule", null],
+    ["good-after", null],
+  ]);
+  assert.deepEqual(warnings, [
+    {
+      reason: "event-skipped",
+      line: 11,
+      message:
+        'VEVENT at line 11 (UID bad-date) skipped: DTSTART "2026-03-31 09:00" is not a date-time such as 20260329T090000',
+    },
+    {
+      reason: "malformed-value",
+      line: 21,
+      message:
+        'line 21: RRULE left out: RRULE FREQ "FORTNIGHTLY" is not one of YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY, MINUTELY, SECONDLY',
+    },
+    {
+      reason: "malformed-line",
+      line: 28,
+      message: 'line 28: expected NAME:value, found "Please call me about this"; line left out',
+    },
   ]);
 });
 
-Deno.test("an unknown TZID without VTIMEZONE skips the event instead of guessing", () => {
+Deno.test("an unknown TZID without VTIMEZONE is read as floating, with a warning", () => {
   const { occurrences, warnings } = parseIcsDetailed(
     calendar(
       "BEGIN:VEVENT",
@@ -498,9 +521,13 @@ Deno.test("an unknown TZID without VTIMEZONE skips the event instead of guessing
       "END:VEVENT",
     ),
     window("2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z"),
+    { floatingZone: "Europe/Berlin" },
   );
-  assert.deepEqual(occurrences, []);
-  assert.deepEqual(warnings.map((w) => w.message), [
-    'VEVENT at line 4 (UID lost) skipped: TZID "Mars/Olympus_Mons" is no known time zone and has no VTIMEZONE in the file',
-  ]);
+  assert.deepEqual(occurrences.map((o) => o.start), ["2026-03-30T07:00:00Z"]);
+  assert.deepEqual(warnings, [{
+    reason: "timezone-unknown",
+    line: null,
+    message:
+      'TZID "Mars/Olympus_Mons" is no known time zone and has no VTIMEZONE; its times are read as floating (Europe/Berlin)',
+  }]);
 });
