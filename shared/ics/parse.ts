@@ -124,10 +124,12 @@ export function parseIcsDetailed(
   }
   const warnings: ReadWarning[] = [];
   const occurrences: Occurrence[] = [];
+  // Events of all VCALENDARs expand together: concatenated exports repeat UIDs across
+  // calendars, and the newest revision must win there too.
+  const events: EventData[] = [];
   for (const calendar of parseComponents(source)) {
     warnings.push(...calendar.problems);
     const lookup = zoneLookup(calendar, floatingZoneOf(calendar, ianaZone(floatingName)), warnings);
-    const events: EventData[] = [];
     for (const component of calendar.components) {
       warnings.push(...problemsWithin(component));
       if (component.name !== "VEVENT") continue;
@@ -145,17 +147,17 @@ export function parseIcsDetailed(
         ));
       }
     }
-    for (const occurrence of expandEvents(events, range, warnings)) {
-      const checked = Occurrence.safeParse(occurrence);
-      if (checked.success) occurrences.push(checked.data);
-      else {
-        warnings.push(readWarning(
-          "event-skipped",
-          `occurrence ${occurrence.uid} ${occurrence.recurrence_id ?? ""} skipped: ${
-            checked.error.issues[0].message
-          }`,
-        ));
-      }
+  }
+  for (const occurrence of expandEvents(events, range, warnings)) {
+    const checked = Occurrence.safeParse(occurrence);
+    if (checked.success) occurrences.push(checked.data);
+    else {
+      warnings.push(readWarning(
+        "event-skipped",
+        `occurrence ${occurrence.uid} ${occurrence.recurrence_id ?? ""} skipped: ${
+          checked.error.issues[0].message
+        }`,
+      ));
     }
   }
   return { occurrences: occurrences.sort(compare), warnings };

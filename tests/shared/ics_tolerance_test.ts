@@ -319,3 +319,23 @@ Deno.test("an END that skips an unclosed VALARM closes it and keeps the event", 
   assert.deepEqual(occurrences.map((o) => o.uid), ["alarm", "next"]);
   assert.deepEqual(found, reasons("malformed-line"));
 });
+
+Deno.test("a UID repeated in a second VCALENDAR of the same file resolves like one in the first", () => {
+  const older = ics(
+    "BEGIN:VEVENT",
+    "UID:u",
+    "SEQUENCE:0",
+    "DTSTART:20260310T090000Z",
+    "END:VEVENT",
+  );
+  const newer = ics(
+    "BEGIN:VEVENT",
+    "UID:u",
+    "SEQUENCE:3",
+    "DTSTART:20260310T140000Z",
+    "END:VEVENT",
+  );
+  const { occurrences, reasons: found } = read(older + newer);
+  assert.deepEqual(occurrences.map((o) => o.start), ["2026-03-10T14:00:00Z"]);
+  assert.deepEqual(found, reasons("duplicate-event"));
+});
