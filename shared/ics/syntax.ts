@@ -257,7 +257,15 @@ export function parseComponents(source: string | Uint8Array): Component[] {
       throw new IcsError(`line ${property.line}: ${property.name} outside VCALENDAR`);
     }
   }
-  if (stack.length > 0) {
+  if (stack.length === 1) {
+    // Every component inside was closed: only END:VCALENDAR is missing, which hand-made
+    // feeds forget. A download cut off mid-way would leave an inner component open.
+    problem(
+      `BEGIN:VCALENDAR at line ${stack[0].line} is never closed; read as if it were`,
+      stack[0].line,
+      "malformed-line",
+    );
+  } else if (stack.length > 0) {
     const open = stack[stack.length - 1];
     throw new IcsError(
       `line ${open.line}: BEGIN:${open.name} is never closed; the data looks truncated`,

@@ -37,6 +37,7 @@ const DAY_MS = 86_400_000;
 const DATE = /^(\d{4})(\d{2})(\d{2})$/;
 /** Seconds may be missing or carry a fraction: producers write both, clients accept both. */
 const DATE_TIME = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})?(?:[.,]\d+)?(Z?)$/i;
+const EXTENDED = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2})?(?:[.,]\d+)?Z?)?$/i;
 /**
  * RFC 5545 durations, plus weeks combined with days or written after the T (`PT1W`), which
  * Outlook and some feeds produce and the major parsers read as weeks.
@@ -80,10 +81,14 @@ export function parseMoment(
   property: string,
   lookup: ZoneLookup,
 ): Moment {
-  const value = text.trim();
+  const written = text.trim();
+  // ISO 8601's extended form (`2026-03-29T09:00:00Z`), which some feeds write, is the
+  // basic form with separators.
+  const value = EXTENDED.test(written) ? written.replace(/[-:]/g, "") : written;
   const type = params.get("VALUE")?.[0]?.toUpperCase();
   const date = DATE.exec(value);
-  if (date && type !== "DATE-TIME") {
+  // Eight digits are a date whatever VALUE claims: no clock time can be made up for them.
+  if (date) {
     const wall = checkedWall(date[1], date[2], date[3]);
     if (wall !== undefined) return { wall, zone: null };
   }
@@ -101,7 +106,7 @@ export function parseMoment(
   const expected = type === "DATE"
     ? "a date such as 20260329"
     : "a date-time such as 20260329T090000";
-  throw new Error(`${property} "${value}" is not ${expected}`);
+  throw new Error(`${property} "${written}" is not ${expected}`);
 }
 
 /** Parses a comma-separated list of DATE or DATE-TIME values (EXDATE, RDATE). */

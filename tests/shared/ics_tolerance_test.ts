@@ -339,3 +339,33 @@ Deno.test("a UID repeated in a second VCALENDAR of the same file resolves like o
   assert.deepEqual(occurrences.map((o) => o.start), ["2026-03-10T14:00:00Z"]);
   assert.deepEqual(found, reasons("duplicate-event"));
 });
+
+Deno.test("dates in ISO 8601 extended form, and a date typed DATE-TIME, are read", () => {
+  const { occurrences, warnings } = read(ics(
+    "BEGIN:VEVENT",
+    "UID:iso",
+    "DTSTART:2026-03-10T09:00:00Z",
+    "DTEND:2026-03-10T09:30:00Z",
+    "END:VEVENT",
+    "BEGIN:VEVENT",
+    "UID:typed",
+    "DTSTART;VALUE=DATE-TIME:20260311",
+    "END:VEVENT",
+  ));
+  assert.deepEqual(occurrences.map((o) => [o.uid, o.start, o.end]), [
+    ["iso", "2026-03-10T09:00:00Z", "2026-03-10T09:30:00Z"],
+    ["typed", "2026-03-11", "2026-03-12"],
+  ]);
+  assert.deepEqual(warnings, []);
+});
+
+Deno.test("a calendar missing only its END:VCALENDAR is read; a cut-off event is refused", () => {
+  const whole = ics("BEGIN:VEVENT", "UID:a", "DTSTART:20260310T090000Z", "END:VEVENT");
+  const { occurrences, reasons: found } = read(whole.replace("END:VCALENDAR\r\n", ""));
+  assert.deepEqual(occurrences.map((o) => o.uid), ["a"]);
+  assert.deepEqual(found, reasons("malformed-line"));
+  assert.throws(
+    () => read(whole.replace("END:VEVENT\r\nEND:VCALENDAR\r\n", "")),
+    /BEGIN:VEVENT is never closed; the data looks truncated/,
+  );
+});
