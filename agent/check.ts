@@ -12,10 +12,11 @@ import { defaultFetch, type FetchLike } from "./http.ts";
 import { Logger } from "./log.ts";
 import { MasterClient } from "./master_client.ts";
 import { AgentSession } from "./session.ts";
-import { readSourceSnapshot } from "./snapshot.ts";
+import { emptyReadingProblem, readSourceSnapshot } from "./snapshot.ts";
 import { SOURCE_TYPES, type SourceRegistry } from "./sources/mod.ts";
 import { syncWindow } from "./window.ts";
-import { formatWarning } from "../shared/warnings.ts";
+import { formatWarning, summarizeWarnings, type WarningSummary } from "../shared/warnings.ts";
+import { type AgentState, readState } from "./state.ts";
 
 /** What a check works with. */
 export interface CheckOptions {
@@ -45,6 +46,27 @@ export interface CheckReport {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A summary as report lines: the count per reason, then the samples. */
+export function warningLines(summary: WarningSummary): string[] {
+  if (summary.count === 0) return [];
+  const reasons = Object.entries(summary.by_reason).map(([reason, n]) => `${reason} ${n}`);
+  const lines = [`    ${summary.count} warning(s): ${reasons.join(", ")}`];
+  for (const warning of summary.samples) lines.push(`      ${formatWarning(warning)}`);
+  const more = summary.count - summary.samples.length;
+  if (more > 0) lines.push(`      … and ${more} more (agent once --verbose logs them all)`);
+  return lines;
+}
+
+/** The state file, when it belongs to this agent; else none (registration reports why). */
+async function agentState(path: string, agentId: string): Promise<AgentState | null> {
+  try {
+    const state = await readState(path);
+    return state.agent_id === null || state.agent_id === agentId ? state : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Runs every check and builds the report; it never throws for a failed item. */
@@ -86,6 +108,9 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     sleep: options.sleep,
     log,
   });
+  // Read before registering, which may forget what the master no longer holds: the
+  // check warns of an emptied source even then.
+  const state = await agentState(options.files.state, config.agent_id);
   let reachable = false;
   try {
     const health = await client.health();
@@ -130,19 +155,26 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
       continue;
     }
     try {
-      const { snapshot, warnings } = await readSourceSnapshot(source, {
+      const reading = await readSourceSnapshot(source, {
         registry,
         window,
         configDir: options.files.dir,
         fetch: fetchFn,
         now,
       });
+      const { snapshot, warnings } = reading;
+      const summary = summarizeWarnings(warnings);
       const noted = warnings.length === 0 ? "" : `, ${warnings.length} warning(s)`;
-      passed(
-        `${label}: ${snapshot.events.length} occurrence(s) from ${window.start.slice(0, 10)} ` +
-          `to ${window.end.slice(0, 10)}${noted}`,
-      );
-      for (const warning of warnings) lines.push(`    ${formatWarning(warning)}`);
+      const read = `${label}: ${snapshot.events.length} occurrence(s) from ` +
+        `${window.start.slice(0, 10)} to ${window.end.slice(0, 10)}${noted}`;
+      // The same rule as a sync pass, so a source check passes is one a pass uploads.
+      const problem = emptyReadingProblem(reading, {
+        acceptedEvents: state?.sources[source.id]?.event_count ?? null,
+        allowEmpty: false,
+      });
+      if (problem === null) passed(read);
+      else failed(`${read}: ${problem}`);
+      lines.push(...warningLines(summary));
     } catch (error) {
       failed(`${label}: ${messageOf(error)}`);
     }

@@ -49,6 +49,8 @@ Options:
   -c, --config FILE  the config file (default: outlook_config.json beside the agent
                      executable, or in the working directory under deno run)
   -v, --verbose      log debug lines too (as does the DEBUG environment variable)
+      --allow-empty  with once: upload a source that now reads no events although
+                     it had many, when its calendar was really emptied
   -h, --help         show this help
   -V, --version      show the version
 
@@ -100,6 +102,7 @@ interface Invocation {
   command: Command;
   configPath: string;
   verbose: boolean;
+  allowEmpty: boolean;
 }
 
 /** Runs the command line `args` and returns the process exit code. */
@@ -113,6 +116,7 @@ export async function runCli(args: string[], io: Partial<CliIo> = {}): Promise<n
       options: {
         config: { type: "string", short: "c" },
         verbose: { type: "boolean", short: "v" },
+        "allow-empty": { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
       },
@@ -143,12 +147,16 @@ export async function runCli(args: string[], io: Partial<CliIo> = {}): Promise<n
   if (!(COMMANDS as readonly string[]).includes(command)) {
     return usageError(cli, `unknown command "${command}"; expected one of: ${COMMANDS.join(", ")}`);
   }
+  if (values["allow-empty"] && command !== "once") {
+    return usageError(cli, '"--allow-empty" applies to "once" only: agent once --allow-empty');
+  }
   const debugEnv = cli.env("DEBUG");
   return await execute({
     command: command as Command,
     configPath: values.config ?? defaultConfigPath(),
     verbose: values.verbose === true ||
       (debugEnv !== undefined && !["", "0", "false", "no"].includes(debugEnv.toLowerCase())),
+    allowEmpty: values["allow-empty"] === true,
   }, cli);
 }
 
@@ -236,6 +244,7 @@ async function execute(invocation: Invocation, cli: CliIo): Promise<number> {
       configDir: files.dir,
       fetch: cli.fetch,
       log,
+      allowEmpty: invocation.allowEmpty,
     });
 
   if (invocation.command === "once") {

@@ -150,6 +150,11 @@ export class AgentSession {
     return this.#state.sources[sourceId]?.snapshot_hash ?? null;
   }
 
+  /** How many events the last snapshot of `sourceId` the master accepted held, or `null`. */
+  acceptedEventCount(sourceId: string): number | null {
+    return this.#state.sources[sourceId]?.event_count ?? null;
+  }
+
   /**
    * Uploads a snapshot. A rejected token or a source the master does not know means our
    * registration is stale (admin reset, new source): register again and retry once.
@@ -166,6 +171,7 @@ export class AgentSession {
       snapshot_hash: hash,
       accepted_at: toInstant(new Date()),
       generated_at: snapshot.generated_at,
+      event_count: snapshot.events.length,
     };
     await this.#save();
     return result;

@@ -9,7 +9,7 @@ import { type Occurrence, occurrenceKey, overlaps, type TimeWindow } from "../sh
 import { Snapshot } from "../shared/protocol.ts";
 import { toInstant, toMillis } from "../shared/time.ts";
 import { formatPath } from "../shared/json_path.ts";
-import { type ReadWarning, readWarning } from "../shared/warnings.ts";
+import { type ReadWarning, readWarning, summarizeWarnings } from "../shared/warnings.ts";
 import type { ConfiguredSource } from "./config.ts";
 import type { FetchLike } from "./http.ts";
 import type { SourceRegistry } from "./sources/mod.ts";
@@ -81,6 +81,7 @@ export async function readSourceSnapshot(
     window: options.window,
     generated_at: toInstant(options.now),
     settings: source.display,
+    warnings: summarizeWarnings(warnings),
     events,
   });
   if (!parsed.success) {
@@ -95,10 +96,50 @@ export async function readSourceSnapshot(
 }
 
 /**
- * Hash of what a snapshot says, `{window, settings, events}`; `generated_at` is left
- * out. Settings count: changing a source's privacy or label must reach the master.
+ * Hash of what a snapshot says, `{window, settings, warnings, events}`; `generated_at` is
+ * left out. Settings count: changing a source's privacy or label must reach the master;
+ * so do warnings, so that the master shows those of the latest reading.
  */
 export function snapshotHash(snapshot: Snapshot): string {
-  const { window, settings, events } = snapshot;
-  return contentHash({ window, settings, events });
+  const { window, settings, warnings, events } = snapshot;
+  return contentHash({ window, settings, warnings, events });
+}
+
+/**
+ * From how many events a source that suddenly reads none is held back: fewer is a
+ * calendar that plausibly emptied itself (the last meeting of a small calendar ended).
+ */
+export const MANY_EVENTS = 5;
+
+/** What the agent knows when deciding whether an empty reading may be uploaded. */
+export interface EmptyReadingContext {
+  /** Events in the last snapshot of this source the master accepted; null: none known. */
+  acceptedEvents: number | null;
+  /** The admin said the calendar was really emptied (`agent once --allow-empty`). */
+  allowEmpty: boolean;
+}
+
+/**
+ * Why a reading must not be uploaded, or null when it may be. A reading with no events is
+ * refused when every event was skipped (a broken feed), or when the last accepted
+ * snapshot held {@link MANY_EVENTS} or more (a feed that came back empty by mistake):
+ * uploading it would delete every copy from the destinations.
+ */
+export function emptyReadingProblem(
+  reading: SourceSnapshot,
+  context: EmptyReadingContext,
+): string | null {
+  if (reading.snapshot.events.length > 0) return null;
+  const skipped = reading.warnings.find((w) => w.reason === "event-skipped");
+  if (skipped !== undefined) {
+    return `all events were skipped: ${skipped.message}; not uploaded, so the destinations ` +
+      "keep the events sent before";
+  }
+  const before = context.acceptedEvents;
+  if (before !== null && before >= MANY_EVENTS && !context.allowEmpty) {
+    return `source went from ${before} events to none; not uploaded, so the destinations ` +
+      "keep them. If the calendar was really emptied, run `agent once --allow-empty` " +
+      "(on Windows `.\\agent.exe once --allow-empty`) once to send the empty calendar";
+  }
+  return null;
 }

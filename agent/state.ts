@@ -1,6 +1,6 @@
 /**
  * The agent's state file (`calendar_agent_state.json` beside the config): its own token
- * and, per source, the hash of the last snapshot the master accepted.
+ * and, per source, the hash and event count of the last snapshot the master accepted.
  *
  * @module
  */
@@ -19,8 +19,9 @@ export const AgentState = z.object({
   /** Hash of the last registration the master accepted, to re-register only on change. */
   registration_hash: z.string().nullable().default(null),
   /**
-   * Per source id: hash of the last accepted snapshot, when it was accepted, and its
-   * `generated_at`, which the master reports back so a loss on its side shows.
+   * Per source id: hash of the last accepted snapshot, when it was accepted, its
+   * `generated_at`, which the master reports back so a loss on its side shows, and how
+   * many events it held, so that a source that suddenly reads empty is not uploaded.
    */
   sources: z
     .record(
@@ -29,6 +30,8 @@ export const AgentState = z.object({
         snapshot_hash: z.string(),
         accepted_at: z.string(),
         generated_at: z.string().nullable().default(null),
+        /** Null in state files written before the count was kept. */
+        event_count: z.number().int().min(0).nullable().default(null),
       }),
     )
     .default({}),

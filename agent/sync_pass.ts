@@ -14,7 +14,7 @@ import type { Logger } from "./log.ts";
 import { MasterError, MasterUnreachableError } from "./master_client.ts";
 import type { AgentSession } from "./session.ts";
 import { RegistrationError } from "./session.ts";
-import { readSourceSnapshot, snapshotHash } from "./snapshot.ts";
+import { emptyReadingProblem, readSourceSnapshot, snapshotHash } from "./snapshot.ts";
 import type { SourceRegistry } from "./sources/mod.ts";
 import { syncWindow } from "./window.ts";
 
@@ -63,6 +63,11 @@ export interface SyncPassOptions {
   log: Logger;
   /** Clock; injectable for tests. */
   now?: () => Date;
+  /**
+   * Upload a source that reads empty although its last accepted snapshot held many
+   * events (`agent once --allow-empty`); default false, such a source fails.
+   */
+  allowEmpty?: boolean;
 }
 
 /** The longest `last_error` the heartbeat schema accepts. */
@@ -126,15 +131,21 @@ async function syncSource(
   const { session, log } = options;
   const label = `source "${source.id}"`;
   try {
-    const { snapshot, warnings } = await readSourceSnapshot(source, {
+    const reading = await readSourceSnapshot(source, {
       registry: options.registry,
       window,
       configDir: options.configDir,
       fetch: options.fetch,
       now,
     });
+    const { snapshot, warnings } = reading;
     for (const warning of warnings) log.warn(`${label}: ${formatWarning(warning)}`);
     outcome.events = snapshot.events.length;
+    const problem = emptyReadingProblem(reading, {
+      acceptedEvents: session.acceptedEventCount(source.id),
+      allowEmpty: options.allowEmpty ?? false,
+    });
+    if (problem !== null) throw new Error(problem);
     const hash = snapshotHash(snapshot);
     if (session.acceptedHash(source.id) === hash) {
       outcome.status = "unchanged";

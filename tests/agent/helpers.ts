@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { Occurrence, type OccurrenceInput } from "../../shared/model.ts";
+import type { ReadWarning } from "../../shared/warnings.ts";
 import type { Sleep } from "../../agent/backoff.ts";
 import { Logger, MemorySink } from "../../agent/log.ts";
 import { type SourceRegistry, sourceRegistry, type SourceType } from "../../agent/sources/mod.ts";
@@ -60,6 +61,8 @@ export function occurrence(
 export class FakeSources {
   /** What reading each key gives. */
   readonly readings = new Map<string, Occurrence[] | Error>();
+  /** The warnings reading each key gives besides its occurrences (default none). */
+  readonly warnings = new Map<string, ReadWarning[]>();
   /** How often each key was read. */
   readonly reads = new Map<string, number>();
   /** The source type. */
@@ -71,7 +74,8 @@ export class FakeSources {
       this.reads.set(s.key, (this.reads.get(s.key) ?? 0) + 1);
       const reading = this.readings.get(s.key);
       if (reading instanceof Error) return Promise.reject(reading);
-      return Promise.resolve({ occurrences: reading ?? [], warnings: [] });
+      const warnings = this.warnings.get(s.key) ?? [];
+      return Promise.resolve({ occurrences: reading ?? [], warnings });
     },
   };
   /** A registry holding only the fake type. */

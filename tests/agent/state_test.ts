@@ -26,6 +26,7 @@ Deno.test("state: written state reads back, replaces the old file and leaves no 
         snapshot_hash: "f00",
         accepted_at: "2026-03-29T08:00:00Z",
         generated_at: "2026-03-29T07:59:00Z",
+        event_count: 34,
       },
     },
   };
@@ -34,6 +35,18 @@ Deno.test("state: written state reads back, replaces the old file and leaves no 
   const names = [];
   for await (const entry of Deno.readDir(dir.path)) names.push(entry.name);
   assert.deepEqual(names, ["calendar_agent_state.json"]);
+});
+
+Deno.test("state: a file written before event counts were kept loads with none", async () => {
+  await using dir = await tempDir();
+  const path = join(dir.path, "calendar_agent_state.json");
+  const source = { snapshot_hash: "f00", accepted_at: "2026-03-29T08:00:00Z" };
+  await Deno.writeTextFile(path, JSON.stringify({ token: "t", sources: { team: source } }));
+  assert.deepEqual((await readState(path)).sources.team, {
+    ...source,
+    generated_at: null,
+    event_count: null,
+  });
 });
 
 Deno.test({

@@ -7,6 +7,7 @@ import { MasterClient } from "../../agent/master_client.ts";
 import { AgentSession } from "../../agent/session.ts";
 import { readState } from "../../agent/state.ts";
 import { passSucceeded, runSyncPass } from "../../agent/sync_pass.ts";
+import { readWarning } from "../../shared/warnings.ts";
 import { FakeMaster } from "./fake_master.ts";
 import {
   configObject,
@@ -24,6 +25,8 @@ async function setup(
   master: { fetch: FetchLike },
   keys = ["team", "rooms"],
   display: Record<string, unknown> = {},
+  allowEmpty = false,
+  now = NOW,
 ) {
   const sources = new FakeSources();
   const config = parseConfig(
@@ -55,7 +58,8 @@ async function setup(
       configDir: dir,
       fetch: master.fetch,
       log,
-      now: () => NOW,
+      now: () => now,
+      allowEmpty,
     });
   return { sources, pass, lines, statePath };
 }
@@ -251,4 +255,107 @@ Deno.test("sync pass: a master rebuilt from nothing re-enrols us and gets every 
   assert.ok(passSucceeded(report));
   assert.deepEqual(report.sources.map((s) => s.status), ["uploaded", "uploaded"]);
   assert.equal(master.snapshots.size, 2);
+});
+
+Deno.test("sync pass: warnings travel with the snapshot, counted per reason; a change re-uploads", async () => {
+  await using dir = await tempDir();
+  const master = new FakeMaster();
+  const { sources, pass, lines } = await setup(dir.path, master, ["team"]);
+  sources.readings.set("team", [standup, review]);
+  sources.warnings.set("team", [
+    readWarning("missing-uid", "VEVENT at line 4 has no UID", 4),
+    readWarning("event-skipped", "VEVENT at line 9 skipped: bad DTSTART", 9),
+  ]);
+  assert.ok(passSucceeded(await pass()));
+  assert.deepEqual(master.snapshots.get("office-pc/team")?.warnings, {
+    count: 2,
+    by_reason: { "missing-uid": 1, "event-skipped": 1 },
+    samples: [
+      { reason: "missing-uid", line: 4, message: "VEVENT at line 4 has no UID" },
+      { reason: "event-skipped", line: 9, message: "VEVENT at line 9 skipped: bad DTSTART" },
+    ],
+  });
+  assert.ok(lines.some((l) => l.includes('source "team": [event-skipped] VEVENT at line 9')));
+  assert.equal((await pass()).sources[0].status, "unchanged");
+  sources.warnings.set("team", []);
+  assert.equal((await pass()).sources[0].status, "uploaded", "the warnings went away");
+  assert.deepEqual(master.snapshots.get("office-pc/team")?.warnings.count, 0);
+});
+
+Deno.test("sync pass: a source whose every event was skipped fails and is not uploaded", async () => {
+  await using dir = await tempDir();
+  const master = new FakeMaster();
+  const { sources, pass } = await setup(dir.path, master);
+  sources.readings.set("team", []);
+  sources.warnings.set("team", [
+    readWarning("malformed-line", "line 3 could not be read", 3),
+    readWarning("event-skipped", "VEVENT at line 5 skipped: no DTSTART", 5),
+  ]);
+  sources.readings.set("rooms", [holiday]);
+  const report = await pass();
+  assert.equal(passSucceeded(report), false);
+  assert.deepEqual(report.sources.map((s) => s.status), ["failed", "uploaded"]);
+  assert.equal(master.requestsTo(/team\/snapshot$/).length, 0, "nothing uploaded");
+  assert.match(
+    master.heartbeats[0].sources[0].last_error!,
+    /^all events were skipped: VEVENT at line 5 skipped: no DTSTART; not uploaded/,
+  );
+});
+
+Deno.test("sync pass: a source that went from many events to none fails until allowed", async () => {
+  await using dir = await tempDir();
+  const master = new FakeMaster();
+  const first = await setup(dir.path, master, ["team", "rooms"]);
+  const many = [1, 2, 3, 4, 5].map((n) =>
+    occurrence(`e${n}@x`, `2026-04-0${n}T09:00:00Z`, `2026-04-0${n}T10:00:00Z`)
+  );
+  first.sources.readings.set("team", many);
+  first.sources.readings.set("rooms", [standup, holiday]);
+  await first.pass();
+  assert.equal((await readState(first.statePath)).sources.team.event_count, 5);
+
+  // The next run reads nothing: a feed that came back empty by mistake.
+  const second = await setup(dir.path, master, ["team", "rooms"]);
+  second.sources.readings.set("team", []);
+  second.sources.readings.set("rooms", []);
+  const report = await second.pass();
+  assert.deepEqual(report.sources.map((s) => [s.status, s.events]), [
+    ["failed", 0],
+    ["uploaded", 0],
+  ], "two events to none is a calendar that emptied itself");
+  assert.equal(master.snapshots.get("office-pc/team")?.events.length, 5, "the master keeps them");
+  const error = master.heartbeats.at(-1)!.sources[0].last_error!;
+  assert.match(error, /^source went from 5 events to none; not uploaded/);
+  assert.match(error, /agent once --allow-empty/);
+  assert.equal((await readState(first.statePath)).sources.team.event_count, 5);
+  assert.equal((await second.pass()).sources[0].status, "failed", "and again next pass");
+
+  // The admin confirms the calendar was emptied, with `agent once --allow-empty` beside
+  // the running agent.
+  const later = new Date(NOW.getTime() + 60_000);
+  const allowed = await setup(dir.path, master, ["team", "rooms"], {}, true, later);
+  allowed.sources.readings.set("team", []);
+  allowed.sources.readings.set("rooms", []);
+  const through = await allowed.pass();
+  assert.ok(passSucceeded(through));
+  assert.deepEqual(through.sources[0].result, { added: 0, updated: 0, removed: 5, unchanged: 0 });
+  assert.equal((await readState(first.statePath)).sources.team.event_count, 0);
+  // The running agent learns from its registration that the master holds a newer
+  // snapshot, and from then on an empty reading is the normal case.
+  const next = await second.pass();
+  assert.ok(passSucceeded(next), next.sources[0].error ?? "");
+});
+
+Deno.test("sync pass: a state file without event counts does not hold an empty source back", async () => {
+  await using dir = await tempDir();
+  const master = new FakeMaster();
+  const first = await setup(dir.path, master, ["team"]);
+  first.sources.readings.set("team", [standup, review, holiday]);
+  await first.pass();
+  const state = JSON.parse(await Deno.readTextFile(first.statePath));
+  delete state.sources.team.event_count;
+  await Deno.writeTextFile(first.statePath, JSON.stringify(state));
+  const second = await setup(dir.path, master, ["team"]);
+  second.sources.readings.set("team", []);
+  assert.equal((await second.pass()).sources[0].status, "uploaded");
 });
