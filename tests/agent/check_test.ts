@@ -122,3 +122,69 @@ Deno.test("check: `agent check` prints the report and exits 1 on a failure, 0 wh
   const log = await Deno.readTextFile(files.log);
   assert.doesNotMatch(log, /enroll-0123456789|agent-token-/, "no token in the log");
 });
+
+function ics(events: string[][]): string {
+  const lines = events.flatMap((
+    e,
+  ) => ["BEGIN:VEVENT", "DTSTAMP:20260101T000000Z", ...e, "END:VEVENT"]);
+  return ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//t//EN", ...lines, "END:VCALENDAR", ""]
+    .join("\r\n");
+}
+const good = ["UID:good@x", "DTSTART:20260330T090000Z", "DTEND:20260330T100000Z", "SUMMARY:Ok"];
+const broken = ["UID:broken@x", "DTSTART:garbage", "SUMMARY:Broken"];
+const noUid = ["DTSTART:20260331T090000Z", "DTEND:20260331T100000Z", "SUMMARY:No UID"];
+
+async function checkOne(dir: string, text: string, state?: unknown) {
+  await Deno.writeTextFile(join(dir, "team.ics"), text);
+  const files = agentFiles(
+    await writeConfig(
+      dir,
+      configObject({ calendar_sources: [{ type: "ics", name: "Team", path: "team.ics" }] }),
+    ),
+  );
+  if (state !== undefined) await Deno.writeTextFile(files.state, JSON.stringify(state));
+  const master = new FakeMaster();
+  return await runCheck({ files, fetch: master.fetch, now: NOW });
+}
+
+Deno.test("check: prints a source's warnings, counted per reason, with the samples", async () => {
+  await using dir = await tempDir();
+  const report = await checkOne(dir.path, ics([good, broken, noUid]));
+  assert.equal(report.ok, true, report.text);
+  const lines = report.text.split("\n");
+  const at = lines.findIndex((l) => l.startsWith('✓ source "team"'));
+  assert.match(lines[at], /: 2 occurrence\(s\) from 2026-02-27 to 2026-06-27, 2 warning\(s\)$/);
+  assert.match(
+    lines[at + 1],
+    /^ {4}2 warning\(s\): (event-skipped 1, missing-uid 1|missing-uid 1, event-skipped 1)$/,
+  );
+  assert.match(lines[at + 2], /^ {6}\[event-skipped\] .*broken@x/);
+  assert.match(lines[at + 3], /^ {6}\[missing-uid\] /);
+});
+
+Deno.test("check: a source whose every event is skipped fails", async () => {
+  await using dir = await tempDir();
+  const report = await checkOne(dir.path, ics([broken]));
+  assert.equal(report.ok, false);
+  assert.match(report.text, /✗ source "team" .*: 0 occurrence\(s\) .*: all events were skipped: /);
+  assert.match(report.text, /\n {4}1 warning\(s\): event-skipped 1\n/);
+});
+
+Deno.test("check: a source that went from many events to none fails, as a pass would", async () => {
+  await using dir = await tempDir();
+  const accepted = (event_count: number) => ({
+    agent_id: "office-pc",
+    sources: {
+      team: { snapshot_hash: "h", accepted_at: "2026-03-28T10:00:00Z", event_count },
+    },
+  });
+  const report = await checkOne(dir.path, ics([]), accepted(34));
+  assert.equal(report.ok, false);
+  assert.match(
+    report.text,
+    /✗ source "team" .*: 0 occurrence\(s\) .*: source went from 34 events to none; not uploaded/,
+  );
+  assert.match(report.text, /agent once --allow-empty/);
+  const few = await checkOne(dir.path, ics([]), accepted(2));
+  assert.match(few.text, /✓ source "team" .*: 0 occurrence\(s\)/);
+});
