@@ -55,7 +55,7 @@ export function warningLines(summary: WarningSummary): string[] {
   const lines = [`    ${summary.count} warning(s): ${reasons.join(", ")}`];
   for (const warning of summary.samples) lines.push(`      ${formatWarning(warning)}`);
   const more = summary.count - summary.samples.length;
-  if (more > 0) lines.push(`      … and ${more} more (agent once --verbose logs them all)`);
+  if (more > 0) lines.push(`      … and ${more} more; agent once logs every one`);
   return lines;
 }
 
