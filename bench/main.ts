@@ -6,6 +6,7 @@
 import { radicaleBenchmark, sogoBenchmark } from "./caldav.ts";
 import { ewsBenchmark } from "./ews.ts";
 import { failoverBenchmark } from "./failover.ts";
+import { icsExpandBenchmark } from "./ics_expand.ts";
 import { type Figure, ingestBenchmark } from "./ingest.ts";
 import { pagesBenchmark } from "./pages.ts";
 import { startRedis } from "../tests/helpers/redis.ts";
@@ -27,6 +28,10 @@ function print(title: string, figures: Figure[]): void {
 
 print("Ingest (master on SQLite, over HTTP)", await ingestBenchmark());
 print("Reading 10,000 stored events (in-process)", await pagesBenchmark());
+print(
+  "ICS reader: ~50,000 occurrences in a year (parseIcsDetailed, child process)",
+  await icsExpandBenchmark(),
+);
 {
   await using redis = await startRedis();
   print(
