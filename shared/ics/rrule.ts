@@ -217,11 +217,19 @@ export function expandRule(
   // range ends near it caps the search for a rule that stops matching at < 400 years.
   const lastYear = new Date(toWall).getUTCFullYear();
   const shift = Math.max(0, Math.floor((9_998 - lastYear) / 400)) * CYCLE_MS;
-  const shifted = new RRule({
+  const shiftedOptions = {
     ...options,
     dtstart: new Date(anchor + shift),
     until: options.until ? new Date(options.until.getTime() + shift) : null,
-  });
+  };
+  if (options.count) {
+    // RFC 5545 §3.3.10: DTSTART always counts as the first occurrence. `rrule` counts
+    // only the dates that match the rule, so a DTSTART that does not match uses one up.
+    const [first] = new RRule({ ...shiftedOptions, count: 1 }).all();
+    if (first?.getTime() !== anchor + shift) shiftedOptions.count = options.count - 1;
+    if (shiftedOptions.count === 0) return [];
+  }
+  const shifted = new RRule(shiftedOptions);
   return shifted.between(new Date(fromWall + shift), new Date(toWall + shift), true)
     .map((d) => d.getTime() - shift);
 }

@@ -81,7 +81,10 @@ function unfold(bytes: Uint8Array): LogicalLine[] {
     let end = pos;
     while (end < bytes.length && bytes[end] !== LF && bytes[end] !== CR) end++;
     const continues = (bytes[pos] === SPACE || bytes[pos] === TAB) && chunks.length > 0;
-    if (continues) {
+    if (end === pos) {
+      // A blank line is nothing, not the end of a logical line: old Mozilla files put
+      // one between a name and its folded value, and python-icalendar reads them so.
+    } else if (continues) {
       chunks.push(bytes.subarray(pos + 1, end));
     } else {
       flush();

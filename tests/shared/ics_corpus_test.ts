@@ -135,11 +135,8 @@ function describe(keys: ComparableKey[]): string {
   return keys.map((k) => `    ${keyText(k)}`).join("\n");
 }
 
-// Ignored until the reader rewrite in shared/ics/ lands: today many fixtures differ from
-// the reference on purpose (they were written to show what the reader gets wrong).
 Deno.test({
   name: "the ICS reader agrees with ical.js over the corpus, but for the listed divergences",
-  ignore: true,
   async fn(t) {
     const { files, used, absent } = await corpusFiles();
     let referenceTotal = 0, calsyncTotal = 0, matchedTotal = 0;
