@@ -33,6 +33,8 @@ export interface ContentLine {
   value: string;
   /** 1-based line number in the source. */
   line: number;
+  /** What had to be left out of the line to read it, if anything. */
+  repair?: string;
 }
 
 /** A component such as VEVENT, with its properties and nested components. */
@@ -53,12 +55,15 @@ const SPACE = 0x20;
 const TAB = 0x09;
 /** RFC 5545 names, plus "." and "_" that some producers put into X- names. */
 const NAME = /^[A-Za-z0-9._-]+$/;
-const decoder = new TextDecoder();
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const windows1252 = new TextDecoder("windows-1252");
 
 /** A logical line (folds removed) and the number of its first physical line. */
 interface LogicalLine {
   text: string;
   line: number;
+  /** The bytes were no UTF-8 and were read as Windows-1252, as old Outlook exports need. */
+  legacy?: boolean;
 }
 
 /**
@@ -73,8 +78,16 @@ function unfold(bytes: Uint8Array): LogicalLine[] {
   let pos = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   const flush = () => {
     if (chunks.length === 0) return;
-    const text = decoder.decode(chunks.length === 1 ? chunks[0] : concat(chunks));
-    if (text.trim() !== "") lines.push({ text, line: startLine });
+    const bytes = chunks.length === 1 ? chunks[0] : concat(chunks);
+    let text: string;
+    let legacy = false;
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      text = windows1252.decode(bytes);
+      legacy = true;
+    }
+    if (text.trim() !== "") lines.push({ text, line: startLine, ...(legacy ? { legacy } : {}) });
     chunks = [];
   };
   while (pos < bytes.length) {
@@ -124,7 +137,15 @@ function parseContentLine({ text, line }: LogicalLine): ContentLine {
   }
   const params = new Map<string, string[]>();
   let pos = nameEnd;
+  const dropped: string[] = [];
   while (text[pos] === ";") {
+    const delimiter = text.slice(pos + 1).search(/[;:=]/) + pos + 1;
+    if (delimiter > pos && text[delimiter] !== "=" && NAME.test(text.slice(pos + 1, delimiter))) {
+      // A parameter without value (`ATTENDEE;RSVP:mailto:…`) carries nothing: skip it.
+      dropped.push(text.slice(pos + 1, delimiter));
+      pos = delimiter;
+      continue;
+    }
     const eq = text.indexOf("=", pos);
     const paramName = eq < 0 ? "" : text.slice(pos + 1, eq);
     if (!NAME.test(paramName)) {
@@ -162,7 +183,11 @@ function parseContentLine({ text, line }: LogicalLine): ContentLine {
   if (text[pos] !== ":") {
     throw new Error(`line ${line}: ${name} has no ":" before its value`);
   }
-  return { name: name.toUpperCase(), params, value: text.slice(pos + 1), line };
+  const property = { name: name.toUpperCase(), params, value: text.slice(pos + 1), line };
+  return dropped.length === 0 ? property : {
+    ...property,
+    repair: `line ${line}: ${name} parameter ${dropped.join(", ")} has no value; left out`,
+  };
 }
 
 function count(text: string, char: string): number {
@@ -196,6 +221,7 @@ export function parseComponents(source: string | Uint8Array): Component[] {
     const holder = stack[stack.length - 1] ?? calendars[calendars.length - 1];
     holder.problems.push(readWarning(reason, message, line));
   };
+  const legacy = lines.filter((l) => l.legacy);
   for (const logical of lines) {
     if (stack.length === 0 && calendars.length > 0) {
       // After END:VCALENDAR only another VCALENDAR counts; anything else is junk that
@@ -217,6 +243,9 @@ export function parseComponents(source: string | Uint8Array): Component[] {
       if (stack.length === 0) throw new IcsError(message);
       problem(`${message}; line left out`, logical.line, "malformed-line");
       continue;
+    }
+    if (property.repair && stack.length > 0) {
+      problem(property.repair, property.line, "malformed-value");
     }
     const current = stack[stack.length - 1];
     if (property.name === "BEGIN") {
@@ -259,6 +288,14 @@ export function parseComponents(source: string | Uint8Array): Component[] {
     } else {
       throw new IcsError(`line ${property.line}: ${property.name} outside VCALENDAR`);
     }
+  }
+  if (legacy.length > 0) {
+    calendars[0].problems.push(readWarning(
+      "malformed-value",
+      `${legacy.length} line(s) are not UTF-8 (first: line ${legacy[0].line}); read as ` +
+        "Windows-1252, as older Outlook and Windows tools write them",
+      legacy[0].line,
+    ));
   }
   if (stack.length === 1) {
     // Every component inside was closed: only END:VCALENDAR is missing, which hand-made

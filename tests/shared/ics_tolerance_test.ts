@@ -369,3 +369,33 @@ Deno.test("a calendar missing only its END:VCALENDAR is read; a cut-off event is
     /BEGIN:VEVENT is never closed; the data looks truncated/,
   );
 });
+
+Deno.test("a parameter without value is left out, the line kept", () => {
+  const { occurrences, reasons: found } = read(ics(
+    "BEGIN:VEVENT",
+    "UID:rsvp",
+    "DTSTART:20260310T090000Z",
+    "ATTENDEE;RSVP;CN=Ann:mailto:ann@example.com",
+    "END:VEVENT",
+  ));
+  assert.deepEqual(occurrences[0].attendees.map((a) => [a.name, a.email]), [
+    ["Ann", "ann@example.com"],
+  ]);
+  assert.deepEqual(found, reasons("malformed-value"));
+});
+
+Deno.test("text that is not UTF-8 is read as Windows-1252, with one warning", () => {
+  const [before, after] = ics(
+    "BEGIN:VEVENT",
+    "UID:latin",
+    "DTSTART:20260310T090000Z",
+    "SUMMARY:B?ro",
+    "END:VEVENT",
+  ).split("?");
+  const utf8 = new TextEncoder();
+  // 0xFC is "ü" in Windows-1252 and no valid UTF-8 on its own.
+  const bytes = new Uint8Array([...utf8.encode(before), 0xfc, ...utf8.encode(after)]);
+  const { occurrences, warnings } = parseIcsDetailed(bytes, YEAR);
+  assert.equal(occurrences[0].title, "Büro");
+  assert.deepEqual(warnings.map((w) => [w.reason, w.line]), [["malformed-value", 7]]);
+});
