@@ -49,6 +49,8 @@ export interface Component {
   problems: ReadWarning[];
 }
 
+/** Components that sit directly in a VCALENDAR and never inside one another. */
+const TOP_LEVEL = new Set(["VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE"]);
 const LF = 0x0a;
 const CR = 0x0d;
 const SPACE = 0x20;
@@ -256,7 +258,23 @@ export function parseComponents(source: string | Uint8Array): Component[] {
         components: [],
         problems: [],
       };
-      if (current) current.components.push(component);
+      const unclosed = TOP_LEVEL.has(component.name)
+        ? stack.findLastIndex((c) => TOP_LEVEL.has(c.name))
+        : -1;
+      if (unclosed >= 0) {
+        // Calendar components never nest: a BEGIN:VEVENT inside a VEVENT means the first
+        // lost its END. Close it here, or the second event would be hidden inside it.
+        const open = stack[unclosed];
+        problem(
+          `line ${property.line}: BEGIN:${component.name} inside BEGIN:${open.name} at line ` +
+            `${open.line}; that one is taken as ended here`,
+          property.line,
+          "malformed-line",
+        );
+        stack.length = unclosed;
+      }
+      const parent = stack[stack.length - 1];
+      if (parent) parent.components.push(component);
       else if (component.name === "VCALENDAR") calendars.push(component);
       else throw new IcsError(`line ${property.line}: BEGIN:${component.name} outside VCALENDAR`);
       stack.push(component);

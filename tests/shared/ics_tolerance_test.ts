@@ -399,3 +399,17 @@ Deno.test("text that is not UTF-8 is read as Windows-1252, with one warning", ()
   assert.equal(occurrences[0].title, "Büro");
   assert.deepEqual(warnings.map((w) => [w.reason, w.line]), [["malformed-value", 7]]);
 });
+
+Deno.test("a VEVENT that lost its END is ended by the next BEGIN:VEVENT; both are kept", () => {
+  const { occurrences, reasons: found } = read(ics(
+    "BEGIN:VEVENT",
+    "UID:first",
+    "DTSTART:20260310T090000Z",
+    "BEGIN:VEVENT",
+    "UID:second",
+    "DTSTART:20260311T090000Z",
+    "END:VEVENT",
+  ));
+  assert.deepEqual(occurrences.map((o) => o.uid), ["first", "second"]);
+  assert.deepEqual(found, reasons("malformed-line"));
+});
