@@ -30,6 +30,11 @@ function normalized(label: string): string {
     .trim().toLowerCase();
 }
 
+/** The places a display name lists (`amsterdam`, `berlin`, …), for a fuzzy match. */
+function citiesOf(label: string): string[] {
+  return label.split(",").map((c) => c.trim()).filter((c) => c.length > 2);
+}
+
 interface WindowsZone {
   iana: string;
   offsetMinutes: number;
@@ -45,7 +50,7 @@ for (const value of Object.values(TimeZoneMappingData)) {
   const zone = {
     iana: value[0][0] as string,
     offsetMinutes: Number(value[5]),
-    cities: label.split(",").map((c) => c.trim()).filter((c) => c.length > 2),
+    cities: citiesOf(label),
   };
   zones.push(zone);
   if (!byLabel.has(label)) byLabel.set(label, zone);
@@ -75,7 +80,7 @@ export function guessZone(tzid: string): GuessedZone | undefined {
   if (label !== "") {
     const exact = byLabel.get(label);
     if (exact) return { iana: exact.iana, offsetMs: 0, how: `Windows display name "${name}"` };
-    const cities = label.split(",").map((c) => c.trim()).filter((c) => c.length > 2);
+    const cities = citiesOf(label);
     const similar = zones.find((z) =>
       (offsetMs === null || z.offsetMinutes * 60_000 === offsetMs) &&
       z.cities.some((c) => cities.includes(c))

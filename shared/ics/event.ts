@@ -124,11 +124,14 @@ function person({ name, email }: { name?: string; email: string }) {
   return { name: clip(name ?? "", 512), email: clip(email, 512) };
 }
 
-/** LAST-MODIFIED as an instant. A malformed one is dropped, not the whole event for it. */
-function readLastModified(p: ContentLine | undefined, lookup: ZoneLookup): string | null {
+/**
+ * A stamp (LAST-MODIFIED, DTSTAMP) as an instant. A malformed one is dropped, not the
+ * whole event for it: stamps only order revisions.
+ */
+function readStamp(p: ContentLine | undefined, lookup: ZoneLookup): string | null {
   if (!p) return null;
   try {
-    return toInstant(new Date(instantOf(parseMoment(p.value, p.params, "LAST-MODIFIED", lookup))));
+    return toInstant(new Date(instantOf(parseMoment(p.value, p.params, p.name, lookup))));
   } catch {
     return null;
   }
@@ -180,7 +183,7 @@ function readDetails(
     }),
     // An ICS file does not say whose calendar it is, so nor whose answer PARTSTAT is.
     response_status: null,
-    last_modified: readLastModified(one("LAST-MODIFIED"), lookup),
+    last_modified: readStamp(one("LAST-MODIFIED"), lookup),
   };
 }
 
@@ -294,20 +297,6 @@ function syntheticUid(component: Component): string {
   return `calsync-${sha256Hex(parts.join("\n")).slice(0, 32)}`;
 }
 
-/** LAST-MODIFIED, else DTSTAMP, in milliseconds; -Infinity when neither can be read. */
-function revisedAt(one: (name: string) => ContentLine | undefined, lookup: ZoneLookup): number {
-  for (const name of ["LAST-MODIFIED", "DTSTAMP"]) {
-    const p = one(name);
-    if (!p) continue;
-    try {
-      return instantOf(parseMoment(p.value, p.params, name, lookup));
-    } catch {
-      // An unreadable stamp only orders revisions; the other one, or none, will do.
-    }
-  }
-  return -Infinity;
-}
-
 function readRules(all: (name: string) => ContentLine[], warn: Warn): RecurrenceRule[] {
   return all("RRULE").flatMap((p) => {
     if (p.value.trim() === "") {
@@ -369,6 +358,8 @@ export function readEvent(component: Component, lookup: ZoneLookup, warn: Warn):
     ? clip(unescapeText(recordedZone.value.trim()), 128) || null
     : start.zone?.name ?? null;
   const sequence = Number.parseInt(one("SEQUENCE")?.value.trim() ?? "0", 10);
+  const details = readDetails(one, all, lookup, warn);
+  const revised = details.last_modified ?? readStamp(one("DTSTAMP"), lookup);
   return {
     line: component.line,
     uid,
@@ -382,8 +373,8 @@ export function readEvent(component: Component, lookup: ZoneLookup, warn: Warn):
       : null,
     thisAndFuture: recurrenceId?.params.get("RANGE")?.[0]?.toUpperCase() === "THISANDFUTURE",
     sequence: Number.isFinite(sequence) ? sequence : 0,
-    revisedAt: revisedAt(one, lookup),
+    revisedAt: revised === null ? -Infinity : Date.parse(revised),
     timezone,
-    details: readDetails(one, all, lookup, warn),
+    details,
   };
 }

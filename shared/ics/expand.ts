@@ -127,7 +127,7 @@ function masterOccurrences(
   range: TimeWindow,
 ): Occurrence[] {
   if (master.rules.length === 0 && master.rdates.length === 0) {
-    return overridden.size > 0 && overridden.has(recurrenceKey(master.start))
+    return overridden.has(recurrenceKey(master.start))
       ? []
       : [build(master, master.start, master.span, null)];
   }

@@ -123,6 +123,7 @@ export function parseIcsDetailed(
     throw new RangeError(`floatingZone "${options.floatingZone}" is no known time zone`);
   }
   const warnings: ReadWarning[] = [];
+  const warn: Warn = (reason, message, line) => warnings.push(readWarning(reason, message, line));
   const occurrences: Occurrence[] = [];
   // Events of all VCALENDARs expand together: concatenated exports repeat UIDs across
   // calendars, and the newest revision must win there too.
@@ -133,8 +134,6 @@ export function parseIcsDetailed(
     for (const component of calendar.components) {
       warnings.push(...problemsWithin(component));
       if (component.name !== "VEVENT") continue;
-      const warn: Warn = (reason, message, line) =>
-        warnings.push(readWarning(reason, message, line));
       try {
         events.push(readEvent(component, lookup, warn));
       } catch (error) {

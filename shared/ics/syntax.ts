@@ -65,7 +65,7 @@ interface LogicalLine {
   text: string;
   line: number;
   /** The bytes were no UTF-8 and were read as Windows-1252, as old Outlook exports need. */
-  legacy?: boolean;
+  legacy: boolean;
 }
 
 /**
@@ -89,7 +89,7 @@ function unfold(bytes: Uint8Array): LogicalLine[] {
       text = windows1252.decode(bytes);
       legacy = true;
     }
-    if (text.trim() !== "") lines.push({ text, line: startLine, ...(legacy ? { legacy } : {}) });
+    if (text.trim() !== "") lines.push({ text, line: startLine, legacy });
     chunks = [];
   };
   while (pos < bytes.length) {
