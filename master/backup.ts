@@ -10,7 +10,7 @@
 import { z } from "zod";
 import { Occurrence } from "../shared/model.ts";
 import { SourceSettings } from "../shared/protocol.ts";
-import { NO_WARNINGS, WarningSummary } from "../shared/warnings.ts";
+import { noWarnings, WarningSummary } from "../shared/warnings.ts";
 import { toInstant } from "../shared/time.ts";
 import { prepareSnapshot } from "./snapshots/prepare.ts";
 import type { Store } from "./store/types.ts";
@@ -24,7 +24,7 @@ const Source = z.object({
   last_error: z.string().nullable(),
   settings: SourceSettings,
   // Backups made before warnings were kept lack them.
-  warnings: WarningSummary.default(() => structuredClone(NO_WARNINGS)),
+  warnings: WarningSummary.default(noWarnings),
   occurrences: z.array(Occurrence),
 });
 

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { Occurrence, occurrenceKey, overlaps, TimeWindow } from "./model.ts";
 import { Instant } from "./time.ts";
-import { NO_WARNINGS, WarningSummary } from "./warnings.ts";
+import { noWarnings, WarningSummary } from "./warnings.ts";
 
 const ID_HINT =
   "1-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit";
@@ -138,7 +138,7 @@ export const SnapshotEnvelope = z.object({
    * What the agent repaired or skipped while reading the source, counted per reason with
    * the first few as samples. Agents before warnings leave it out: no warnings.
    */
-  warnings: WarningSummary.default(() => structuredClone(NO_WARNINGS)),
+  warnings: WarningSummary.default(noWarnings),
   events: z.array(z.unknown()).max(200_000),
 });
 

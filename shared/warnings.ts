@@ -59,8 +59,10 @@ export const WarningSummary = z.object({
 /** A validated warning summary. */
 export type WarningSummary = z.output<typeof WarningSummary>;
 
-/** A summary of no warnings. */
-export const NO_WARNINGS: WarningSummary = Object.freeze({ count: 0, by_reason: {}, samples: [] });
+/** A fresh summary of no warnings (fresh: callers may add to it). */
+export function noWarnings(): WarningSummary {
+  return { count: 0, by_reason: {}, samples: [] };
+}
 
 /** Builds a warning; `message` should say what was found and what was done about it. */
 export function readWarning(

@@ -4,17 +4,17 @@
  *
  * @module
  */
-import { NO_WARNINGS, WarningSummary } from "../../shared/warnings.ts";
+import { noWarnings, WarningSummary } from "../../shared/warnings.ts";
 
 /**
  * The summary stored as `json`; none when absent (a source that never sent a snapshot,
  * or one stored before warnings were kept) or unreadable, which must not hide the source.
  */
 export function storedWarnings(json: string | undefined | null): WarningSummary {
-  if (json === undefined || json === null) return structuredClone(NO_WARNINGS);
+  if (json === undefined || json === null) return noWarnings();
   try {
     return WarningSummary.parse(JSON.parse(json));
   } catch {
-    return structuredClone(NO_WARNINGS);
+    return noWarnings();
   }
 }
