@@ -829,3 +829,48 @@ Deno.test("Recurrence: a series made through CreateItem expands, reads back, and
   assert.equal(ews.DayOfTheWeekIndex[monthly.DayOfTheWeekIndex], "Second");
   assert.equal(iso(monthly.EndDate), "2026-12-31T00:00:00Z");
 });
+
+// https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/finditem-operation
+// FindItem returns only the first 512 bytes of a streamable property: for Unicode, the first
+// 255 characters. GetItem returns the whole value.
+Deno.test("FindItem cuts string properties to 255 characters, GetItem returns them whole (FindItem operation docs)", async () => {
+  await using fake = await startFakeExchange();
+  const svc = service(fake);
+  const long = (c: string) => c.repeat(300);
+  const item = new ews.Appointment(svc);
+  item.Subject = long("s");
+  item.Location = long("l");
+  item.Start = at("2026-07-01T09:00:00Z");
+  item.End = at("2026-07-01T10:00:00Z");
+  item.SetExtendedProperty(KEY, long("k"));
+  await item.Save(CALENDAR, ews.SendInvitationsMode.SendToNone);
+  const withKey = new ews.PropertySet(ews.BasePropertySet.FirstClassProperties, [KEY]);
+  const lengths = (a: ews.Item) => {
+    const key = { outValue: "" as unknown };
+    assert.ok(a.TryGetProperty(KEY, key));
+    return [
+      a.Subject.length,
+      (a as ews.Appointment).Location.length,
+      (key.outValue as string).length,
+    ];
+  };
+
+  const view = new ews.CalendarView(at("2026-07-01T00:00:00Z"), at("2026-07-02T00:00:00Z"));
+  view.PropertySet = withKey;
+  const [inView] = (await svc.FindAppointments(CALENDAR, view)).Items;
+  assert.deepEqual(lengths(inView), [255, 255, 255]);
+  const paged = new ews.ItemView(10);
+  paged.PropertySet = withKey;
+  const [listed] = (await svc.FindItems(CALENDAR, paged)).Items;
+  assert.deepEqual(lengths(listed), [255, 255, 255]);
+  assert.equal(listed.Subject, long("s").slice(0, 255));
+
+  const found = await svc.FindItems(
+    CALENDAR,
+    new ews.SearchFilter.IsEqualTo(KEY, long("k")),
+    new ews.ItemView(10),
+  );
+  assert.equal(found.TotalCount, 1, "restrictions compare the whole stored value");
+  const bound = await ews.Appointment.Bind(svc, item.Id, withKey);
+  assert.deepEqual(lengths(bound), [300, 300, 300]);
+});

@@ -16,6 +16,8 @@
  * not occurrences), optionally filtered by a `Restriction` and ordered by `SortOrder`
  * (creation order otherwise), in pages capped at the find-count limit.
  *
+ * Both views return summaries: string values cut to 255 characters (see `summary.ts`).
+ *
  * @module
  */
 import { extendedKey, type ItemView } from "../model.ts";
@@ -23,6 +25,7 @@ import { propertyOf, type WriteContext } from "../properties.ts";
 import { itemView, viewsInRange } from "../recurrence.ts";
 import { type Lookup, readRestriction } from "../restriction.ts";
 import { readItemShape, writeItem } from "../shapes.ts";
+import { findSummary } from "../summary.ts";
 import { EwsError, NS, SchemaViolation, successMessage } from "../soap.ts";
 import type { Mailbox } from "../store.ts";
 import { parseDateTime } from "../timezones.ts";
@@ -167,7 +170,11 @@ export const findItem: Handler = (body, ctx) => {
           TotalItemsInView: page.total,
           IncludesLastItemInRange: page.includesLast,
         },
-        el("t:Items", {}, ...page.entries.map((view) => writeItem(view, shape, writeCtx, true))),
+        el(
+          "t:Items",
+          {},
+          ...page.entries.map((view) => writeItem(findSummary(view), shape, writeCtx, true)),
+        ),
       ),
     );
   });
