@@ -874,3 +874,45 @@ Deno.test("FindItem cuts string properties to 255 characters, GetItem returns th
   const bound = await ews.Appointment.Bind(svc, item.Id, withKey);
   assert.deepEqual(lengths(bound), [300, 300, 300]);
 });
+
+// https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/how-to-process-calendar-items-in-batches-in-exchange
+// An item created without reminder properties ("Food bank delivery") reads back with
+// ReminderMinutesBeforeStart 15; a request that clears ReminderIsSet keeps it cleared.
+Deno.test("CreateItem: a calendar item rings 15 minutes before by default, unless ReminderIsSet is false", async () => {
+  await using fake = await startFakeExchange();
+  const svc = service(fake);
+  const [plain, silent, early] = ["plain", "silent", "early"].map((subject) => {
+    const a = new ews.Appointment(svc);
+    a.Subject = subject;
+    a.Start = at("2026-07-01T09:00:00Z");
+    a.End = at("2026-07-01T10:00:00Z");
+    return a;
+  });
+  silent.IsReminderSet = false;
+  early.ReminderMinutesBeforeStart = 60;
+  for (const a of [plain, silent, early]) {
+    await a.Save(CALENDAR, ews.SendInvitationsMode.SendToNone);
+  }
+  const reminders = new ews.PropertySet(ews.BasePropertySet.IdOnly, [
+    ews.ItemSchema.IsReminderSet,
+    ews.ItemSchema.ReminderMinutesBeforeStart,
+  ]);
+  const loaded = await svc.BindToItems([plain.Id, silent.Id, early.Id], reminders);
+  assert.deepEqual(
+    loaded.Responses.map((r) => [r.Item.IsReminderSet, r.Item.ReminderMinutesBeforeStart]),
+    [[true, 15], [false, 15], [true, 60]],
+  );
+  const wire = await post(
+    fake,
+    soap(
+      "<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>" +
+        '<t:FieldURI FieldURI="item:ReminderIsSet"/><t:FieldURI FieldURI="item:ReminderMinutesBeforeStart"/>' +
+        `</t:AdditionalProperties></m:ItemShape><m:ItemIds><t:ItemId Id="${plain.Id.UniqueId}"/>` +
+        "</m:ItemIds></m:GetItem>",
+    ),
+  );
+  assert.match(
+    wire.text,
+    /<t:ReminderIsSet>true<\/t:ReminderIsSet><t:ReminderMinutesBeforeStart>15<\/t:ReminderMinutesBeforeStart>/,
+  );
+});
