@@ -520,10 +520,36 @@ Deno.test("Create, update and delete with extended properties; invitations and b
   );
 });
 
-Deno.test("ChangeKey: a stale one conflicts on a changed field, merges on another, AlwaysOverwrite wins", async () => {
+/** One `SetItemField` of an `UpdateItem` written by hand, with the change key given. */
+function setField(
+  resolution: string,
+  id: ews.ItemId,
+  changeKey: string,
+  uri: string,
+  value: string,
+): string {
+  const element = uri.split(":")[1];
+  return soap(
+    `<m:UpdateItem ConflictResolution="${resolution}" SendMeetingInvitationsOrCancellations="SendToNone">` +
+      `<m:ItemChanges><t:ItemChange><t:ItemId Id="${id.UniqueId}" ChangeKey="${changeKey}"/>` +
+      `<t:Updates><t:SetItemField><t:FieldURI FieldURI="${uri}"/><t:CalendarItem>` +
+      `<t:${element}>${value}</t:${element}></t:CalendarItem></t:SetItemField></t:Updates>` +
+      "</t:ItemChange></m:ItemChanges></m:UpdateItem>",
+  );
+}
+
+/** `t:Count` of `m:ConflictResults` in an UpdateItem answer. */
+const conflictCount = (xml: string) => xml.match(/<t:Count>(\d+)<\/t:Count>/)?.[1];
+
+// [MS-OXWSCORE] 3.1.4.9.4.1 t:ConflictResolutionType,
+// https://learn.microsoft.com/en-us/openspecs/exchange_server_protocols/ms-oxwscore/0dc48948-2f1b-425a-9e53-0c247657ef12
+// NeverOverwrite fails a conflict with ErrorIrresolvableConflict; AutoResolve mostly
+// overwrites, but keeps a Sensitivity another user raised (Normal → Confidential);
+// AlwaysOverwrite overwrites. Fields nobody else changed are no conflict and merge.
+Deno.test("ChangeKey: NeverOverwrite fails a stale conflict alone, AutoResolve overwrites but keeps a raised Sensitivity, fields merge ([MS-OXWSCORE] 3.1.4.9.4.1)", async () => {
   await using fake = await startFakeExchange();
   const svc = service(fake);
-  const [item] = await createKeyed(svc, ["original"]);
+  const [item, other] = await createKeyed(svc, ["original", "other"]);
   const [mine, theirs] = await Promise.all([
     ews.Appointment.Bind(svc, item.Id),
     ews.Appointment.Bind(svc, item.Id),
@@ -536,36 +562,71 @@ Deno.test("ChangeKey: a stale one conflicts on a changed field, merges on anothe
   assert.notEqual(mine.Id.ChangeKey, theirs.Id.ChangeKey, "every change takes a new change key");
 
   theirs.Subject = "theirs";
-  const conflict = await rejection(
-    theirs.Update(
-      ews.ConflictResolutionMode.NeverOverwrite,
-      ews.SendInvitationsOrCancellationsMode.SendToNone,
-    ),
+  other.Subject = "other, renamed";
+  const batch = await svc.UpdateItems(
+    [theirs, other],
+    null as unknown as ews.FolderId,
+    ews.ConflictResolutionMode.NeverOverwrite,
+    ews.MessageDisposition.SaveOnly,
+    ews.SendInvitationsOrCancellationsMode.SendToNone,
   );
-  assert.equal(code(conflict), "ErrorIrresolvableConflict");
+  assert.deepEqual(
+    batch.Responses.map((r) => ews.ServiceError[r.ErrorCode]),
+    ["ErrorIrresolvableConflict", "NoError"],
+    "the conflict fails its own item only",
+  );
+  const stored = () => new Map(fake.mailbox(USER).items().map((i) => [i.id, i]));
+  assert.equal(stored().get(item.Id.UniqueId)?.subject, "mine");
+  assert.equal(stored().get(other.Id.UniqueId)?.subject, "other, renamed");
+
+  const stale = theirs.Id.ChangeKey;
   const location = await post(
     fake,
-    soap(
-      `<m:UpdateItem ConflictResolution="AutoResolve" SendMeetingInvitationsOrCancellations="SendToNone">` +
-        `<m:ItemChanges><t:ItemChange><t:ItemId Id="${item.Id.UniqueId}" ChangeKey="${theirs.Id.ChangeKey}"/>` +
-        `<t:Updates><t:SetItemField><t:FieldURI FieldURI="calendar:Location"/><t:CalendarItem>` +
-        `<t:Location>Room 4</t:Location></t:CalendarItem></t:SetItemField></t:Updates></t:ItemChange>` +
-        `</m:ItemChanges></m:UpdateItem>`,
-    ),
+    setField("NeverOverwrite", item.Id, stale, "calendar:Location", "Room 4"),
   );
-  assert.match(location.text, /ResponseClass="Success"/, "other fields merge");
+  assert.deepEqual(responseCodes(location.text), ["NoError"], "a field nobody changed merges");
+  assert.equal(conflictCount(location.text), "0");
+  const subject = await post(fake, setField("AutoResolve", item.Id, stale, "item:Subject", "auto"));
+  assert.deepEqual(responseCodes(subject.text), ["NoError"]);
+  assert.equal(conflictCount(subject.text), "1", "AutoResolve overwrote one conflict");
+  assert.deepEqual(
+    [stored().get(item.Id.UniqueId)?.subject, stored().get(item.Id.UniqueId)?.location],
+    ["auto", "Room 4"],
+  );
+
+  const current = await ews.Appointment.Bind(svc, item.Id);
+  current.Sensitivity = ews.Sensitivity.Confidential;
+  await current.Update(
+    ews.ConflictResolutionMode.AutoResolve,
+    ews.SendInvitationsOrCancellationsMode.SendToNone,
+  );
+  const lowered = await post(
+    fake,
+    setField("AutoResolve", item.Id, stale, "item:Sensitivity", "Normal"),
+  );
+  assert.deepEqual(responseCodes(lowered.text), ["NoError"]);
+  assert.equal(conflictCount(lowered.text), "1");
+  const sensitivity = async () =>
+    ews.Sensitivity[(await ews.Appointment.Bind(svc, item.Id)).Sensitivity];
+  assert.equal(await sensitivity(), "Confidential", "the raised Sensitivity is retained");
+  const forced = await post(
+    fake,
+    setField("AlwaysOverwrite", item.Id, stale, "item:Sensitivity", "Normal"),
+  );
+  assert.deepEqual(responseCodes(forced.text), ["NoError"]);
+  assert.equal(await sensitivity(), "Normal", "AlwaysOverwrite overwrites");
+
   await theirs.Update(
     ews.ConflictResolutionMode.AlwaysOverwrite,
     ews.SendInvitationsOrCancellationsMode.SendToNone,
   );
-  const [now] = fake.mailbox(USER).items();
-  assert.deepEqual([now.subject, now.location], ["theirs", "Room 4"]);
+  assert.equal(stored().get(item.Id.UniqueId)?.subject, "theirs");
 
   const malformed = await post(
     fake,
     soap(
       `<m:UpdateItem ConflictResolution="NeverOverwrite" SendMeetingInvitationsOrCancellations="SendToNone">` +
-        `<m:ItemChanges><t:ItemChange><t:ItemId Id="${now.id}" ChangeKey="bm90IGEga2V5"/>` +
+        `<m:ItemChanges><t:ItemChange><t:ItemId Id="${item.Id.UniqueId}" ChangeKey="bm90IGEga2V5"/>` +
         `<t:Updates><t:DeleteItemField><t:FieldURI FieldURI="calendar:Location"/></t:DeleteItemField>` +
         `</t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>`,
     ),

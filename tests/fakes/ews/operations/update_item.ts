@@ -4,11 +4,9 @@
  * (a new pattern drops the series' exceptions; deleting it leaves a single item). An
  * occurrence takes field changes only, which make it an exception.
  *
- * Concurrency follows the change key: with `AlwaysOverwrite` it is ignored; with
- * `NeverOverwrite` or `AutoResolve` a stale change key fails with
- * `ErrorIrresolvableConflict` when a field the request sets has changed since that change
- * key (fields nobody else changed merge). On an occurrence any change since the change key
- * conflicts. A change key this server did not write is `ErrorInvalidChangeKey`.
+ * Concurrency follows the change key and `ConflictResolution` (see `conflicts.ts`): each
+ * item succeeds or fails on its own, and a success reports its conflicts in
+ * `m:ConflictResults`. A change key this server did not write is `ErrorInvalidChangeKey`.
  *
  * @module
  */
@@ -26,6 +24,7 @@ import { readRecurrence } from "../recurrence_xml.ts";
 import { EwsError, NS, SchemaViolation, successMessage } from "../soap.ts";
 import { el, text, type XmlElement } from "../xml.ts";
 import { eachTarget, enumAttribute, type Handler, required, resolveItem } from "./common.ts";
+import { RESOLUTIONS, resolveConflicts } from "./conflicts.ts";
 
 /** The values of `SendMeetingInvitationsOrCancellations`. */
 const MODES = [
@@ -116,11 +115,7 @@ function readChange(change: XmlElement, timeZone: string): Change {
 
 /** `UpdateItem`. */
 export const updateItem: Handler = (body, ctx) => {
-  const resolution = enumAttribute(body, "ConflictResolution", [
-    "NeverOverwrite",
-    "AutoResolve",
-    "AlwaysOverwrite",
-  ]);
+  const resolution = enumAttribute(body, "ConflictResolution", RESOLUTIONS);
   enumAttribute(
     body,
     "MessageDisposition",
@@ -156,17 +151,7 @@ export const updateItem: Handler = (body, ctx) => {
     if (changeKey !== undefined && known === null) {
       throw new EwsError("ErrorInvalidChangeKey", "The change key is invalid.");
     }
-    if (resolution !== "AlwaysOverwrite" && known !== null && known < view.changeNumber) {
-      const conflicting = view.originalStart !== null ||
-        change.touched.some((field) => (item.fieldChanges.get(field) ?? 0) > known);
-      if (conflicting) {
-        throw new EwsError(
-          "ErrorIrresolvableConflict",
-          "The send or update operation could not be performed because the change key " +
-            "passed in the request does not match the current change key for the item.",
-        );
-      }
-    }
+    const conflicts = resolveConflicts(resolution, view, change, known);
     const seriesChange = change.extended.length + change.removedExtended.length > 0 ||
       change.recurrence !== undefined;
     if (view.originalStart !== null && seriesChange) {
@@ -206,7 +191,7 @@ export const updateItem: Handler = (body, ctx) => {
     return successMessage(
       "UpdateItem",
       el("m:Items", {}, el("t:CalendarItem", {}, writeItemId(updated, mailbox))),
-      el("m:ConflictResults", {}, text("t:Count", 0)),
+      el("m:ConflictResults", {}, text("t:Count", conflicts)),
     );
   }, el("m:Items"));
 };
