@@ -977,3 +977,79 @@ Deno.test("CreateItem: a calendar item rings 15 minutes before by default, unles
     /<t:ReminderIsSet>true<\/t:ReminderIsSet><t:ReminderMinutesBeforeStart>15<\/t:ReminderMinutesBeforeStart>/,
   );
 });
+
+// https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/how-to-create-all-day-events-by-using-ews-in-exchange
+// An all-day item's start off midnight moves to the midnight before, its end to the
+// midnight after, in the time zone of the request or appointment.
+Deno.test("All-day items: midnights of the item's zone, else the request's TimeZoneContext, else UTC (all-day events how-to)", async () => {
+  await using fake = await startFakeExchange();
+  const svc = service(fake);
+  const berlin = ews.TimeZoneInfo.FindSystemTimeZoneById("W. Europe Standard Time");
+  const allDay = (subject: string, start: string, end: string) => {
+    const a = new ews.Appointment(svc);
+    a.Subject = subject;
+    a.IsAllDayEvent = true;
+    a.Start = at(start);
+    a.End = at(end);
+    a.StartTimeZone = berlin;
+    return a;
+  };
+  // UTC midnights are 01:00 in Berlin: the day starts at the midnight before (23:00Z the
+  // day before) and ends at the midnight after the end (a second day).
+  const utc = allDay("utc midnights", "2026-01-10T00:00:00Z", "2026-01-11T00:00:00Z");
+  const local = allDay("berlin midnights", "2026-01-09T23:00:00Z", "2026-01-10T23:00:00Z");
+  for (const a of [utc, local]) await a.Save(CALENDAR, ews.SendInvitationsMode.SendToNone);
+  const zones = new ews.PropertySet(ews.BasePropertySet.FirstClassProperties, [
+    ews.AppointmentSchema.StartTimeZone,
+    ews.AppointmentSchema.EndTimeZone,
+  ]);
+  const loaded = await svc.BindToItems([utc.Id, local.Id], zones);
+  assert.deepEqual(
+    loaded.Responses.map((r) => {
+      const a = r.Item as ews.Appointment;
+      return [iso(a.Start), iso(a.End), a.StartTimeZone.Id, a.EndTimeZone.Id];
+    }),
+    [
+      ["2026-01-09T23:00:00Z", "2026-01-11T23:00:00Z", berlin.Id, berlin.Id],
+      ["2026-01-09T23:00:00Z", "2026-01-10T23:00:00Z", berlin.Id, berlin.Id],
+    ],
+  );
+
+  const create = (header: string, zone: string) =>
+    post(
+      fake,
+      soap(
+        '<m:CreateItem SendMeetingInvitations="SendToNone"><m:Items><t:CalendarItem>' +
+          "<t:Subject>by hand</t:Subject><t:Start>2026-07-01T09:00:00Z</t:Start>" +
+          "<t:End>2026-07-01T10:00:00Z</t:End><t:IsAllDayEvent>true</t:IsAllDayEvent>" +
+          `${zone}</t:CalendarItem></m:Items></m:CreateItem>`,
+        '<t:RequestServerVersion Version="Exchange2016"/>' + header,
+      ),
+    );
+  const tokyo =
+    '<t:TimeZoneContext><t:TimeZoneDefinition Id="Tokyo Standard Time"/></t:TimeZoneContext>';
+  const pacific = '<t:StartTimeZone Id="Pacific Standard Time"/>' +
+    '<t:EndTimeZone Id="Eastern Standard Time"/>';
+  for (const [header, zone] of [[tokyo, pacific], [tokyo, ""], ["", ""]]) {
+    assert.deepEqual(responseCodes((await create(header, zone)).text), ["NoError"]);
+  }
+  const byHand = fake.mailbox(USER).items().filter((i) => i.subject === "by hand");
+  assert.deepEqual(byHand.map((i) => [i.start, i.end]), [
+    ["2026-07-01T07:00:00Z", "2026-07-02T07:00:00Z"], // the item's zone: Pacific midnights
+    ["2026-06-30T15:00:00Z", "2026-07-01T15:00:00Z"], // the request's zone: Tokyo midnights
+    ["2026-07-01T00:00:00Z", "2026-07-02T00:00:00Z"], // neither: UTC midnights
+  ]);
+  const endZone = await post(
+    fake,
+    soap(
+      "<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>" +
+        '<t:FieldURI FieldURI="calendar:EndTimeZone"/></t:AdditionalProperties></m:ItemShape>' +
+        `<m:ItemIds><t:ItemId Id="${byHand[0].id}"/></m:ItemIds></m:GetItem>`,
+    ),
+  );
+  assert.match(
+    endZone.text,
+    /<t:EndTimeZone Id="Pacific Standard Time"/,
+    "one zone counts the days",
+  );
+});

@@ -63,14 +63,19 @@ export function defaultFields(mailbox: Mailbox, timeZone: string): ItemFields {
 }
 
 /**
- * Applies Exchange's rules to fields about to be saved: all-day items span whole days in
- * their start zone (a time inside a day moves to that day's midnight, an end to the next
- * midnight), and the end may not come before the start.
+ * Applies Exchange's rules to fields about to be saved: the end may not come before the
+ * start, and all-day items span whole days. How to create all-day events
+ * (https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/how-to-create-all-day-events-by-using-ews-in-exchange)
+ * says a start off midnight moves to the midnight before it and an end to the midnight
+ * after it, in the time zone of the request or appointment: the item's start zone, which
+ * is the request's `TimeZoneContext` (else UTC) when the request gives none. Both zones of
+ * the item become that zone, as the days are counted in it.
  */
 export function settle(fields: ItemFields): ItemFields {
   const settled = { ...fields };
   if (settled.isAllDay) {
     const zone = settled.startTimeZone;
+    settled.endTimeZone = zone;
     const startDay = wallClock(settled.start, zone).toPlainDate();
     const endWall = wallClock(settled.end, zone);
     const endDay = endWall.toPlainTime().equals(new Temporal.PlainTime())
