@@ -1053,3 +1053,63 @@ Deno.test("All-day items: midnights of the item's zone, else the request's TimeZ
     "one zone counts the days",
   );
 });
+
+// https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/getuserconfiguration-operation
+// GetUserConfiguration reads a user configuration object of a folder: here OWA's options in
+// the root folder, whose dictionary holds the OWA time zone under the String key "timezone".
+Deno.test("GetUserConfiguration reads OWA.UserOptions' timezone from the root folder; none until the user opened OWA", async () => {
+  await using fake = await startFakeExchange();
+  const svc = service(fake);
+  const ann = fake.mailbox(USER);
+  const bob = fake.mailbox("bob@corp.example");
+  const root = (mailbox?: string) =>
+    mailbox
+      ? new ews.FolderId(ews.WellKnownFolderName.Root, new ews.Mailbox(mailbox))
+      : new ews.FolderId(ews.WellKnownFolderName.Root);
+  const timeZone = async (
+    folder: ews.FolderId,
+    properties = ews.UserConfigurationProperties.Dictionary,
+  ) => {
+    const config = await ews.UserConfiguration.Bind(svc, "OWA.UserOptions", folder, properties);
+    const value = { outValue: null as unknown };
+    assert.ok(config.Dictionary.TryGetValue("timezone", value));
+    return value.outValue;
+  };
+  const missing = await rejection(timeZone(root()));
+  assert.equal(code(missing), "ErrorItemNotFound", "a user who never opened OWA has none");
+
+  ann.setOwaTimeZone("W. Europe Standard Time");
+  bob.setOwaTimeZone("Pacific Standard Time");
+  assert.equal(await timeZone(root()), "W. Europe Standard Time");
+  assert.equal(
+    await timeZone(root(), ews.UserConfigurationProperties.All),
+    "W. Europe Standard Time",
+  );
+  assert.equal(await timeZone(root("bob@corp.example")), "Pacific Standard Time");
+  const elsewhere = await rejection(timeZone(CALENDAR));
+  assert.equal(code(elsewhere), "ErrorItemNotFound", "only the root folder holds it");
+
+  const wire = await post(
+    fake,
+    soap(
+      '<m:GetUserConfiguration><m:UserConfigurationName Name="OWA.UserOptions">' +
+        '<t:DistinguishedFolderId Id="root"/></m:UserConfigurationName>' +
+        "<m:UserConfigurationProperties>Id Dictionary</m:UserConfigurationProperties>" +
+        "</m:GetUserConfiguration>",
+    ),
+  );
+  assert.match(
+    wire.text,
+    new RegExp(
+      '<m:UserConfiguration><t:UserConfigurationName Name="OWA.UserOptions">' +
+        '<t:DistinguishedFolderId Id="root"/></t:UserConfigurationName><t:ItemId [^>]+/>' +
+        "<t:Dictionary><t:DictionaryEntry><t:DictionaryKey><t:Type>String</t:Type>" +
+        "<t:Value>timezone</t:Value></t:DictionaryKey><t:DictionaryValue><t:Type>String</t:Type>" +
+        "<t:Value>W. Europe Standard Time</t:Value></t:DictionaryValue></t:DictionaryEntry>" +
+        "</t:Dictionary></m:UserConfiguration>",
+    ),
+    "schema order: UserConfigurationName, ItemId, Dictionary",
+  );
+  ann.setOwaTimeZone(null);
+  assert.equal(code(await rejection(timeZone(root()))), "ErrorItemNotFound");
+});

@@ -2,7 +2,8 @@
  * A fake Exchange Server 2016 for tests: a loopback HTTP server that answers EWS SOAP at
  * `/EWS/Exchange.asmx` the way Exchange 2016 CU23 does for the operations calsync uses
  * (`GetFolder`, `FindFolder`, `CreateFolder`, `FindItem` with `CalendarView` or
- * `IndexedPageItemView`, `GetItem`, `CreateItem`, `UpdateItem`, `DeleteItem`), behind
+ * `IndexedPageItemView`, `GetItem`, `CreateItem`, `UpdateItem`, `DeleteItem`,
+ * `GetUserConfiguration` of the OWA options), behind
  * Basic and NTLM authentication, with switches for throttling, failures and hosts that
  * are not Exchange.
  *
@@ -65,6 +66,12 @@ export interface FakeMailbox {
   addAppointment(a: SeedAppointment, folderId?: string): string;
   /** The stored items (singles and masters, not expanded) of a folder, default the Calendar. */
   items(folderId?: string): FakeItem[];
+  /**
+   * Sets the zone (a Windows id) of the `OWA.UserOptions` configuration that
+   * `GetUserConfiguration` reads; null (the default) means the user never opened OWA and
+   * the object does not exist.
+   */
+  setOwaTimeZone(windowsId: string | null): void;
 }
 
 /** Starts a fake Exchange on a free loopback port. */

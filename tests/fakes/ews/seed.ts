@@ -1,6 +1,7 @@
 /**
  * The test-facing view of a mailbox: seeding appointments (singles and series with
- * modified and deleted occurrences) and reading back folders and stored items.
+ * modified and deleted occurrences) and OWA options, and reading back folders and stored
+ * items.
  *
  * @module
  */
@@ -184,6 +185,22 @@ export class FakeMailboxHandle {
     const item = this.mailbox.addItem(this.#folder(folderId), fieldsOf(this.mailbox, seed));
     if (seed.recurrence) addRecurrence(item, seed.recurrence);
     return this.mailbox.idOf({ kind: "item", object: item.object });
+  }
+
+  /**
+   * Sets the `timezone` of the mailbox's OWA options (`OWA.UserOptions` in the root folder);
+   * null removes the configuration object, as for a user who never opened OWA.
+   */
+  setOwaTimeZone(windowsId: string | null): void {
+    if (windowsId === null) {
+      this.mailbox.owaOptions = null;
+      return;
+    }
+    if (!ianaOf(windowsId)) throw new Error(`unknown Windows time zone: ${windowsId}`);
+    this.mailbox.owaOptions = {
+      object: this.mailbox.owaOptions?.object ?? crypto.randomUUID(),
+      timeZone: windowsId,
+    };
   }
 
   /** The stored items (singles and masters) of a folder, default the Calendar. */

@@ -20,12 +20,25 @@ const DEFAULT_FOLDERS: [string, string, string][] = [
   ["tasks", "Tasks", "IPF.Task"],
 ];
 
-/** One mailbox: its folders, its items and its change counter. */
+/**
+ * The `OWA.UserOptions` configuration object in the root folder, which Outlook on the web
+ * creates when its user first picks options; `timeZone` is its `timezone` entry.
+ */
+export interface OwaOptions {
+  /** UUID of the associated item that holds it. */
+  object: string;
+  /** The Windows zone id OWA shows the user's calendar in. */
+  timeZone: string;
+}
+
+/** One mailbox: its folders, its items, its configuration objects and its change counter. */
 export class Mailbox {
   /** The mailbox GUID that ids and change keys carry. */
   readonly guid = crypto.randomUUID();
   readonly folders = new Map<string, StoredFolder>();
   readonly items = new Map<string, StoredItem>();
+  /** Null until the user has opened OWA's options. */
+  owaOptions: OwaOptions | null = null;
   #changes = 0;
 
   constructor(readonly address: string, readonly displayName: string) {

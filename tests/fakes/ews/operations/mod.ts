@@ -11,6 +11,7 @@ import { findItem } from "./find_item.ts";
 import { createFolder, findFolder, getFolder } from "./folders.ts";
 import { getItem } from "./get_item.ts";
 import { updateItem } from "./update_item.ts";
+import { getUserConfiguration } from "./user_configuration.ts";
 
 /** An operation: its handler, and how it answers when it fails as a whole. */
 export interface Operation {
@@ -34,6 +35,10 @@ export const OPERATIONS: ReadonlyMap<string, Operation> = new Map([
   ["CreateItem", { handler: createItem, targets: "Items", emptyContent: ITEMS }],
   ["UpdateItem", { handler: updateItem, targets: "ItemChanges", emptyContent: ITEMS }],
   ["DeleteItem", { handler: deleteItem, targets: "ItemIds", emptyContent: "" }],
+  [
+    "GetUserConfiguration",
+    { handler: getUserConfiguration, targets: "UserConfigurationName", emptyContent: "" },
+  ],
 ]);
 
 export type { Handler, OperationContext } from "./common.ts";
