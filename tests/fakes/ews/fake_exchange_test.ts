@@ -1113,3 +1113,77 @@ Deno.test("GetUserConfiguration reads OWA.UserOptions' timezone from the root fo
   ann.setOwaTimeZone(null);
   assert.equal(code(await rejection(timeZone(root()))), "ErrorItemNotFound");
 });
+
+// https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/handling-delegation-related-errors-in-ews-in-exchange
+// An operation on a mailbox, folder or item the caller has no access to fails with
+// ErrorFolderNotFound or ErrorItemNotFound.
+Deno.test("Grants: a calendar delegate works in the Calendar and below, and finds nothing else (delegation errors docs)", async () => {
+  await using fake = await startFakeExchange({
+    users: { [USER]: PASSWORD, "carol@corp.example": PASSWORD },
+  });
+  const as = (user: string) => {
+    const svc = new ews.ExchangeService(ews.ExchangeVersion.Exchange2016);
+    svc.Credentials = new ews.WebCredentials(user, PASSWORD);
+    svc.Url = new ews.Uri(fake.url);
+    return svc;
+  };
+  const [ann, carol] = [as(USER), as("carol@corp.example")];
+  const bob = fake.mailbox("bob@corp.example");
+  const bobs = (name: ews.WellKnownFolderName) =>
+    new ews.FolderId(name, new ews.Mailbox("bob@corp.example"));
+  const seeded = bob.addAppointment({
+    subject: "Bob's",
+    start: "2026-07-01T09:00:00Z",
+    end: "2026-07-01T10:00:00Z",
+  });
+  const team = bob.addFolder("Team");
+  bob.setOwaTimeZone("W. Europe Standard Time");
+  const open = await ews.Folder.Bind(carol, bobs(ews.WellKnownFolderName.Root));
+  assert.ok(open.Id.UniqueId, "a mailbox without grants stays open, as before");
+  bob.grant(USER, "calendar");
+
+  const calendar = await ews.CalendarFolder.Bind(ann, bobs(ews.WellKnownFolderName.Calendar));
+  assert.equal(calendar.Id.UniqueId, bob.calendarId);
+  const below = await ann.FindFolders(calendar.Id, new ews.FolderView(10));
+  assert.deepEqual(below.Folders.map((f) => f.Id.UniqueId), [team]);
+  const view = new ews.CalendarView(at("2026-07-01T00:00:00Z"), at("2026-07-02T00:00:00Z"));
+  const [found] = (await ann.FindAppointments(calendar.Id, view)).Items;
+  assert.equal(found.Id.UniqueId, seeded);
+  const item = await ews.Appointment.Bind(ann, found.Id);
+  item.Subject = "Bob's, moved";
+  await item.Update(
+    ews.ConflictResolutionMode.AlwaysOverwrite,
+    ews.SendInvitationsOrCancellationsMode.SendToNone,
+  );
+  const added = new ews.Appointment(ann);
+  added.Subject = "by Ann";
+  added.Start = at("2026-07-02T09:00:00Z");
+  added.End = at("2026-07-02T10:00:00Z");
+  await added.Save(new ews.FolderId(team), ews.SendInvitationsMode.SendToNone);
+  await added.Delete(ews.DeleteMode.HardDelete, ews.SendCancellationsMode.SendToNone);
+  assert.deepEqual(bob.items().map((i) => i.subject), ["Bob's, moved"]);
+
+  for (const name of [ews.WellKnownFolderName.Root, ews.WellKnownFolderName.MsgFolderRoot]) {
+    assert.equal(code(await rejection(ews.Folder.Bind(ann, bobs(name)))), "ErrorFolderNotFound");
+    const listed = await rejection(ann.FindFolders(bobs(name), new ews.FolderView(10)));
+    assert.equal(code(listed), "ErrorFolderNotFound");
+  }
+  const options = await rejection(
+    ews.UserConfiguration.Bind(
+      ann,
+      "OWA.UserOptions",
+      bobs(ews.WellKnownFolderName.Root),
+      ews.UserConfigurationProperties.Dictionary,
+    ),
+  );
+  assert.equal(code(options), "ErrorFolderNotFound");
+
+  const calendarOfCarol = await rejection(
+    ews.Folder.Bind(carol, bobs(ews.WellKnownFolderName.Calendar)),
+  );
+  assert.equal(code(calendarOfCarol), "ErrorFolderNotFound", "no grant, no calendar");
+  const itemOfCarol = await rejection(ews.Appointment.Bind(carol, new ews.ItemId(seeded)));
+  assert.equal(code(itemOfCarol), "ErrorItemNotFound");
+  bob.grant("carol@corp.example", "all");
+  assert.ok((await ews.Folder.Bind(carol, bobs(ews.WellKnownFolderName.Root))).Id.UniqueId);
+});

@@ -18,10 +18,19 @@
  */
 import type { AuthScheme } from "./auth.ts";
 import type { ServerMode } from "./pages.ts";
+import type { FolderGrant } from "./permissions.ts";
 import { type FakeFolder, type FakeItem, FakeMailboxHandle, type SeedAppointment } from "./seed.ts";
 import { FakeExchangeServer, type RequestRecord } from "./server.ts";
 
-export type { AuthScheme, FakeFolder, FakeItem, RequestRecord, SeedAppointment, ServerMode };
+export type {
+  AuthScheme,
+  FakeFolder,
+  FakeItem,
+  FolderGrant,
+  RequestRecord,
+  SeedAppointment,
+  ServerMode,
+};
 
 /** How to start a fake Exchange. */
 export interface FakeExchangeOptions {
@@ -72,6 +81,13 @@ export interface FakeMailbox {
    * the object does not exist.
    */
   setOwaTimeZone(windowsId: string | null): void;
+  /**
+   * Grants another user rights on this mailbox: `all` folders, or `calendar` (the Calendar
+   * and its sub-folders). A mailbox without grants is open to every authenticated user;
+   * once it has one, other users reach only what they were granted, and the rest answers
+   * `ErrorFolderNotFound`/`ErrorItemNotFound` as Exchange answers a delegate.
+   */
+  grant(user: string, folder: FolderGrant): void;
 }
 
 /** Starts a fake Exchange on a free loopback port. */

@@ -16,6 +16,7 @@ import type {
   StoredItem,
 } from "./model.ts";
 import { isValidRrule, occurrenceView } from "./recurrence.ts";
+import type { FolderGrant } from "./permissions.ts";
 import type { Mailbox } from "./store.ts";
 import { formatDateTime, ianaOf, instantOf } from "./timezones.ts";
 
@@ -201,6 +202,14 @@ export class FakeMailboxHandle {
       object: this.mailbox.owaOptions?.object ?? crypto.randomUUID(),
       timeZone: windowsId,
     };
+  }
+
+  /**
+   * Grants `user` rights on this mailbox: `all` folders, or the Calendar and its
+   * sub-folders. Once a mailbox has a grant, other users reach only what they were granted.
+   */
+  grant(user: string, folder: FolderGrant): void {
+    this.mailbox.grants.set(user.toLowerCase(), folder);
   }
 
   /** The stored items (singles and masters) of a folder, default the Calendar. */

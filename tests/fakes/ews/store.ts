@@ -8,6 +8,7 @@
  */
 import { type DecodedId, decodeId, encodeChangeKey, encodeId, type ObjectRef } from "./ids.ts";
 import type { ItemFields, StoredFolder, StoredItem } from "./model.ts";
+import type { FolderGrant } from "./permissions.ts";
 
 /** The default folders, by `DistinguishedFolderId`, under the top of the store. */
 const DEFAULT_FOLDERS: [string, string, string][] = [
@@ -39,6 +40,8 @@ export class Mailbox {
   readonly items = new Map<string, StoredItem>();
   /** Null until the user has opened OWA's options. */
   owaOptions: OwaOptions | null = null;
+  /** What other users (lower-case addresses) were granted; see `permissions.ts`. */
+  readonly grants = new Map<string, FolderGrant>();
   #changes = 0;
 
   constructor(readonly address: string, readonly displayName: string) {

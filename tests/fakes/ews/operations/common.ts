@@ -1,11 +1,13 @@
 /**
  * What every operation of the fake Exchange shares: the request context, the resolution
- * of folder and item ids (with Exchange's error codes for malformed, unknown and deleted
- * targets), and the writing of one response message per target.
+ * of folder and item ids (with Exchange's error codes for malformed, unknown, deleted and
+ * unreachable targets, see `permissions.ts`), and the writing of one response message per
+ * target.
  *
  * @module
  */
 import type { ItemView, StoredFolder, StoredItem } from "../model.ts";
+import { mayAccess } from "../permissions.ts";
 import { itemView, nthOccurrenceStart, occurrenceView } from "../recurrence.ts";
 import { errorMessage, EwsError, NS, SchemaViolation } from "../soap.ts";
 import type { Mailbox, Store } from "../store.ts";
@@ -97,23 +99,27 @@ export function resolveFolder(element: XmlElement, ctx: OperationContext): Folde
     }
     const mailbox = mailboxOf(element, ctx);
     const folder = mailbox.distinguished(name);
-    if (!folder) throw folderNotFound();
+    if (!folder || !mayAccess(mailbox, ctx.user, folder)) throw folderNotFound();
     return { mailbox, folder };
   }
   if (element.ns === NS.t && element.name === "FolderId") {
     const resolved = ctx.store.resolve(element.attrs.Id ?? "");
     if (!resolved || resolved.id.kind !== "folder") throw malformed();
     const folder = resolved.mailbox?.folders.get(resolved.id.object);
-    if (!resolved.mailbox || !folder) throw folderNotFound();
+    if (!resolved.mailbox || !folder || !mayAccess(resolved.mailbox, ctx.user, folder)) {
+      throw folderNotFound();
+    }
     return { mailbox: resolved.mailbox, folder };
   }
   throw new SchemaViolation(`The element '${element.name}' is not a folder id.`);
 }
 
-/** The stored item an item id names in a mailbox. */
-function storedItem(mailbox: Mailbox | undefined, object: string): StoredItem {
+/** The stored item an item id names in a mailbox, if the user may reach its folder. */
+function storedItem(mailbox: Mailbox | undefined, object: string, user: string): StoredItem {
   const item = mailbox?.items.get(object);
-  if (!item) throw itemNotFound();
+  if (!item || !mayAccess(mailbox!, user, mailbox!.folders.get(item.folder)!)) {
+    throw itemNotFound();
+  }
   return item;
 }
 
@@ -148,7 +154,7 @@ export function resolveItem(element: XmlElement, ctx: OperationContext): ItemTar
   const resolved = ctx.store.resolve(idAttribute);
   if (!resolved || resolved.id.kind === "folder") throw malformed();
   const { mailbox, id } = resolved;
-  const item = storedItem(mailbox, id.object);
+  const item = storedItem(mailbox, id.object, ctx.user);
   if (element.name === "RecurringMasterItemId") {
     if (!item.recurrence) throw itemNotFound();
     return { mailbox: mailbox!, view: itemView(item) };
