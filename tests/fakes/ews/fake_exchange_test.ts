@@ -54,10 +54,10 @@ function soap(body: string, header = '<t:RequestServerVersion Version="Exchange2
     `<soap:Body>${body}</soap:Body></soap:Envelope>`;
 }
 
-const GET_CALENDAR = soap(
+const GET_CALENDAR_BODY =
   "<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape>" +
-    '<m:FolderIds><t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder>',
-);
+  '<m:FolderIds><t:DistinguishedFolderId Id="calendar"/></m:FolderIds></m:GetFolder>';
+const GET_CALENDAR = soap(GET_CALENDAR_BODY);
 
 async function post(fake: FakeExchange, body: string, password = PASSWORD) {
   const response = await fetch(fake.url, {
@@ -1186,4 +1186,45 @@ Deno.test("Grants: a calendar delegate works in the Calendar and below, and find
   assert.equal(code(itemOfCarol), "ErrorItemNotFound");
   bob.grant("carol@corp.example", "all");
   assert.ok((await ews.Folder.Bind(carol, bobs(ews.WellKnownFolderName.Root))).Id.UniqueId);
+});
+
+// https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/requestserverversion
+// lists Exchange2013_SP1 as the latest version of Exchange 2013 SP1; the ResponseCode page
+// gives ErrorInvalidServerVersion for an invalid request server version, which Exchange
+// sends as a SOAP fault (HTTP 500). Microsoft's examples from build 15.0.847 carry V2_8.
+Deno.test("Version: as Exchange 2013 SP1 the fake serves Exchange2013_SP1 and refuses Exchange2016 with ErrorInvalidServerVersion", async () => {
+  await using fake = await startFakeExchange({ version: "Exchange2013_SP1" });
+  const svc = new ews.ExchangeService(ews.ExchangeVersion.Exchange2013_SP1);
+  svc.Credentials = new ews.WebCredentials(USER, PASSWORD);
+  svc.Url = new ews.Uri(fake.url);
+  const folder = await ews.CalendarFolder.Bind(svc, ews.WellKnownFolderName.Calendar);
+  assert.equal(folder.DisplayName, "Calendar");
+  const info = svc.ServerInfo;
+  assert.deepEqual(
+    [info.MajorVersion, info.MinorVersion, info.MajorBuildNumber, info.MinorBuildNumber],
+    [15, 0, 847, 32],
+  );
+  assert.equal(info.VersionString, "V2_8");
+
+  const refused = await rejection(
+    ews.CalendarFolder.Bind(service(fake), ews.WellKnownFolderName.Calendar),
+  );
+  assert.equal(code(refused), "ErrorInvalidServerVersion");
+  for (const version of ["Exchange2016", "Exchange2015", "V2017_07_11"]) {
+    const answer = await post(
+      fake,
+      soap(GET_CALENDAR_BODY, `<t:RequestServerVersion Version="${version}"/>`),
+    );
+    assert.equal(answer.status, 500, version);
+    assert.equal(faultOf(answer.text).code, "a:ErrorInvalidServerVersion", version);
+  }
+
+  await using current = await startFakeExchange();
+  const unknown = await post(
+    current,
+    soap(GET_CALENDAR_BODY, '<t:RequestServerVersion Version="Exchange2007_SP3"/>'),
+  );
+  assert.equal(faultOf(unknown.text).code, "a:ErrorInvalidServerVersion", "no such version");
+  const ok = await post(current, GET_CALENDAR);
+  assert.match(ok.text, /MajorVersion="15" MinorVersion="1" MajorBuildNumber="2507"/);
 });

@@ -1,6 +1,6 @@
 /**
- * A fake Exchange Server 2016 for tests: a loopback HTTP server that answers EWS SOAP at
- * `/EWS/Exchange.asmx` the way Exchange 2016 CU23 does for the operations calsync uses
+ * A fake Exchange Server 2016 (or 2013 SP1) for tests: a loopback HTTP server that answers
+ * EWS SOAP at `/EWS/Exchange.asmx` the way Exchange 2016 CU23 does for the operations calsync uses
  * (`GetFolder`, `FindFolder`, `CreateFolder`, `FindItem` with `CalendarView` or
  * `IndexedPageItemView`, `GetItem`, `CreateItem`, `UpdateItem`, `DeleteItem`,
  * `GetUserConfiguration` of the OWA options), behind
@@ -21,6 +21,7 @@ import type { ServerMode } from "./pages.ts";
 import type { FolderGrant } from "./permissions.ts";
 import { type FakeFolder, type FakeItem, FakeMailboxHandle, type SeedAppointment } from "./seed.ts";
 import { FakeExchangeServer, type RequestRecord } from "./server.ts";
+import type { ServerVersion } from "./versions.ts";
 
 export type {
   AuthScheme,
@@ -30,6 +31,7 @@ export type {
   RequestRecord,
   SeedAppointment,
   ServerMode,
+  ServerVersion,
 };
 
 /** How to start a fake Exchange. */
@@ -40,6 +42,12 @@ export interface FakeExchangeOptions {
   auth?: AuthScheme[];
   /** The find-count limit (`EWSFindCountLimit`) of calendar views and searches, default 1000. */
   maxCalendarViewItems?: number;
+  /**
+   * The build to be, default `Exchange2016_CU23` (15.1.2507.6). `Exchange2013_SP1`
+   * (15.0.847.32) refuses requests for later schema versions (Exchange2015, Exchange2016…)
+   * with the `ErrorInvalidServerVersion` fault.
+   */
+  version?: ServerVersion;
 }
 
 /** A running fake Exchange. */
@@ -96,6 +104,7 @@ export function startFakeExchange(options: FakeExchangeOptions = {}): Promise<Fa
     users: options.users ?? { "ann@corp.example": "Passw0rd!" },
     auth: options.auth ?? ["basic", "ntlm"],
     maxCalendarViewItems: options.maxCalendarViewItems ?? 1000,
+    version: options.version ?? "Exchange2016_CU23",
   });
   const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, server.handle);
   const origin = `http://127.0.0.1:${http.addr.port}`;

@@ -5,8 +5,9 @@
  *
  * A request goes through, in order: the mode (a non-Exchange mode answers everything
  * itself), the path (IIS's 404 elsewhere), authentication (401), throttling (the
- * `ErrorServerBusy` fault), schema validation (the `ErrorSchemaValidation` fault), an
- * injected failure, and the operation.
+ * `ErrorServerBusy` fault), schema validation (the `ErrorSchemaValidation` fault), the
+ * request's schema version (the `ErrorInvalidServerVersion` fault for one the build does
+ * not serve), an injected failure, and the operation.
  *
  * @module
  */
@@ -27,6 +28,7 @@ import {
   type SoapRequest,
 } from "./soap.ts";
 import { Store } from "./store.ts";
+import { SERVER_VERSIONS, type ServerVersion, type VersionProfile } from "./versions.ts";
 import { child } from "./xml.ts";
 
 /** One EWS request that passed authentication, as the test log keeps it. */
@@ -53,6 +55,7 @@ export interface ServerOptions {
   users: Record<string, string>;
   auth: AuthScheme[];
   maxCalendarViewItems: number;
+  version: ServerVersion;
 }
 
 const OPERATION_NAMES = new Set(OPERATIONS.keys());
@@ -102,6 +105,7 @@ export class FakeExchangeServer {
   mode: ServerMode = "exchange";
   readonly #auth: Authenticator;
   readonly #findCountLimit: number;
+  readonly #version: VersionProfile;
   #throttled = 0;
   #backOffMs = 0;
   readonly #failures = new Map<string, string[]>();
@@ -109,6 +113,7 @@ export class FakeExchangeServer {
   constructor(options: ServerOptions) {
     this.#auth = new Authenticator(options.users, options.auth);
     this.#findCountLimit = options.maxCalendarViewItems;
+    this.#version = SERVER_VERSIONS[options.version];
   }
 
   /** Answers the next `count` requests with `ErrorServerBusy`. */
@@ -172,6 +177,12 @@ export class FakeExchangeServer {
       return xmlAnswer(500, serverBusyFault(this.#backOffMs));
     }
     if (parsed instanceof SchemaViolation) return xmlAnswer(500, schemaFault(parsed));
+    if (parsed.requestVersion !== null && !this.#version.accepts.has(parsed.requestVersion)) {
+      return xmlAnswer(
+        500,
+        soapFault("ErrorInvalidServerVersion", "The specified server version is invalid."),
+      );
+    }
     const operation = OPERATIONS.get(parsed.operation)!;
     const failure = this.#failures.get(parsed.operation)?.shift();
     let messages: string[];
@@ -197,7 +208,10 @@ export class FakeExchangeServer {
       }
       messages = this.#failAll(parsed, operation, error, record);
     }
-    return xmlAnswer(200, envelope(operationResponse(parsed.operation, messages)));
+    return xmlAnswer(
+      200,
+      envelope(operationResponse(parsed.operation, messages), this.#version.info),
+    );
   }
 
   /** The same error for every target of a request, as Exchange fails a whole request. */

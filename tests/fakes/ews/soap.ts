@@ -1,11 +1,12 @@
 /**
  * The SOAP layer of the fake Exchange: reads a request envelope strictly, and writes the
- * envelopes, response messages and faults the way Exchange 2016 (15.1) writes them — the
- * `s:`/`h:` prefixes, the `ServerVersionInfo` header, `ResponseClass` with `MessageText`,
+ * envelopes, response messages and faults the way Exchange 2013 and 2016 write them — the
+ * `s:`/`h:` prefixes, the `ServerVersionInfo` header of the server's build, `ResponseClass` with `MessageText`,
  * `ResponseCode` and `DescriptiveLinkKey` in schema order, and faults with HTTP 500.
  *
  * @module
  */
+import type { VersionProfile } from "./versions.ts";
 import { child, el, parseXml, text, type XmlElement, XmlSyntaxError } from "./xml.ts";
 
 /** The namespaces of EWS. */
@@ -18,27 +19,6 @@ export const NS = {
 
 const XSI = "http://www.w3.org/2001/XMLSchema-instance";
 const XSD = "http://www.w3.org/2001/XMLSchema";
-
-/** The `RequestServerVersion` values an Exchange 2016 CU accepts. */
-const REQUEST_VERSIONS = new Set([
-  "Exchange2007",
-  "Exchange2007_SP1",
-  "Exchange2010",
-  "Exchange2010_SP1",
-  "Exchange2010_SP2",
-  "Exchange2013",
-  "Exchange2013_SP1",
-  "Exchange2015",
-  "Exchange2016",
-  "V2015_10_05",
-  "V2016_01_06",
-  "V2016_04_13",
-  "V2016_07_13",
-  "V2016_10_10",
-  "V2017_01_07",
-  "V2017_04_14",
-  "V2017_07_11",
-]);
 
 /** A request that the schema refuses: answered with an `ErrorSchemaValidation` fault. */
 export class SchemaViolation extends Error {
@@ -69,12 +49,14 @@ export interface SoapRequest {
   body: XmlElement;
   /** The Windows zone of `TimeZoneContext`, used for times written without an offset. */
   timeZoneContext: string | null;
+  /** The `Version` of `RequestServerVersion`, null without one. */
+  requestVersion: string | null;
 }
 
 /**
  * Reads and validates a request envelope: well-formed XML, a SOAP 1.1 `Envelope` with a
  * `Body` that holds exactly one operation of the messages namespace that this server
- * knows, and a valid `RequestServerVersion` when there is one.
+ * knows. Whether the server serves its `RequestServerVersion` is the server's to say.
  */
 export function parseSoapRequest(xml: string, operations: ReadonlySet<string>): SoapRequest {
   let root: XmlElement;
@@ -103,23 +85,18 @@ export function parseSoapRequest(xml: string, operations: ReadonlySet<string>): 
     );
   }
   const version = header && child(header, NS.t, "RequestServerVersion")?.attrs.Version;
-  if (version !== undefined && !REQUEST_VERSIONS.has(version)) {
-    throw new SchemaViolation(
-      `The 'Version' attribute is invalid - The value '${version}' is invalid according to ` +
-        "its datatype 'http://schemas.microsoft.com/exchange/services/2006/types:ExchangeVersionType'.",
-    );
-  }
   const zone = header && child(header, NS.t, "TimeZoneContext");
   const definition = zone && child(zone, NS.t, "TimeZoneDefinition");
   return {
     operation: operation.name,
     body: operation,
     timeZoneContext: definition?.attrs.Id ?? null,
+    requestVersion: version ?? null,
   };
 }
 
-/** A whole answer around `body`, with the server version header of Exchange 2016 CU23. */
-export function envelope(body: string): string {
+/** A whole answer around `body`, with the `ServerVersionInfo` header of the server's build. */
+export function envelope(body: string, version: VersionProfile["info"]): string {
   return '<?xml version="1.0" encoding="utf-8"?>' +
     el(
       "s:Envelope",
@@ -128,11 +105,7 @@ export function envelope(body: string): string {
         "s:Header",
         {},
         el("h:ServerVersionInfo", {
-          MajorVersion: 15,
-          MinorVersion: 1,
-          MajorBuildNumber: 2507,
-          MinorBuildNumber: 6,
-          Version: "V2017_07_11",
+          ...version,
           "xmlns:h": NS.t,
           xmlns: NS.t,
           "xmlns:xsd": XSD,
