@@ -1228,3 +1228,36 @@ Deno.test("Version: as Exchange 2013 SP1 the fake serves Exchange2013_SP1 and re
   const ok = await post(current, GET_CALENDAR);
   assert.match(ok.text, /MajorVersion="15" MinorVersion="1" MajorBuildNumber="2507"/);
 });
+
+// https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/how-to-get-appointments-and-meetings-by-using-ews-in-exchange
+// A CalendarView with MaxEntriesReturned="5" over 33 appointments answers the first five by
+// start time, TotalItemsInView="33" and IncludesLastItemInRange="false".
+Deno.test("CalendarView: ordered by start then end, MaxEntriesReturned gives the first of that order (get appointments how-to)", async () => {
+  await using fake = await startFakeExchange();
+  const ann = fake.mailbox(USER);
+  const add = (subject: string, start: string, end: string) =>
+    ann.addAppointment({ subject, start: `2026-06-01T${start}Z`, end: `2026-06-01T${end}Z` });
+  add("long nine", "09:00:00", "11:00:00");
+  add("short nine", "09:00:00", "10:00:00");
+  add("eight", "08:00:00", "09:00:00");
+  add("short nine again", "09:00:00", "10:00:00");
+  add("ten", "10:00:00", "10:30:00");
+  const svc = service(fake);
+  const day = (max?: number) => {
+    const [from, to] = [at("2026-06-01T00:00:00Z"), at("2026-06-02T00:00:00Z")];
+    return max === undefined ? new ews.CalendarView(from, to) : new ews.CalendarView(from, to, max);
+  };
+  const all = await svc.FindAppointments(CALENDAR, day());
+  assert.deepEqual(all.Items.map((a) => a.Subject), [
+    "eight",
+    "short nine",
+    "short nine again",
+    "long nine",
+    "ten",
+  ]);
+  assert.equal(all.MoreAvailable, false);
+  const first = await svc.FindAppointments(CALENDAR, day(3));
+  assert.deepEqual(first.Items.map((a) => a.Subject), ["eight", "short nine", "short nine again"]);
+  assert.equal(first.MoreAvailable, true, "IncludesLastItemInRange is false");
+  assert.equal(first.TotalCount, 5);
+});
