@@ -1261,3 +1261,42 @@ Deno.test("CalendarView: ordered by start then end, MaxEntriesReturned gives the
   assert.equal(first.MoreAvailable, true, "IncludesLastItemInRange is false");
   assert.equal(first.TotalCount, 5);
 });
+
+// XML 1.0 (https://www.w3.org/TR/xml/#sec-predefined-ent): a reference is replaced once, so
+// "&amp;amp;" is the text "&amp;". A server that decoded twice would hide a client that
+// escapes twice.
+Deno.test("XML entities of a request are decoded exactly once, and answers escape exactly once", async () => {
+  await using fake = await startFakeExchange();
+  const created = await post(
+    fake,
+    soap(
+      '<m:CreateItem SendMeetingInvitations="SendToNone"><m:Items><t:CalendarItem>' +
+        "<t:Subject>R&amp;D &lt;review&gt;</t:Subject><t:Start>2026-07-01T09:00:00Z</t:Start>" +
+        "<t:End>2026-07-01T10:00:00Z</t:End><t:Location>Q&amp;amp;A &#x26;amp; more</t:Location>" +
+        '<t:StartTimeZone Id="Eastern Standard Time" Name="(UTC-05:00) Eastern Time (US &amp; Canada)"/>' +
+        "</t:CalendarItem></m:Items></m:CreateItem>",
+    ),
+  );
+  assert.deepEqual(responseCodes(created.text), ["NoError"]);
+  const [stored] = fake.mailbox(USER).items();
+  assert.deepEqual([stored.subject, stored.location], ["R&D <review>", "Q&amp;A &amp; more"]);
+
+  const read = await post(
+    fake,
+    soap(
+      "<m:GetItem><m:ItemShape><t:BaseShape>Default</t:BaseShape><t:AdditionalProperties>" +
+        '<t:FieldURI FieldURI="calendar:TimeZone"/></t:AdditionalProperties></m:ItemShape>' +
+        `<m:ItemIds><t:ItemId Id="${stored.id}"/></m:ItemIds></m:GetItem>`,
+    ),
+  );
+  assert.match(read.text, /<t:Subject>R&amp;D &lt;review&gt;<\/t:Subject>/);
+  assert.match(read.text, /<t:Location>Q&amp;amp;A &amp;amp; more<\/t:Location>/);
+  assert.match(
+    read.text,
+    /<t:TimeZone>\(UTC-05:00\) Eastern Time \(US &amp; Canada\)<\/t:TimeZone>/,
+  );
+
+  const svc = service(fake);
+  const [item] = (await svc.FindItems(CALENDAR, new ews.ItemView(1))).Items;
+  assert.equal(item.Subject, "R&D <review>", "the client reads back what was meant");
+});
