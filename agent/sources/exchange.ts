@@ -4,14 +4,17 @@
  * Config: `{"type": "exchange", "name": "Office", "exchange_url":
  * "https://mail.example.com/EWS/Exchange.asmx", "username": "…", "password": "…"}`,
  * optional `calendar_name` (a calendar folder's display name anywhere in the mailbox;
- * default the default calendar), `mailbox` (a shared or delegated mailbox's SMTP
- * address), `auth` (`basic` default, or `ntlm`), `include_body` (default false),
+ * default the default calendar; in another `mailbox` looked up first from that mailbox's
+ * calendar, which is all a delegate with rights on the calendar alone may see),
+ * `mailbox` (a shared or delegated mailbox's SMTP address), `auth` (`basic` default, or `ntlm`), `include_body` (default false),
  * `timeout_seconds` (default 60), `ca_file` (relative to the config file) and
  * `tls_insecure`. A password written `env:NAME` is read from the environment.
  *
  * Exchange expands series itself: a CalendarView returns every occurrence and exception
- * in a range, at most so many per request, so a range that holds more is halved until
- * each part fits. Properties are then loaded 100 items per GetItem request.
+ * in a range in order of their start, at most so many per request; when a range holds
+ * more, the next view starts where the answer ended, so no answer is thrown away. A
+ * range Exchange refuses as too big (over two years) is halved. Properties are then
+ * loaded 100 items per GetItem request.
  *
  * @module
  */
@@ -25,7 +28,12 @@ import {
   throwIfBusy,
 } from "../../shared/ews/connect.ts";
 import { EwsError, type SettingNames } from "../../shared/ews/errors.ts";
-import { listCalendars, pickCalendar } from "../../shared/ews/folders.ts";
+import {
+  bindFolder,
+  type CalendarFolder,
+  listCalendars,
+  pickCalendar,
+} from "../../shared/ews/folders.ts";
 import { occurrenceProperties, readOccurrence } from "../../shared/ews/occurrence.ts";
 import { type Occurrence, occurrenceKey, overlaps, type TimeWindow } from "../../shared/model.ts";
 import { displayUrl } from "../http.ts";
@@ -45,14 +53,19 @@ const SETTING_NAMES: SettingNames = {
   calDav: 'a "caldav" source with "url": ',
 };
 
-/** Items asked of one CalendarView; Exchange's own limit may be lower. */
+/** Items asked of one CalendarView: Exchange's default find-count limit. */
 const VIEW_LIMIT = 1000;
 /** Items per GetItem request. */
 const LOAD_BATCH = 100;
 /** A range this short that still holds too many items is not split further. */
 const MIN_SPLIT_MS = 60_000;
-/** Codes with which Exchange refuses a CalendarView that holds too many items. */
-const TOO_MANY = new Set(["ErrorCalendarViewRangeTooBig", "ErrorExceededFindCountLimit"]);
+/** The code of a CalendarView over two years, which Exchange refuses. */
+const RANGE_TOO_BIG = "ErrorCalendarViewRangeTooBig";
+/**
+ * The code of a view asking for more than the server's find-count limit; its
+ * `PolicyLimit` says how many a view may ask for.
+ */
+const OVER_LIMIT = "ErrorExceededFindCountLimit";
 
 function isHttpUrl(value: string): boolean {
   try {
@@ -103,14 +116,43 @@ export const ExchangeSettings = z.object({
 /** Validated settings of an `exchange` source. */
 export type ExchangeSettings = z.output<typeof ExchangeSettings>;
 
-/** The calendar to read: the default one, or the folder named `name` anywhere. */
+/** Codes of a folder a delegate may not see: not there, as far as it is concerned. */
+const HIDDEN = new Set(["ErrorFolderNotFound", "ErrorAccessDenied", "ErrorItemNotFound"]);
+
+/** What `look` finds, or nothing where the user may not look. */
+async function visible(look: () => Promise<CalendarFolder[]>): Promise<CalendarFolder[]> {
+  try {
+    return await look();
+  } catch (error) {
+    if (error instanceof EwsError && HIDDEN.has(error.responseCode ?? "")) return [];
+    throw error;
+  }
+}
+
+/**
+ * The calendar to read: the default one, or the folder named `name`. In the user's own
+ * mailbox it is looked for in the whole mailbox. In another mailbox it is looked for
+ * first among the calendar and its subfolders, which a delegate with rights on the
+ * calendar alone may read, and only then in the whole mailbox.
+ */
 async function calendarFolder(
   connection: EwsConnection,
   name: string | null,
 ): Promise<ews.FolderId> {
   if (name === null) return connection.folderId(ews.WellKnownFolderName.Calendar);
-  const root = connection.folderId(ews.WellKnownFolderName.MsgFolderRoot);
-  const calendars = await listCalendars(connection, root, true);
+  const calendars: CalendarFolder[] = [];
+  const below = (root: ews.WellKnownFolderName) =>
+    visible(() => listCalendars(connection, connection.folderId(root), true));
+  if (connection.mailbox !== null) {
+    const calendar = connection.folderId(ews.WellKnownFolderName.Calendar);
+    calendars.push(
+      ...await visible(async () => [await bindFolder(connection, calendar)]),
+      ...await below(ews.WellKnownFolderName.Calendar),
+    );
+    const found = pickCalendar(calendars, name);
+    if (found) return new ews.FolderId(found.id);
+  }
+  calendars.push(...await below(ews.WellKnownFolderName.MsgFolderRoot));
   const found = pickCalendar(calendars, name);
   if (found) return new ews.FolderId(found.id);
   const names = [...new Set(calendars.map((c) => `"${c.name}"`))].sort().join(", ");
@@ -121,44 +163,75 @@ async function calendarFolder(
   );
 }
 
+/** One CalendarView of `[start, end)`: the ids and starts it returned, and whether that was all. */
+async function calendarView(
+  connection: EwsConnection,
+  folder: ews.FolderId,
+  start: number,
+  end: number,
+  limit: number,
+): Promise<{ items: { id: ews.ItemId; start: number }[]; complete: boolean }> {
+  const range = `${new Date(start).toISOString()} to ${new Date(end).toISOString()}`;
+  const page = await connection.run(`read the calendar from ${range}`, (service) => {
+    const view = new ews.CalendarView(new ews.DateTime(start), new ews.DateTime(end), limit);
+    view.PropertySet = new ews.PropertySet(ews.BasePropertySet.IdOnly, [
+      ews.AppointmentSchema.Start,
+    ]);
+    return service.FindAppointments(folder, view);
+  });
+  return {
+    items: page.Items.map((item) => ({ id: item.Id, start: item.Start.TotalMilliSeconds })),
+    complete: !page.MoreAvailable,
+  };
+}
+
 /**
- * The ids of every item of `folder` in `[start, end)`: one CalendarView when the range
- * fits the server's limit, else its two halves (an item crossing the middle is in both;
- * the caller keeps one).
+ * The ids of every item of `folder` in `[start, end)`. A view that holds more than one
+ * answer returns the first by start; the next view starts just before the last start it
+ * returned (so a zero-length item there still overlaps), and the items seen twice are
+ * kept once. A server whose find-count limit is below {@link VIEW_LIMIT} is asked for its
+ * `PolicyLimit` from then on; a range Exchange refuses as too long is halved.
  */
 async function viewRange(
   connection: EwsConnection,
   folder: ews.FolderId,
   start: number,
   end: number,
+  limits: { items: number } = { items: VIEW_LIMIT },
 ): Promise<ews.ItemId[]> {
-  const range = `${new Date(start).toISOString()} to ${new Date(end).toISOString()}`;
-  let complete: boolean;
-  let ids: ews.ItemId[] = [];
-  try {
-    const page = await connection.run(`read the calendar from ${range}`, (service) => {
-      const view = new ews.CalendarView(new ews.DateTime(start), new ews.DateTime(end), VIEW_LIMIT);
-      view.PropertySet = new ews.PropertySet(ews.BasePropertySet.IdOnly);
-      return service.FindAppointments(folder, view);
-    });
-    ids = page.Items.map((item) => item.Id);
-    complete = !page.MoreAvailable;
-  } catch (error) {
-    if (!(error instanceof EwsError && TOO_MANY.has(error.responseCode ?? ""))) throw error;
-    complete = false;
+  const ids = new Map<string, ews.ItemId>();
+  for (let from = start;;) {
+    let view: Awaited<ReturnType<typeof calendarView>>;
+    try {
+      view = await calendarView(connection, folder, from, end, limits.items);
+    } catch (error) {
+      if (!(error instanceof EwsError)) throw error;
+      const policy = Number(error.details.PolicyLimit);
+      if (error.responseCode === OVER_LIMIT && policy > 0 && policy < limits.items) {
+        limits.items = policy;
+        continue;
+      }
+      if (error.responseCode !== RANGE_TOO_BIG || end - from <= MIN_SPLIT_MS) throw error;
+      const middle = from + Math.floor((end - from) / 2);
+      for (const [partStart, partEnd] of [[from, middle], [middle, end]]) {
+        for (const id of await viewRange(connection, folder, partStart, partEnd, limits)) {
+          ids.set(id.UniqueId, id);
+        }
+      }
+      return [...ids.values()];
+    }
+    for (const item of view.items) ids.set(item.id.UniqueId, item.id);
+    if (view.complete) return [...ids.values()];
+    const next = Math.max(...view.items.map((item) => item.start)) - 1;
+    if (!(next > from)) {
+      const range = `${new Date(from).toISOString()} to ${new Date(end).toISOString()}`;
+      throw new EwsError(
+        "server",
+        `more items overlap the start of ${range} than Exchange returns in one CalendarView`,
+      );
+    }
+    from = next;
   }
-  if (complete) return ids;
-  if (end - start <= MIN_SPLIT_MS) {
-    throw new EwsError(
-      "server",
-      `more items from ${range} than Exchange returns in one CalendarView; cannot split further`,
-    );
-  }
-  const middle = start + Math.floor((end - start) / 2);
-  return [
-    ...await viewRange(connection, folder, start, middle),
-    ...await viewRange(connection, folder, middle, end),
-  ];
 }
 
 /** Loads the occurrence properties of `ids`, {@link LOAD_BATCH} per request. */
@@ -202,10 +275,9 @@ async function readWindow(
 ): Promise<SourceReading> {
   const folder = await calendarFolder(connection, settings.calendar_name);
   const ids = await viewRange(connection, folder, Date.parse(window.start), Date.parse(window.end));
-  const unique = [...new Map(ids.map((id) => [id.UniqueId, id])).values()];
   const { appointments, warnings } = await loadAppointments(
     connection,
-    unique,
+    ids,
     settings.include_body,
   );
   const byKey = new Map<string, Occurrence>();

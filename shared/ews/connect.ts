@@ -2,12 +2,15 @@
  * A connection to one Exchange mailbox over EWS, for the master's destination and the
  * agent's source alike.
  *
- * Each {@link EwsConnection.run} gets an `ExchangeService` (Exchange 2016, times in UTC)
- * of its own whose XHR is a {@link CallXhr}, so a failure is judged from that call's own
+ * Each {@link EwsConnection.run} gets an `ExchangeService` (times in UTC) of its own whose XHR is a {@link CallXhr}, so a failure is judged from that call's own
  * HTTP answer even while other calls are in flight; all calls share one
  * {@link EwsTransport} and so its kept-alive (and, for NTLM, authenticated) connections.
  * Another user's mailbox (shared or delegated) is reached through the `Mailbox` of its
  * folder ids, as a delegate does, not through impersonation.
+ *
+ * Requests ask for the Exchange 2016 schema; a server that refuses it
+ * (`ErrorInvalidServerVersion`: Exchange 2013 knows no later version) is asked again for
+ * Exchange 2013 SP1, the oldest schema calsync needs, and the connection keeps that.
  *
  * @example
  * ```ts
@@ -34,6 +37,12 @@ import { CallXhr } from "./xhr.ts";
 
 /** Default limit of one exchange. */
 export const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** Schemas asked for, newest first: each server answers the newest it knows. */
+const VERSIONS = [ews.ExchangeVersion.Exchange2016, ews.ExchangeVersion.Exchange2013_SP1];
+
+/** What the connection asks for when one schema version is refused. */
+const VERSION_REFUSED = "ErrorInvalidServerVersion";
 
 /** Longest wait for the probe that looks for SOGo on a host that is not EWS. */
 const PROBE_TIMEOUT_MS = 5_000;
@@ -86,11 +95,15 @@ function backOffOf(response: ews.ServiceResponse): number | null {
 
 /** The error of a failed item or request response; `what` names the item or request. */
 export function responseError(response: ews.ServiceResponse, what: string): EwsError {
+  const details: Record<string, string> = {};
+  const values = response.ErrorDetails;
+  for (const key of values?.Keys ?? []) details[key] = String(values.get(key));
   return responseCodeError(
     ews.ServiceError[response.ErrorCode],
     what,
     response.ErrorMessage ?? "",
     backOffOf(response),
+    details,
   );
 }
 
@@ -112,6 +125,7 @@ export class EwsConnection {
   readonly #transport: EwsTransport;
   readonly #username: string;
   readonly #names: SettingNames;
+  #version = 0;
 
   /** Use {@link connect}. */
   constructor(transport: EwsTransport, options: EwsConnectOptions) {
@@ -136,13 +150,45 @@ export class EwsConnection {
    * Errors that are not the library's or the server's (bugs) pass through unchanged.
    */
   async run<T>(what: string, call: (service: ews.ExchangeService) => Promise<T>): Promise<T> {
+    for (;;) {
+      const version = this.#version;
+      try {
+        return await this.#runOnce(what, version, call);
+      } catch (error) {
+        if (!(error instanceof EwsError) || error.responseCode !== VERSION_REFUSED) throw error;
+        // The refusal comes before anything was done, so asking again is safe.
+        if (version + 1 < VERSIONS.length) {
+          this.#version = Math.max(this.#version, version + 1);
+          continue;
+        }
+        throw new EwsError(
+          "rejected",
+          `${error.message}; calsync needs Exchange 2013 SP1 or later (Exchange 2010 and older ` +
+            "are not supported)",
+          null,
+          VERSION_REFUSED,
+        );
+      }
+    }
+  }
+
+  /** The schema version requests currently ask for, such as `Exchange2016`. */
+  get version(): string {
+    return ews.ExchangeVersion[VERSIONS[this.#version]];
+  }
+
+  async #runOnce<T>(
+    what: string,
+    version: number,
+    call: (service: ews.ExchangeService) => Promise<T>,
+  ): Promise<T> {
     const label = this.mailbox === null ? what : `${what} (mailbox ${this.mailbox})`;
     const xhr = new CallXhr(
       this.#transport,
       (answer) => this.#judge(answer),
       (error) => networkError(error, this.displayUrl, this.#names),
     );
-    const service = new ews.ExchangeService(ews.ExchangeVersion.Exchange2016, ews.TimeZoneInfo.Utc);
+    const service = new ews.ExchangeService(VERSIONS[version], ews.TimeZoneInfo.Utc);
     service.Url = new ews.Uri(this.#transport.url);
     service.Credentials = new TransportCredentials();
     service.XHRApi = xhr;

@@ -29,12 +29,15 @@ export class EwsError extends Error {
    * @param retryAfterMs how long the server asked to wait (`BackOffMilliseconds`,
    *   `Retry-After`)
    * @param responseCode the EWS response code (`ErrorItemNotFound`), when there was one
+   * @param details the named values of the response's `MessageXml`, such as the
+   *   `PolicyLimit` of `ErrorExceededFindCountLimit`
    */
   constructor(
     readonly kind: RemoteErrorKind,
     message: string,
     readonly retryAfterMs: number | null = null,
     readonly responseCode: string | null = null,
+    readonly details: Readonly<Record<string, string>> = {},
   ) {
     super(message);
     this.name = "EwsError";
@@ -95,6 +98,7 @@ export function responseCodeError(
   what: string,
   text: string,
   backOffMs: number | null = null,
+  details: Readonly<Record<string, string>> = {},
 ): EwsError {
   const reason = text.trim() === "" ? code : `${code}: ${text.trim()}`;
   if (code === "ErrorServerBusy") {
@@ -106,7 +110,7 @@ export function responseCodeError(
       code,
     );
   }
-  return new EwsError(responseCodeKind(code), `${what}: ${reason}`, null, code);
+  return new EwsError(responseCodeKind(code), `${what}: ${reason}`, null, code, details);
 }
 
 /** Node's TLS error codes that mean "this certificate is not trusted here". */

@@ -1,6 +1,6 @@
 /**
  * The one door to `ews-javascript-api`: every EWS module imports the library from here,
- * so the two fixes below are in place before any request is written.
+ * so the three fixes below are in place before any request is written.
  *
  * 1. The library writes extended properties with Node's `util.isNullOrUndefined`, which
  *    Node 23 removed and Deno's `node:util` does not have; without it every request that
@@ -10,14 +10,27 @@
  *    elements of its own. The fix escapes every value the writer is given (all of its
  *    callers hand it plain values, never markup) and drops the control characters XML
  *    1.0 cannot carry.
+ * 3. Its table of Windows zones holds display names already escaped ("Eastern Time
+ *    (US &amp; Canada)"), which fix 2 would escape a second time: Exchange would read
+ *    "&amp;" as part of the name. The fix turns them back into plain text once.
  *
  * @module
  */
 import nodeUtil from "node:util";
 import * as ews from "ews-javascript-api";
+import { TimeZoneMappingData } from "ews-javascript-api/js/tzmapping.js";
 
 const util = nodeUtil as unknown as { isNullOrUndefined?: (value: unknown) => boolean };
 util.isNullOrUndefined ??= (value) => value === null || value === undefined;
+
+// A Windows zone's entry is [IANA names, display name, standard name, daylight name, …];
+// an IANA name's entry is the Windows name it maps to.
+for (const entry of Object.values(TimeZoneMappingData as Record<string, unknown>)) {
+  if (!Array.isArray(entry)) continue;
+  for (const i of [1, 2, 3]) {
+    if (typeof entry[i] === "string") entry[i] = entry[i].replaceAll("&amp;", "&");
+  }
+}
 
 /** Characters XML 1.0 does not allow at all (tab, line feed and return are allowed). */
 // deno-lint-ignore no-control-regex

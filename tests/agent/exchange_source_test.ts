@@ -227,7 +227,7 @@ Deno.test("Exchange source: calendar_name anywhere in the tree, and another mail
   );
 });
 
-Deno.test("Exchange source: a range over the server's limit is split until each part fits", async () => {
+Deno.test("Exchange source: a view with more items than one answer goes on where the answer ended, wasting none", async () => {
   await using fake = await startFakeExchange({ maxCalendarViewItems: 5 });
   fake.mailbox(USER).addAppointment({
     subject: "Daily",
@@ -240,8 +240,94 @@ Deno.test("Exchange source: a range over the server's limit is split until each 
   assert.equal(got.length, 12);
   assert.equal(new Set(got.map((o) => o.recurrence_id)).size, 12);
   const views = fake.requests.filter((r) => r.operation === "FindItem");
-  assert.ok(views.length > 1, "the window was split");
-  assert.ok(views.every((r) => r.itemCount <= 5));
+  // The first view asks for 1,000 and is refused with the server's PolicyLimit of 5; then
+  // 5 + 5 + 4: each later view starts at the last start before, which it returns again.
+  assert.deepEqual(views.map((r) => r.itemCount), [0, 5, 5, 4]);
   const loads = fake.requests.filter((r) => r.operation === "GetItem");
   assert.equal(loads.length, 1, "twelve items load in one GetItem");
+});
+
+Deno.test("Exchange source: items sharing a start across the end of an answer are all read", async () => {
+  await using fake = await startFakeExchange({ maxCalendarViewItems: 5 });
+  const mailbox = fake.mailbox(USER);
+  for (const day of [5, 6, 7, 8]) {
+    for (const room of ["A", "B", "C"]) {
+      mailbox.addAppointment({
+        subject: `Room ${room} on the ${day}th`,
+        start: `2026-10-0${day}T08:00:00Z`,
+        end: `2026-10-0${day}T09:00:00Z`,
+      });
+    }
+  }
+  mailbox.addAppointment({
+    subject: "Whole October",
+    start: "2026-10-01T00:00:00Z",
+    end: "2026-11-01T00:00:00Z",
+  });
+  const got = await read(fake);
+  assert.equal(got.length, 13);
+  assert.equal(new Set(got.map((o) => o.title)).size, 13);
+});
+
+Deno.test("Exchange source: a range Exchange refuses as too long is halved", async () => {
+  await using fake = await startFakeExchange();
+  fake.mailbox(USER).addAppointment({
+    subject: "Far ahead",
+    start: "2028-09-01T08:00:00Z",
+    end: "2028-09-01T09:00:00Z",
+  });
+  const reading = await exchangeSource.read(settings(fake), {
+    ...context,
+    window: { start: "2026-01-01T00:00:00Z", end: "2029-01-01T00:00:00Z" },
+  });
+  assert.deepEqual(reading.occurrences.map((o) => o.title), ["Far ahead"]);
+  assert.ok(fake.requests.filter((r) => r.operation === "FindItem").length >= 3);
+});
+
+Deno.test("Exchange source: a delegate with rights on a colleague's calendar alone finds calendar_name there", async () => {
+  await using fake = await startFakeExchange({
+    users: { [USER]: PASSWORD, "boss@corp.example": "x" },
+  });
+  const boss = fake.mailbox("boss@corp.example");
+  boss.grant(USER, "calendar");
+  const board = boss.addFolder("Board meetings");
+  boss.addAppointment({
+    subject: "Board",
+    start: "2026-10-20T09:00:00Z",
+    end: "2026-10-20T10:00:00Z",
+  }, board);
+  boss.addAppointment({
+    subject: "In the boss's own calendar",
+    start: "2026-10-21T09:00:00Z",
+    end: "2026-10-21T10:00:00Z",
+  });
+  const extra = { mailbox: "boss@corp.example" };
+  assert.deepEqual(
+    (await read(fake, { ...extra, calendar_name: "Board meetings" })).map((o) => o.title),
+    ["Board"],
+  );
+  fake.resetRequests();
+  assert.deepEqual(
+    (await read(fake, { ...extra, calendar_name: "calendar" })).map((o) => o.title),
+    ["In the boss's own calendar"],
+    "the calendar itself counts, in any letter case",
+  );
+  await assert.rejects(
+    exchangeSource.read(settings(fake, { ...extra, calendar_name: "Nope" }), context),
+    /no calendar named "Nope" in boss@corp\.example; calendar_name may be one of: "Board meetings", "Calendar"/,
+  );
+});
+
+Deno.test("Exchange source: Exchange 2013 SP1 refuses the 2016 schema once, then every request asks for 2013 SP1", async () => {
+  await using fake = await startFakeExchange({ version: "Exchange2013_SP1" });
+  fake.mailbox(USER).addAppointment({
+    subject: "On an old server",
+    start: "2026-10-20T09:00:00Z",
+    end: "2026-10-20T10:00:00Z",
+  });
+  assert.deepEqual((await read(fake)).map((o) => o.title), ["On an old server"]);
+  assert.deepEqual(
+    fake.requests.map((r) => r.requestVersion),
+    ["Exchange2016", "Exchange2013_SP1", "Exchange2013_SP1"],
+  );
 });

@@ -58,6 +58,10 @@ export type FakeItem = {
   start: string;
   end: string;
   isAllDay: boolean;
+  /** Windows zone ids of `StartTimeZone` and `EndTimeZone`. */
+  startTimeZone: string;
+  endTimeZone: string;
+  reminderIsSet: boolean;
   location: string;
   body: string;
   uid: string;
@@ -221,6 +225,9 @@ export class FakeMailboxHandle {
       start: formatDateTime(item.fields.start),
       end: formatDateTime(item.fields.end),
       isAllDay: item.fields.isAllDay,
+      startTimeZone: item.fields.startTimeZone,
+      endTimeZone: item.fields.endTimeZone,
+      reminderIsSet: item.fields.reminderIsSet,
       location: item.fields.location,
       body: item.fields.body,
       uid: item.fields.uid,

@@ -48,6 +48,10 @@ export interface RequestRecord {
    * `FindItem` and `FindFolder`, the number returned.
    */
   itemCount: number;
+  /** `RequestServerVersion` of the request; null when absent. */
+  requestVersion: string | null;
+  /** `ConflictResolution` of `UpdateItem`; null otherwise. */
+  conflictResolution: string | null;
 }
 
 /** How a server is set up. */
@@ -170,6 +174,8 @@ export class FakeExchangeServer {
       user,
       sendInvitations: null,
       itemCount: 0,
+      requestVersion: parsed instanceof SchemaViolation ? null : parsed.requestVersion,
+      conflictResolution: null,
     };
     this.requests.push(record);
     if (this.#throttled > 0) {

@@ -23,7 +23,7 @@ export interface OperationContext {
   /** The server's find-count limit (`EWSFindCountLimit`). */
   findCountLimit: number;
   /** Facts about the request for the test log, filled in by the handler. */
-  record: { sendInvitations: string | null; itemCount: number };
+  record: { sendInvitations: string | null; itemCount: number; conflictResolution: string | null };
 }
 
 /** An operation: the response messages for its request body. */

@@ -116,6 +116,7 @@ function readChange(change: XmlElement, timeZone: string): Change {
 /** `UpdateItem`. */
 export const updateItem: Handler = (body, ctx) => {
   const resolution = enumAttribute(body, "ConflictResolution", RESOLUTIONS);
+  ctx.record.conflictResolution = resolution;
   enumAttribute(
     body,
     "MessageDisposition",
