@@ -11,6 +11,7 @@ import { z } from "zod";
 import { formatPath } from "../../shared/json_path.ts";
 import { Identifier } from "../../shared/protocol.ts";
 import type { SourceFilter } from "../sync/desired.ts";
+import { isKnownZone } from "../../shared/ews/mailbox_zone.ts";
 
 const SOURCE_PATTERN_HINT =
   'expected "agent_id/source_id", where either side may be *, such as "office-pc-1/*"';
@@ -49,6 +50,9 @@ const EwsDestinationConfig = z.object({
   calendar: z.string().default(""),
   ca_file: z.string().default(""),
   tls_insecure: z.boolean().default(false),
+  timezone: z.string().default("").refine((zone) => zone === "" || isKnownZone(zone), {
+    error: "expected an IANA time zone such as Europe/Berlin",
+  }),
   sources: SourcePatterns,
 });
 
@@ -151,6 +155,7 @@ export async function loadDestinationConfigs(
       calendar: env.EXCHANGE_CALENDAR ?? "",
       ca_file: env.EXCHANGE_CA_FILE ?? "",
       tls_insecure: parseFlag(env.EXCHANGE_TLS_INSECURE, "EXCHANGE_TLS_INSECURE"),
+      timezone: env.EXCHANGE_TIMEZONE ?? "",
     });
     variables.push("EXCHANGE");
   }

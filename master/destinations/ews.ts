@@ -5,25 +5,42 @@
  *
  * Exchange names items itself, so there is no `hrefFor`: `href` is the ItemId and
  * `etag` the ChangeKey, and an item written just before a crash is found again by its
- * marker when listing. Writes go in batches (one CreateItem, UpdateItem or DeleteItem
- * request per batch) and never send anything to anyone (`SendToNone` throughout).
- * Updates and removals first read the batch's items in one GetItem request: an item
- * without the marker is never changed or deleted, and a ChangeKey that moved on is
- * `precondition_failed` for that item. Removal is a hard delete: the items are copies
- * whose source holds the truth, and moving them to Deleted Items would only clutter it.
+ * marker when listing. The marker holds a digest of the occurrence key
+ * ({@link markerOf}), which `markerOf` offers the reconciler to match listed items.
+ * Writes go in batches (one CreateItem, UpdateItem or DeleteItem request per batch) and
+ * never send anything to anyone (`SendToNone` throughout). Updates and removals first
+ * read the batch's items in one GetItem request: an item without the marker is never
+ * changed or deleted, and a ChangeKey that moved on is `precondition_failed` for that
+ * item. Updates then send that ChangeKey with `NeverOverwrite`, the one mode in which
+ * Exchange refuses a change made in between ([MS-OXWSCORE] 3.1.4.9.4.1: `AutoResolve`
+ * overwrites in most cases). Removal is a hard delete: the items are copies whose source
+ * holds the truth, and moving them to Deleted Items would only clutter it.
+ *
+ * Items written by versions before 0.2 carry the whole key instead of its digest. They
+ * are listed with a ChangeKey calsync never recorded (`legacy:` before it) and no hash,
+ * so the plan writes each once, which replaces the old marker; a key FindItem cut is
+ * read whole with GetItem first.
+ *
+ * All-day items are written in the mailbox's own time zone, so Outlook shows them on
+ * their days: the zone of the mailbox's Outlook on the web settings where EWS lets
+ * calsync read them, else the configured `timezone`, else the master's.
  *
  * EWS has no cheap collection tag, so `changeToken()` is null and every reconcile lists
- * the folder (500 items per FindItem page, ids and marker only).
+ * the folder (1,000 items per FindItem page, ids and marker only).
  *
  * @module
  */
 import { ews } from "../../shared/ews/library.ts";
 import {
   HASH_PROPERTY,
-  KEY_PROPERTY,
+  ID_PROPERTY,
+  LEGACY_KEY_PROPERTY,
+  markerOf,
+  mayBeCut,
   readMarker,
   writeAppointment,
 } from "../../shared/ews/appointment.ts";
+import { mailboxZone } from "../../shared/ews/mailbox_zone.ts";
 import {
   connect,
   type EwsConnection,
@@ -60,8 +77,14 @@ export const EXCHANGE_SETTING_NAMES: SettingNames = {
   calDav: "CALDAV_URL=",
 };
 
-/** Items per FindItem page; Exchange answers at most 1000 by default. */
-const LIST_PAGE_SIZE = 500;
+/** Items per FindItem page: Exchange's default `EWSFindCountLimit`. */
+const LIST_PAGE_SIZE = 1000;
+
+/** Items per GetItem request when whole legacy keys must be read. */
+const LOAD_BATCH = 100;
+
+/** Before the ChangeKey of an item in the old marker format, so no recorded one matches. */
+const LEGACY_ETAG = "legacy:";
 
 /** Default items per write request. */
 export const DEFAULT_BATCH_SIZE = 50;
@@ -93,6 +116,11 @@ export interface EwsDestinationOptions {
   batchSize?: number;
   /** How error messages name the settings; default {@link EXCHANGE_SETTING_NAMES}. */
   settingNames?: SettingNames;
+  /**
+   * IANA zone of all-day items when the mailbox does not say (or may not be asked);
+   * default the master's own zone.
+   */
+  timezone?: string | null;
 }
 
 /** Runs `operation`, turning EWS failures into {@link DestinationError}s. */
@@ -129,16 +157,25 @@ function succeededResponse(response: ews.ServiceResponse): boolean {
 
 /** The properties list and get read: the id with its ChangeKey, and the marker. */
 function markerProperties(): ews.PropertySet {
-  return new ews.PropertySet(ews.BasePropertySet.IdOnly, [KEY_PROPERTY, HASH_PROPERTY]);
+  return new ews.PropertySet(ews.BasePropertySet.IdOnly, [
+    ID_PROPERTY,
+    HASH_PROPERTY,
+    LEGACY_KEY_PROPERTY,
+  ]);
 }
 
 function remoteItem(item: ews.Item): RemoteItem {
   const marker = readMarker(item);
+  const changeKey = item.Id.ChangeKey ?? null;
+  if (marker === null) return { href: item.Id.UniqueId, etag: changeKey, key: null, hash: null };
+  if (marker.format === "current") {
+    return { href: item.Id.UniqueId, etag: changeKey, key: marker.id, hash: marker.hash };
+  }
   return {
     href: item.Id.UniqueId,
-    etag: item.Id.ChangeKey ?? null,
-    key: marker?.key ?? null,
-    hash: marker?.hash ?? null,
+    etag: changeKey === null ? null : LEGACY_ETAG + changeKey,
+    key: markerOf(marker.key),
+    hash: null,
   };
 }
 
@@ -157,16 +194,19 @@ class EwsDestination implements Destination {
   readonly batch: BatchWrites;
   readonly #connection: EwsConnection;
   readonly #folder: ews.FolderId;
+  readonly #allDayZone: string;
 
   constructor(
     readonly id: string,
     connection: EwsConnection,
-    folderId: string,
-    folderName: string,
+    folder: { id: string; name: string },
     batchSize: number,
+    allDayZone: string,
   ) {
     this.#connection = connection;
-    this.#folder = new ews.FolderId(folderId);
+    this.#folder = new ews.FolderId(folder.id);
+    this.#allDayZone = allDayZone;
+    const folderName = folder.name;
     this.displayUrl = `${connection.displayUrl}#${encodeURIComponent(connection.mailbox ?? "")}/${
       encodeURIComponent(folderName)
     }`;
@@ -182,20 +222,51 @@ class EwsDestination implements Destination {
     return Promise.resolve(null);
   }
 
+  markerOf(key: string): string {
+    return markerOf(key);
+  }
+
   list(): Promise<RemoteItem[]> {
     return translated(async () => {
-      const items: RemoteItem[] = [];
+      const items: ews.Item[] = [];
       for (let offset = 0;;) {
         const page = await this.#connection.run("list the calendar", (service) => {
           const view = new ews.ItemView(LIST_PAGE_SIZE, offset);
           view.PropertySet = markerProperties();
           return service.FindItems(this.#folder, view);
         });
-        items.push(...page.Items.map(remoteItem));
-        if (!page.MoreAvailable || page.Items.length === 0) return items;
+        items.push(...page.Items);
+        if (!page.MoreAvailable || page.Items.length === 0) break;
         offset = page.NextPageOffset ?? offset + page.Items.length;
       }
+      return await this.#withWholeKeys(items.map(remoteItem), items);
     });
+  }
+
+  /**
+   * `listed` with the items whose legacy key FindItem may have cut read again with
+   * GetItem, which returns it whole.
+   */
+  async #withWholeKeys(listed: RemoteItem[], items: ews.Item[]): Promise<RemoteItem[]> {
+    const cut = items.flatMap((item, i) => {
+      const marker = readMarker(item);
+      return marker !== null && mayBeCut(marker) ? [i] : [];
+    });
+    const gone = new Set<number>();
+    for (let i = 0; i < cut.length; i += LOAD_BATCH) {
+      const batch = cut.slice(i, i + LOAD_BATCH);
+      const loaded = await this.#connection.run(
+        `read ${batch.length} markers`,
+        (service) => this.#load(service, batch.map((index) => listed[index].href)),
+      );
+      loaded.forEach((current, j) => {
+        if (current instanceof EwsError) throw current;
+        // Deleted since the listing: it is not there any more.
+        if (current === null) gone.add(batch[j]);
+        else listed[batch[j]] = current.remote;
+      });
+    }
+    return gone.size === 0 ? listed : listed.filter((_, i) => !gone.has(i));
   }
 
   get(href: string): Promise<RemoteItem | null> {
@@ -250,7 +321,10 @@ class EwsDestination implements Destination {
       this.#connection.run(`create ${items.length} items`, async (service) => {
         const appointments = items.map((item) => {
           const appointment = new ews.Appointment(service);
-          writeAppointment(appointment, item.event, item, false);
+          writeAppointment(appointment, item.event, item, {
+            clearEmpty: false,
+            allDayZone: this.#allDayZone,
+          });
           return appointment;
         });
         const responses = (await service.CreateItems(
@@ -286,16 +360,19 @@ class EwsDestination implements Destination {
             return;
           }
           const item = (current[index] as NonNullable<Current>).item as ews.Appointment;
-          writeAppointment(item, request.item.event, request.item, true);
+          writeAppointment(item, request.item.event, request.item, {
+            clearEmpty: true,
+            allDayZone: this.#allDayZone,
+          });
           sending.push({ index, item });
         });
         if (sending.length === 0) return results;
         const responses = (await service.UpdateItems(
           sending.map((s) => s.item),
           null as unknown as ews.FolderId,
-          // AutoResolve still refuses a stale ChangeKey (ErrorIrresolvableConflict), which
-          // is the conditional write wanted here.
-          ews.ConflictResolutionMode.AutoResolve,
+          // Only NeverOverwrite refuses a ChangeKey that moved on since the GetItem above
+          // (ErrorIrresolvableConflict, for that item alone); AutoResolve would overwrite.
+          ews.ConflictResolutionMode.NeverOverwrite,
           null as unknown as ews.MessageDisposition,
           ews.SendInvitationsOrCancellationsMode.SendToNone,
         )).Responses;
@@ -417,7 +494,8 @@ export async function createEwsDestination(options: EwsDestinationOptions): Prom
     });
     try {
       const folder = await resolveFolder(connection, options.calendar ?? null);
-      return new EwsDestination(options.id, connection, folder.id, folder.name, batchSize);
+      const zone = await mailboxZone(connection, options.timezone ?? null);
+      return new EwsDestination(options.id, connection, folder, batchSize, zone.iana);
     } catch (error) {
       connection.close();
       throw error;

@@ -106,6 +106,7 @@ function connect(config: DestinationConfig): Promise<Destination> {
         calendar: config.calendar || null,
         caFile: config.ca_file || null,
         tlsInsecure: config.tls_insecure,
+        timezone: config.timezone || null,
       });
   }
 }

@@ -27,7 +27,10 @@ export type DestinationItem = {
 export type RemoteItem = {
   href: string;
   etag: string | null;
-  /** From the calsync marker; null means foreign: never modified, never deleted. */
+  /**
+   * From the calsync marker (see {@link Destination.markerOf}); null means foreign:
+   * never modified, never deleted.
+   */
   key: string | null;
   /** The content hash in the calsync marker; null (also when owned) counts as changed. */
   hash: string | null;
@@ -110,6 +113,13 @@ export interface Destination {
    * an item written just before a crash is found again by its marker when listing.
    */
   hrefFor?(item: DestinationItem): string;
+  /**
+   * What the ownership marker holds for `key`, for servers that cannot give a long key
+   * back whole (EWS: FindItem cuts strings at 255 characters, so the marker is a digest).
+   * `list`, `get` and `getMany` then answer that as each item's `key`, and the reconciler
+   * matches it against the keys it knows. Without it the marker holds the key itself.
+   */
+  markerOf?(key: string): string;
   /**
    * Creates the item; with `hrefFor`, only if nothing is at that location yet
    * (else `precondition_failed`).

@@ -12,7 +12,14 @@ import type { DestinationEntry } from "../store/types.ts";
 export type Operation =
   | { kind: "create"; item: DestinationItem }
   | { kind: "update"; item: DestinationItem; href: string; etag: string | null }
-  | { kind: "delete"; key: string; href: string; etag: string | null };
+  | {
+    kind: "delete";
+    key: string;
+    href: string;
+    etag: string | null;
+    /** A second copy of an item that stays: its status entry is the kept one's. */
+    duplicate?: boolean;
+  };
 
 /** The writes to make, and status-table corrections that need no write. */
 export type ReconcilePlan = {
@@ -40,19 +47,41 @@ export type ReconcilePlan = {
  * without the calsync marker never appear. An intent (an entry without hash: a create
  * that may or may not have landed) is created again, adopted when it landed, or deleted
  * when no longer desired. `deleteStrays`, an admin's explicit clean-up, deletes the
- * strays instead of keeping them.
+ * strays instead of keeping them. `deleteDuplicates`, for servers that name items
+ * themselves (EWS), deletes every owned copy of a key but one: the one the status table
+ * names, else the first listed. There, a second copy is calsync's own (a create whose
+ * answer was lost, or an earlier version's marker that could not be read back).
  */
 export function planReconcile(
   desired: ReadonlyMap<string, DestinationItem>,
   entries: Iterable<DestinationEntry>,
   remote: RemoteItem[] | null,
-  { deleteStrays = false }: { deleteStrays?: boolean } = {},
+  { deleteStrays = false, deleteDuplicates = false }: {
+    deleteStrays?: boolean;
+    deleteDuplicates?: boolean;
+  } = {},
 ): ReconcilePlan {
   const status = new Map<string, DestinationEntry>();
   for (const e of entries) status.set(e.key, e);
-  const owned = new Map<string, RemoteItem>();
-  for (const r of remote ?? []) if (r.key !== null) owned.set(r.key, r);
   const plan: ReconcilePlan = { operations: [], adopt: [], forget: [], strays: [] };
+  const owned = new Map<string, RemoteItem>();
+  for (const r of remote ?? []) {
+    if (r.key === null) continue;
+    const first = owned.get(r.key);
+    if (first === undefined || !deleteDuplicates) {
+      owned.set(r.key, r);
+      continue;
+    }
+    const [kept, extra] = r.href === status.get(r.key)?.href ? [r, first] : [first, r];
+    owned.set(r.key, kept);
+    plan.operations.push({
+      kind: "delete",
+      key: r.key,
+      href: extra.href,
+      etag: extra.etag,
+      duplicate: true,
+    });
+  }
 
   for (const [key, item] of desired) {
     const known = status.get(key);

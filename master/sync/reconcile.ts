@@ -25,6 +25,7 @@ import {
 import { type DestinationEntry, EMPTY_DESTINATION_STATE, type Store } from "../store/types.ts";
 import { toInstant } from "../../shared/time.ts";
 import { type Operation, planReconcile } from "./plan.ts";
+import { keyedByMarker } from "./marker_keys.ts";
 
 /** What a reconcile did. */
 export type ReconcileReport = {
@@ -196,12 +197,12 @@ async function crossChecked(
  * (or any unexpected error) is thrown, leaving the status table consistent.
  */
 export async function reconcileDestination(
-  destination: Destination,
+  target: Destination,
   store: Store,
   desired: ReadonlyMap<string, DestinationItem>,
   options: ReconcileOptions,
 ): Promise<ReconcileReport> {
-  const id = destination.id;
+  const id = target.id;
   const now = options.now ?? (() => new Date());
   const sleep = options.sleep ?? defaultSleep;
   const attempts = options.maxAttempts ?? 4;
@@ -210,6 +211,7 @@ export async function reconcileDestination(
 
   const state = await store.destinationState(id);
   const entries = await store.destinationEntries(id);
+  const destination = keyedByMarker(target, [...desired.keys(), ...entries.map((e) => e.key)]);
   const token = await retry(() => destination.changeToken());
   // An intent without a location (the server names items) is found only by listing.
   const unplaced = entries.some((e) => e.hash === null && e.href === "");
@@ -225,7 +227,10 @@ export async function reconcileDestination(
     )
     : null;
   report.listed = remote !== null;
-  const plan = planReconcile(desired, entries, remote, { deleteStrays: options.deleteStrays });
+  const plan = planReconcile(desired, entries, remote, {
+    deleteStrays: options.deleteStrays,
+    deleteDuplicates: !destination.hrefFor,
+  });
 
   for (const { entry } of plan.adopt) {
     await store.saveDestinationEntry(id, entry);
@@ -286,7 +291,7 @@ export async function reconcileDestination(
           await retry(() => destination.remove(op.href, current.etag));
         }
       }
-      await store.deleteDestinationEntry(id, op.key);
+      if (!op.duplicate) await store.deleteDestinationEntry(id, op.key);
       report.deleted++;
     }
   };

@@ -47,9 +47,14 @@ function at(days: number, hours: number): string {
 /** What the destination mailbox holds that calsync wrote, by subject and start. */
 function owned(fake: FakeExchange): { subject: string; start: string }[] {
   return fake.mailbox(TARGET_USER).items()
-    .filter((i) => Object.keys(i.extendedProperties).some((k) => k.endsWith("CalsyncKey")))
+    .filter((i) => Object.keys(i.extendedProperties).some((k) => k.endsWith("CalsyncId")))
     .map((i) => ({ subject: i.subject, start: i.start }))
     .sort((a, b) => a.subject.localeCompare(b.subject) || a.start.localeCompare(b.start));
+}
+
+/** The Berlin date of an instant. */
+function inBerlin(instant: string): string {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Berlin" }).format(new Date(instant));
 }
 
 async function inRadicale(radicale: Radicale): Promise<{ subject: string; start: string }[]> {
@@ -108,6 +113,8 @@ Deno.test("agent (Exchange) → master → Exchange and Radicale: the same items
     uid: "review@corp.example",
     location: "Room 4",
   });
+  // The consolidated mailbox's owner lives in Berlin (Outlook on the web says so).
+  target.mailbox(TARGET_USER).setOwaTimeZone("W. Europe Standard Time");
   target.mailbox(TARGET_USER).addAppointment({
     subject: "Dentist (not calsync's)",
     start: at(3, 8),
@@ -152,9 +159,16 @@ Deno.test("agent (Exchange) → master → Exchange and Radicale: the same items
       { subject: "Weekly sync", start: at(23, 8) },
       { subject: "Weekly sync (moved)", start: at(10, 13) },
     ];
+    // The all-day item runs from midnight to midnight in Berlin, the mailbox's zone.
     const inExchange = owned(target).map((i) =>
-      i.subject === "Offsite" ? { ...i, start: i.start.slice(0, 10) } : i
+      i.subject === "Offsite" ? { ...i, start: inBerlin(i.start) } : i
     );
+    assert.match(
+      owned(target).find((i) => i.subject === "Offsite")!.start,
+      /T2[23]:00:00Z$/,
+      "Berlin's midnight",
+    );
+    assert.equal(inExchange.find((i) => i.subject === "Offsite")!.start, at(5, 0).slice(0, 10));
     assert.deepEqual(
       inExchange.map((i) => i.subject),
       expected.map((e) => e.subject),

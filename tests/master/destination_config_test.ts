@@ -118,6 +118,7 @@ Deno.test("destinations: the documented EXCHANGE_* variables give one EWS destin
     EXCHANGE_AUTH: "NTLM",
     EXCHANGE_CALENDAR: "Consolidated",
     EXCHANGE_CA_FILE: "/etc/calsync/corp-ca.pem",
+    EXCHANGE_TIMEZONE: "Europe/Vienna",
   });
   assert.deepEqual(d, {
     id: "exchange",
@@ -129,6 +130,7 @@ Deno.test("destinations: the documented EXCHANGE_* variables give one EWS destin
     calendar: "Consolidated",
     ca_file: "/etc/calsync/corp-ca.pem",
     tls_insecure: false,
+    timezone: "Europe/Vienna",
     sources: ["*"],
     credentials_setting: "EXCHANGE_USERNAME and EXCHANGE_PASSWORD",
   });
@@ -141,6 +143,10 @@ Deno.test("destinations: EXCHANGE_* mistakes name the variable", async () => {
     [{ ...base, EXCHANGE_SERVER_URL: "mail.corp" }, /: EXCHANGE_SERVER_URL: expected the EWS URL/],
     [{ ...base, EXCHANGE_USERNAME: "" }, /: EXCHANGE_USERNAME: the Exchange user is required/],
     [{ ...base, EXCHANGE_TLS_INSECURE: "maybe" }, /EXCHANGE_TLS_INSECURE must be true or false/],
+    [
+      { ...base, EXCHANGE_TIMEZONE: "CET+1" },
+      /: EXCHANGE_TIMEZONE: expected an IANA time zone such as Europe\/Berlin/,
+    ],
   ];
   for (const [env, message] of cases) {
     await assert.rejects(loadDestinationConfigs(env), message);
@@ -167,6 +173,7 @@ Deno.test("destinations: an EWS destination in the file", async () => {
       calendar: "",
       ca_file: "",
       tls_insecure: true,
+      timezone: "",
       sources: ["*"],
       credentials_setting:
         `the username and password of the entry "exch" in DESTINATIONS_FILE ${path}`,
