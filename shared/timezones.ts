@@ -68,6 +68,19 @@ function ianaName(name: string): string | undefined {
 }
 
 /**
+ * Whether `zone` is an IANA zone name this runtime knows. Nothing is cached: the name may
+ * come from a request, and a cache of every name ever asked would grow without bound.
+ */
+export function isKnownZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The IANA zone for a TZID as calendars write it: an IANA name, a Windows zone name
  * (mapped through CLDR's default "001" territory), a quoted name, or a name behind a
  * vendor prefix such as `/mozilla.org/20050126_1/Europe/Berlin`. Undefined when unknown.

@@ -11,7 +11,7 @@ import { z } from "zod";
 import { formatPath } from "../../shared/json_path.ts";
 import { Identifier } from "../../shared/protocol.ts";
 import type { SourceFilter } from "../sync/desired.ts";
-import { isKnownZone } from "../../shared/ews/mailbox_zone.ts";
+import { isKnownZone } from "../../shared/timezones.ts";
 
 const SOURCE_PATTERN_HINT =
   'expected "agent_id/source_id", where either side may be *, such as "office-pc-1/*"';

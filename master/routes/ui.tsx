@@ -22,15 +22,10 @@ import type { AppContext } from "../context.ts";
 import { publicOrigin } from "../http/client_address.ts";
 import { hashToken, sameHash } from "../secrets.ts";
 import { syncStatus } from "../status.ts";
+import { isKnownZone } from "../../shared/timezones.ts";
 import type { CredentialKind } from "../store/types.ts";
 import type { ReconcileReport } from "../sync/reconcile.ts";
-import {
-  type CalendarMode,
-  isKnownZone,
-  layoutCalendar,
-  localDate,
-  viewRange,
-} from "../ui/calendar_view.ts";
+import { type CalendarMode, layoutCalendar, localDate, viewRange } from "../ui/calendar_view.ts";
 import { Dashboard } from "../ui/dashboard.tsx";
 import { ConfirmPage, IssuedPage, LoginPage, MessagePage } from "../ui/pages.tsx";
 import { currentSession, type Session, signIn, signOut, validCsrf } from "../ui/session.ts";

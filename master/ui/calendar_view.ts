@@ -66,16 +66,6 @@ export type ViewRange = { start: string; end: string; days: string[] };
 
 const DAY_MS = 86_400_000;
 
-/** Whether `zone` is an IANA zone name this runtime knows. */
-export function isKnownZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The local date of an instant in a zone, `YYYY-MM-DD`. */
 export function localDate(instant: Date, zone: string): string {
   return new Intl.DateTimeFormat("en-CA", {

@@ -32,16 +32,6 @@ const UNREADABLE = new Set([
   "ErrorAccessDenied",
 ]);
 
-/** Whether `zone` is an IANA zone this runtime knows. */
-export function isKnownZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The Windows zone id Outlook on the web keeps for the mailbox, or null. */
 async function owaZone(connection: EwsConnection): Promise<string | null> {
   try {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
+import { isKnownZone } from "../../shared/timezones.ts";
 import {
   type CalendarDay,
   type CalendarView,
-  isKnownZone,
   layoutCalendar,
   localDate,
   type PlacedEvent,
