@@ -25,13 +25,6 @@ export interface MailboxZone {
   origin: ZoneOrigin;
 }
 
-/** Codes with which Exchange says there is no such object, or none this user may read. */
-const UNREADABLE = new Set([
-  "ErrorItemNotFound",
-  "ErrorFolderNotFound",
-  "ErrorAccessDenied",
-]);
-
 /** The Windows zone id Outlook on the web keeps for the mailbox, or null. */
 async function owaZone(connection: EwsConnection): Promise<string | null> {
   try {
@@ -50,7 +43,12 @@ async function owaZone(connection: EwsConnection): Promise<string | null> {
       ? out.outValue
       : null;
   } catch (error) {
-    if (error instanceof EwsError && UNREADABLE.has(error.responseCode ?? "")) return null;
+    // Exchange answered about this object (none, or none this user may read: a delegate
+    // gets ErrorFolderNotFound or ErrorAccessDenied): the mailbox does not say. A refused
+    // login, a busy or unreachable server is no answer and fails the call.
+    if (error instanceof EwsError && error.responseCode !== null && error.kind !== "throttled") {
+      return null;
+    }
     throw error;
   }
 }
