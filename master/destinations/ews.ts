@@ -206,9 +206,8 @@ class EwsDestination implements Destination {
     this.#connection = connection;
     this.#folder = new ews.FolderId(folder.id);
     this.#allDayZone = allDayZone;
-    const folderName = folder.name;
     this.displayUrl = `${connection.displayUrl}#${encodeURIComponent(connection.mailbox ?? "")}/${
-      encodeURIComponent(folderName)
+      encodeURIComponent(folder.name)
     }`;
     this.batch = {
       batchSize,
