@@ -43,8 +43,14 @@ function schtasks(args: string[], env: SchtasksEnv): Promise<ProgramResult> {
   return runProgram(SCHTASKS, args, { timeoutMs: TIMEOUT_MS, env });
 }
 
-/** Creates the task from `xml`, replacing one of the same name, then starts it. */
+/**
+ * Creates the task from `xml`, replacing one of the same name, then starts it. A running
+ * instance is ended first: with the IgnoreNew policy `/Run` does nothing while one runs,
+ * and the old agent with its old config would go on until the next logon.
+ */
 export async function createTask(xml: string, env: SchtasksEnv): Promise<void> {
+  // /End fails when there is no task yet or it does not run, which is fine.
+  await schtasks(["/End", "/TN", TASK_NAME], env);
   const file = await Deno.makeTempFile({ prefix: "calsync-task-", suffix: ".xml" });
   try {
     await Deno.writeFile(file, utf16le(xml));

@@ -42,9 +42,12 @@ export function windowsArgument(arg: string): string {
  * The task's XML. It starts at the user's logon and runs only while the user is logged
  * on (Outlook's COM objects exist only in the user's session), with the user's own rights
  * and no time limit. Should the agent ever end, Task Scheduler restarts it: after a
- * failure every minute (up to 999 times), and, since its restart-on-failure covers a
- * failed launch rather than a process that exits, the logon trigger repeats every five
- * minutes too; a repetition while the agent runs is ignored (IgnoreNew).
+ * failure every minute (up to 255 times, the most the schema's `Count` takes), and, since
+ * its restart-on-failure covers a failed launch rather than a process that exits, the
+ * logon trigger repeats every five minutes too; a repetition while the agent runs is
+ * ignored (IgnoreNew). Elements follow the order of the [MS-TSCH] schema: a trigger's
+ * `Repetition` and `Enabled` (from the base trigger type) before the logon trigger's own
+ * `UserId`.
  */
 export function taskXml(task: TaskDefinition): string {
   const user = xmlText(task.userId);
@@ -56,12 +59,12 @@ export function taskXml(task: TaskDefinition): string {
   </RegistrationInfo>
   <Triggers>
     <LogonTrigger>
-      <Enabled>true</Enabled>
-      <UserId>${user}</UserId>
       <Repetition>
         <Interval>PT5M</Interval>
         <StopAtDurationEnd>false</StopAtDurationEnd>
       </Repetition>
+      <Enabled>true</Enabled>
+      <UserId>${user}</UserId>
     </LogonTrigger>
   </Triggers>
   <Principals>
@@ -91,7 +94,7 @@ export function taskXml(task: TaskDefinition): string {
     <Priority>7</Priority>
     <RestartOnFailure>
       <Interval>PT1M</Interval>
-      <Count>999</Count>
+      <Count>255</Count>
     </RestartOnFailure>
   </Settings>
   <Actions Context="Author">

@@ -79,8 +79,9 @@ Deno.test("install on Windows: a logon task from UTF-16 XML, created with schtas
       `Its log: ${join(dirname(config), "calendar_agent.log")}. Check it with "agent status".`,
   );
 
-  assert.equal(run.records.length, 2);
-  const [create, start] = run.records;
+  assert.equal(run.records.length, 3);
+  const [end, create, start] = run.records;
+  assert.deepEqual(end.args, ["/End", "/TN", "CalSync Agent"], "a running agent is ended first");
   const createArgs = create.args as string[];
   assert.deepEqual(createArgs.slice(0, 4), ["/Create", "/TN", "CalSync Agent", "/XML"]);
   assert.match(createArgs[4], /calsync-task-.*\.xml$/);
@@ -107,7 +108,13 @@ Deno.test("install on Windows: a logon task from UTF-16 XML, created with schtas
   });
   assert.equal(Task.Settings.MultipleInstancesPolicy, "IgnoreNew");
   assert.equal(Task.Settings.ExecutionTimeLimit, "PT0S");
-  assert.deepEqual(Task.Settings.RestartOnFailure, { Interval: "PT1M", Count: 999 });
+  // [MS-TSCH]: Count is at most 255, and a trigger's Repetition comes before its UserId.
+  assert.deepEqual(Task.Settings.RestartOnFailure, { Interval: "PT1M", Count: 255 });
+  const trigger = /<LogonTrigger>([\s\S]*)<\/LogonTrigger>/.exec(xml)![1];
+  assert.deepEqual(
+    [...trigger.matchAll(/^ {6}<(\w+)>/gm)].map((m) => m[1]),
+    ["Repetition", "Enabled", "UserId"],
+  );
   assert.equal(Task.Settings.DisallowStartIfOnBatteries, false);
   assert.equal(Task.Settings.StopIfGoingOnBatteries, false);
   // Under deno run the task starts Deno on the sources; a compiled agent.exe starts itself.
@@ -147,7 +154,11 @@ Deno.test("install on Windows: schtasks' refusal is reported in its words", asyn
     run.stderr,
     'schtasks could not create the task "CalSync Agent" (exit code 1): ERROR: Access is denied.',
   );
-  assert.equal(run.records.length, 1, "nothing is started after a failed /Create");
+  assert.deepEqual(
+    run.records.map((r) => (r.args as string[])[0]),
+    ["/End", "/Create"],
+    "nothing is started after a failed /Create",
+  );
 });
 
 Deno.test("uninstall on Windows: ends the agent and deletes the task", async () => {
