@@ -17,6 +17,7 @@ import {
   ProgramTimeoutError,
   runProgram,
 } from "../windows/program.ts";
+import { POWERSHELL } from "../windows/powershell.ts";
 import { failureMessage, OutlookError, type OutlookRequest, timeoutMessage } from "./errors.ts";
 import {
   type OutlookCalendar,
@@ -31,13 +32,6 @@ const SCRIPT_URL = new URL("../outlook.ps1", import.meta.url);
 
 /** How much of unexpected output a message quotes. */
 const QUOTED_CHARS = 200;
-
-/**
- * The PowerShell to start. Windows PowerShell 5.1 ships with every Windows and is the one
- * that reaches Outlook's COM objects. Elsewhere only tests run the source, with a stand-in
- * called `powershell` first on `PATH`.
- */
-const POWERSHELL = Deno.build.os === "windows" ? "powershell.exe" : "powershell";
 
 /** How to start the script. */
 export interface ScriptOptions {

@@ -137,7 +137,7 @@ async function taskStatus(context: ServiceContext): Promise<boolean> {
   context.stdout(
     `The task "${TASK_NAME}" is installed.\n` +
       `  status:      ${task.status}\n` +
-      `  last run:    ${task.lastRunTime}\n` +
+      `  last run:    ${task.lastRunTime ?? "never"}\n` +
       `  last result: ${describeResult(task.lastResult)}`,
   );
   return true;

@@ -1,10 +1,14 @@
 /**
- * The agent's task in the Windows Task Scheduler, driven through `schtasks.exe`: create it
- * from XML, start it, end and delete it, and read its state.
+ * The agent's task in the Windows Task Scheduler: created from XML, started, ended and
+ * deleted through `schtasks.exe`, and its state read through PowerShell's ScheduledTasks
+ * module, whose answer comes as JSON in UTF-8 with names that Windows does not translate.
+ * (`schtasks /Query` prints translated labels and values in the console's OEM code page.)
  *
  * @module
  */
+import { z } from "zod";
 import { decodeText, type ProgramResult, runProgram } from "./program.ts";
+import { encodedCommandArgs, jsonOutput, POWERSHELL } from "./powershell.ts";
 import { utf16le } from "./task_xml.ts";
 
 /** The task's name in Task Scheduler. */
@@ -19,14 +23,14 @@ const TIMEOUT_MS = 60_000;
 /** Extra environment for `schtasks` (tests put a stand-in first on `PATH`). */
 export type SchtasksEnv = Record<string, string>;
 
-/** What `schtasks /Query /V` tells about the task. */
+/** What Task Scheduler tells about the task. */
 export interface TaskState {
-  /** Such as "Running" or "Ready", in the language of Windows. */
+  /** `Ready`, `Running`, `Disabled`, `Queued` or `Unknown` (the same in every language). */
   status: string;
-  /** When it last started, in the PC's date format; "N/A" before the first run. */
-  lastRunTime: string;
-  /** The last run's result code as schtasks prints it (decimal). */
-  lastResult: string;
+  /** When it last started, a UTC instant; null before the first run. */
+  lastRunTime: string | null;
+  /** The last run's result code. */
+  lastResult: number;
 }
 
 /** A schtasks call that failed, with what schtasks said. */
@@ -72,22 +76,76 @@ export async function deleteTask(env: SchtasksEnv): Promise<void> {
   if (deleted.code !== 0) throw new SchtasksError(`delete the task "${TASK_NAME}"`, deleted);
 }
 
+/** The answer of {@link TASK_QUERY}. */
+const TaskAnswer = z.union([
+  z.object({ found: z.literal(false) }),
+  z.object({
+    found: z.literal(true),
+    state: z.string(),
+    last_run_time: z.string().nullable(),
+    last_result: z.number().int(),
+  }),
+]);
+
 /**
- * The task's state, or null when there is no such task. The labels of `schtasks /Query`
- * are translated with Windows, but their order is fixed and the task's name is not
- * translated, so the fields are found by their place after the TaskName line.
+ * PowerShell 5.1 that answers `{"found": false}` or the task's state, last run (UTC, null
+ * when it never ran: Task Scheduler then reports 30 November 1999) and last result.
+ * `State` is an enumeration, written by name, not as the number ConvertTo-Json would give.
  */
+export const TASK_QUERY = [
+  "$ErrorActionPreference = 'Stop'",
+  `$task = Get-ScheduledTask -TaskPath '\\' -TaskName '${TASK_NAME.replaceAll("'", "''")}' ` +
+  "-ErrorAction SilentlyContinue",
+  "if ($null -eq $task) { $answer = [ordered]@{ found = $false } } else {",
+  "  $info = Get-ScheduledTaskInfo -InputObject $task",
+  "  $lastRun = $null",
+  "  if ($null -ne $info.LastRunTime -and $info.LastRunTime.Year -ge 2000) {",
+  "    $lastRun = $info.LastRunTime.ToUniversalTime().ToString(" +
+  "\"yyyy-MM-dd'T'HH:mm:ss'Z'\", [System.Globalization.CultureInfo]::InvariantCulture)",
+  "  }",
+  "  $answer = [ordered]@{",
+  "    found = $true",
+  "    state = [string]$task.State",
+  "    last_run_time = $lastRun",
+  "    last_result = [int64]$info.LastTaskResult",
+  "  }",
+  "}",
+  jsonOutput("$answer"),
+].join("\n");
+
+/** A failure to read the task's state, with what PowerShell said. */
+export class TaskQueryError extends Error {
+  /** Creates the error from PowerShell's answer. */
+  constructor(detail: string) {
+    super(`cannot read the task "${TASK_NAME}" from Task Scheduler: ${detail}`);
+    this.name = "TaskQueryError";
+  }
+}
+
+/** The task's state, or null when there is no such task. */
 export async function queryTask(env: SchtasksEnv): Promise<TaskState | null> {
-  const result = await schtasks(["/Query", "/TN", TASK_NAME, "/FO", "LIST", "/V"], env);
-  if (result.code !== 0) return null;
-  const values = decodeText(result.stdout)
-    .split(/\r?\n/)
-    .filter((line) => line.trim() !== "")
-    .map((line) => line.replace(/^[^:]*:\s*/, "").trim());
-  const at = values.indexOf(`\\${TASK_NAME}`);
-  // After TaskName: Next Run Time, Status, Logon Mode, Last Run Time, Last Result.
-  const field = (offset: number) => (at < 0 ? undefined : values[at + offset]) ?? "unknown";
-  return { status: field(2), lastRunTime: field(4), lastResult: field(5) };
+  const result = await runProgram(POWERSHELL, encodedCommandArgs(TASK_QUERY), {
+    timeoutMs: TIMEOUT_MS,
+    env,
+  });
+  const said = decodeText(result.stdout).trim();
+  if (result.code !== 0) {
+    throw new TaskQueryError(
+      `PowerShell exited with ${result.code}: ${decodeText(result.stderr).trim() || said}`,
+    );
+  }
+  let answer: z.output<typeof TaskAnswer>;
+  try {
+    answer = TaskAnswer.parse(JSON.parse(said));
+  } catch {
+    throw new TaskQueryError(`PowerShell answered ${JSON.stringify(said.slice(0, 200))}`);
+  }
+  if (!answer.found) return null;
+  return {
+    status: answer.state,
+    lastRunTime: answer.last_run_time,
+    lastResult: answer.last_result,
+  };
 }
 
 /** Result codes of Task Scheduler that say more than a number. */
@@ -99,9 +157,7 @@ const RESULTS: Record<number, string> = {
 };
 
 /** A task's last result, such as `267009 (0x41301: running now)`. */
-export function describeResult(lastResult: string): string {
-  const code = Number(lastResult);
-  if (!Number.isInteger(code)) return lastResult;
+export function describeResult(code: number): string {
   const hex = `0x${(code >>> 0).toString(16).toUpperCase()}`;
-  return `${lastResult} (${hex}${code in RESULTS ? `: ${RESULTS[code]}` : ""})`;
+  return `${code} (${hex}${code in RESULTS ? `: ${RESULTS[code]}` : ""})`;
 }

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { Language, type Node, Parser } from "web-tree-sitter";
+import { TASK_QUERY } from "../../agent/windows/task_scheduler.ts";
 import type { z } from "zod";
 import {
   OutlookAttendee,
@@ -109,6 +110,13 @@ const CONTRACT: { name: string; marks: string[]; schema: z.ZodObject }[] = [
 
 Deno.test("outlook.ps1: parses as PowerShell without a syntax error", () => {
   assert.equal(firstSyntaxError(SCRIPT_ROOT), null);
+});
+
+Deno.test("the Task Scheduler query parses as PowerShell and writes its JSON as UTF-8 bytes", () => {
+  assert.equal(firstSyntaxError(parse(TASK_QUERY)), null);
+  assert.match(TASK_QUERY, /Get-ScheduledTask -TaskPath '\\' -TaskName 'CalSync Agent'/);
+  assert.match(TASK_QUERY, /\[Console\]::OpenStandardOutput\(\)/);
+  assert.match(TASK_QUERY, /state = \[string\]\$task\.State/, "the state by name, not number");
 });
 
 Deno.test("outlook.ps1: the syntax check reports an unclosed brace", () => {

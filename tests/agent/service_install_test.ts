@@ -9,6 +9,7 @@ import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { runCli } from "../../agent/cli.ts";
 import { systemdWord } from "../../agent/windows/systemd.ts";
 import { windowsArgument } from "../../agent/windows/task_xml.ts";
+import { TASK_QUERY } from "../../agent/windows/task_scheduler.ts";
 import { standIns } from "../stand-ins/mod.ts";
 import { configObject, tempDir, writeConfig } from "./helpers.ts";
 
@@ -166,8 +167,8 @@ Deno.test("uninstall on Windows: ends the agent and deletes the task", async () 
   await using _ = dir;
   const run = await agent("uninstall", config, "windows");
   assert.equal(run.code, 0, run.stderr);
-  assert.deepEqual(run.records.map((r) => r.args), [
-    ["/Query", "/TN", "CalSync Agent", "/FO", "LIST", "/V"],
+  assert.deepEqual(run.records.map((r) => r.args ?? r.command), [
+    TASK_QUERY,
     ["/End", "/TN", "CalSync Agent"],
     ["/Delete", "/TN", "CalSync Agent", "/F"],
   ]);
@@ -205,7 +206,7 @@ Deno.test("status on Windows: the task's state and the agent's last activity; 3 
     [
       'The task "CalSync Agent" is installed.',
       "  status:      Running",
-      "  last run:    11/30/2026 8:02:11 AM",
+      "  last run:    2026-11-30T08:02:11Z",
       "  last result: 267009 (0x41301: running now)",
       'Last snapshot accepted by the master: 2026-11-30T08:02:14Z (source "main")',
       `Log: ${join(dir.path, "calendar_agent.log")}`,
@@ -213,9 +214,15 @@ Deno.test("status on Windows: the task's state and the agent's last activity; 3 
       "within 120 s",
     ].join("\n"),
   );
-  assert.deepEqual(run.records.map((r) => r.args), [
-    ["/Query", "/TN", "CalSync Agent", "/FO", "LIST", "/V"],
-  ]);
+  // Read through PowerShell's ScheduledTasks module as UTF-8 JSON, not schtasks' OEM text.
+  assert.deepEqual(run.records, [{ command: TASK_QUERY }]);
+
+  const never = await agent("status", config, "windows", { CALSYNC_STANDIN_TASK: "never-run" });
+  assert.equal(never.code, 0, never.stderr);
+  assert.match(
+    never.stdout,
+    /\n {2}status: {6}Ready\n {2}last run: {4}never\n {2}last result: 267011 \(0x41303: has not run yet\)\n/,
+  );
 
   const missing = await agent("status", config, "windows", { CALSYNC_STANDIN_TASK: "missing" });
   assert.equal(missing.code, 3);

@@ -1,0 +1,44 @@
+/**
+ * Windows PowerShell as the agent starts it: the program's name, and commands passed
+ * whole with `-EncodedCommand` so that no quoting of the command line can change them.
+ *
+ * @module
+ */
+
+/**
+ * The PowerShell to start. Windows PowerShell 5.1 ships with every Windows and is the one
+ * that reaches Outlook's COM objects and the ScheduledTasks module. Elsewhere only tests
+ * run it, through a stand-in called `powershell` first on `PATH`.
+ */
+export const POWERSHELL = Deno.build.os === "windows" ? "powershell.exe" : "powershell";
+
+/**
+ * The arguments that run `command`: no profile (a user's profile may print or prompt),
+ * never interactive, and the command as base64 of its UTF-16LE text, as `-EncodedCommand`
+ * takes it.
+ */
+export function encodedCommandArgs(command: string): string[] {
+  const bytes = new Uint8Array(command.length * 2);
+  for (let i = 0; i < command.length; i++) {
+    const unit = command.charCodeAt(i);
+    bytes[i * 2] = unit & 0xff;
+    bytes[i * 2 + 1] = unit >> 8;
+  }
+  return ["-NoProfile", "-NonInteractive", "-EncodedCommand", btoa(String.fromCharCode(...bytes))];
+}
+
+/**
+ * PowerShell that writes `expression`'s value as compact JSON in UTF-8 bytes to standard
+ * output. Text PowerShell prints is encoded in the console's OEM code page (850 on a
+ * French PC, where "Prêt" arrives as "Pr\x88t"); bytes written to the standard output
+ * stream are not re-encoded.
+ */
+export function jsonOutput(expression: string): string {
+  return [
+    `$json = (${expression}) | ConvertTo-Json -Compress -Depth 4`,
+    "$bytes = [System.Text.UTF8Encoding]::new($false).GetBytes($json)",
+    "$stdout = [Console]::OpenStandardOutput()",
+    "$stdout.Write($bytes, 0, $bytes.Length)",
+    "$stdout.Flush()",
+  ].join("\n");
+}
