@@ -17,7 +17,10 @@ import {
   queryTask,
   SchtasksError,
   TASK_NAME,
+  TaskQueryError,
+  type TaskState,
 } from "./task_scheduler.ts";
+import { ProgramNotFoundError, ProgramTimeoutError } from "./program.ts";
 import { taskXml } from "./task_xml.ts";
 
 /** What the service commands work with. */
@@ -101,7 +104,9 @@ export async function uninstall(context: ServiceContext): Promise<number> {
     context.stdout(uninstallSteps());
     return OK;
   }
-  if (await queryTask(context.commandEnv) === null) {
+  const task = await readTask(context);
+  if (task === undefined) return FAILED;
+  if (task === null) {
     context.stdout(`The task "${TASK_NAME}" is not installed; nothing to remove.`);
     return OK;
   }
@@ -125,11 +130,29 @@ export async function status(context: ServiceContext): Promise<number> {
     ? await taskStatus(context)
     : await unitStatus(context);
   for (const line of await lastActivity(context.files)) context.stdout(line);
-  return installed ? OK : NOT_INSTALLED;
+  return installed === undefined ? FAILED : installed ? OK : NOT_INSTALLED;
 }
 
-async function taskStatus(context: ServiceContext): Promise<boolean> {
-  const task = await queryTask(context.commandEnv);
+/**
+ * The task's state, null when there is none, or undefined when it could not be read (the
+ * reason is written to stderr).
+ */
+async function readTask(context: ServiceContext): Promise<TaskState | null | undefined> {
+  try {
+    return await queryTask(context.commandEnv);
+  } catch (error) {
+    const expected = error instanceof TaskQueryError || error instanceof ProgramNotFoundError ||
+      error instanceof ProgramTimeoutError;
+    if (!expected) throw error;
+    context.stderr(error.message);
+    return undefined;
+  }
+}
+
+/** Whether the task is installed; undefined when that could not be read. */
+async function taskStatus(context: ServiceContext): Promise<boolean | undefined> {
+  const task = await readTask(context);
+  if (task === undefined) return undefined;
   if (task === null) {
     context.stdout(`The task "${TASK_NAME}" is not installed ("agent install" sets it up).`);
     return false;

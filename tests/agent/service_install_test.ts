@@ -217,6 +217,13 @@ Deno.test("status on Windows: the task's state and the agent's last activity; 3 
   // Read through PowerShell's ScheduledTasks module as UTF-8 JSON, not schtasks' OEM text.
   assert.deepEqual(run.records, [{ command: TASK_QUERY }]);
 
+  const old = await agent("status", config, "windows", { CALSYNC_STANDIN_TASK: "no-module" });
+  assert.equal(old.code, 1, "unreadable is neither installed nor missing");
+  assert.match(
+    old.stderr,
+    /^cannot read the task "CalSync Agent" from Task Scheduler: PowerShell exited with 1: Get-ScheduledTask : The term 'Get-ScheduledTask' is not recognized/,
+  );
+
   const never = await agent("status", config, "windows", { CALSYNC_STANDIN_TASK: "never-run" });
   assert.equal(never.code, 0, never.stderr);
   assert.match(
