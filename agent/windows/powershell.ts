@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 
 /**
  * The PowerShell to start. Windows PowerShell 5.1 ships with every Windows and is the one
@@ -18,13 +19,8 @@ export const POWERSHELL = Deno.build.os === "windows" ? "powershell.exe" : "powe
  * takes it.
  */
 export function encodedCommandArgs(command: string): string[] {
-  const bytes = new Uint8Array(command.length * 2);
-  for (let i = 0; i < command.length; i++) {
-    const unit = command.charCodeAt(i);
-    bytes[i * 2] = unit & 0xff;
-    bytes[i * 2 + 1] = unit >> 8;
-  }
-  return ["-NoProfile", "-NonInteractive", "-EncodedCommand", btoa(String.fromCharCode(...bytes))];
+  const encoded = Buffer.from(command, "utf16le").toString("base64");
+  return ["-NoProfile", "-NonInteractive", "-EncodedCommand", encoded];
 }
 
 /**
