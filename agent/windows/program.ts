@@ -3,8 +3,15 @@
  * `schtasks.exe`, `systemctl`): a time limit, the whole output collected, and errors that
  * say which program failed to start.
  *
+ * Programs are started with `node:child_process` rather than `Deno.Command` for its
+ * `windowsHide` (CREATE_NO_WINDOW): an agent running without a console (`run
+ * --background`) that starts a console program such as powershell.exe would otherwise
+ * have Windows open a new, visible console window for it.
+ *
  * @module
  */
+import { type ChildProcess, spawn } from "node:child_process";
+import { constants } from "node:os";
 
 /** How to start a program. */
 export interface ProgramOptions {
@@ -15,6 +22,8 @@ export interface ProgramOptions {
    * with it.
    */
   env?: Record<string, string>;
+  /** Told the process id once the program started; tests check the process is gone. */
+  onSpawn?: (pid: number) => void;
 }
 
 /** What a program did before it exited. */
@@ -45,16 +54,27 @@ export class ProgramTimeoutError extends Error {
   }
 }
 
-/** Reads a stream to its end; `stop` ends the reading early. */
-function collect(stream: ReadableStream<Uint8Array>) {
-  const reader = stream.getReader();
-  const bytes = (async () => {
-    const chunks: Uint8Array[] = [];
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
+/**
+ * The agent's environment with `extra` over it. Windows treats variable names without
+ * regard to case, so there `extra`'s `PATH` must replace the inherited `Path` rather than
+ * sit beside it.
+ */
+function childEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env = Deno.env.toObject();
+  if (Deno.build.os === "windows") {
+    const replaced = new Set(Object.keys(extra).map((name) => name.toUpperCase()));
+    for (const name of Object.keys(env)) {
+      if (replaced.has(name.toUpperCase())) delete env[name];
     }
+  }
+  return { ...env, ...extra };
+}
+
+/** Every chunk a stream delivers, joined once it is done. */
+function collect(stream: NodeJS.ReadableStream): () => Uint8Array {
+  const chunks: Uint8Array[] = [];
+  stream.on("data", (chunk: Uint8Array) => chunks.push(chunk));
+  return () => {
     const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
     let at = 0;
     for (const chunk of chunks) {
@@ -62,8 +82,26 @@ function collect(stream: ReadableStream<Uint8Array>) {
       at += chunk.length;
     }
     return all;
-  })();
-  return { bytes, stop: () => reader.cancel().catch(() => {}) };
+  };
+}
+
+/** The exit code the shells report for a program a signal ended: 128 + its number. */
+function exitCode(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  return 128 + (signal === null ? 0 : constants.signals[signal]);
+}
+
+/**
+ * Settles once the program exited and its output pipes closed (`close`), or when it could
+ * not start (`error`, with `ENOENT` for a program that does not exist).
+ */
+function closed(child: ChildProcess, program: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      reject(error.code === "ENOENT" ? new ProgramNotFoundError(program) : error);
+    });
+    child.on("close", (code, signal) => resolve(exitCode(code, signal)));
+  });
 }
 
 /**
@@ -75,42 +113,29 @@ export async function runProgram(
   args: string[],
   options: ProgramOptions,
 ): Promise<ProgramResult> {
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command(program, {
-      args,
-      env: options.env,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) throw new ProgramNotFoundError(program);
-    throw error;
-  }
-  const stdout = collect(child.stdout);
-  const stderr = collect(child.stderr);
+  const child = spawn(program, args, {
+    windowsHide: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: childEnv(options.env),
+  });
+  const stdout = collect(child.stdout!);
+  const stderr = collect(child.stderr!);
+  // The limit covers the output too: a child the program left behind may hold its pipes.
+  const finished = closed(child, program);
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<"expired">((resolve) => {
     timer = setTimeout(() => resolve("expired"), options.timeoutMs);
   });
-  // The limit covers the output too: a child the program left behind may hold its pipes.
-  const finished = Promise.all([child.status, stdout.bytes, stderr.bytes]);
   try {
     const outcome = await Promise.race([finished, expired]);
-    if (outcome !== "expired") {
-      const [status, out, err] = outcome;
-      return { code: status.code, stdout: out, stderr: err };
-    }
+    if (outcome !== "expired") return { code: outcome, stdout: stdout(), stderr: stderr() };
   } finally {
     clearTimeout(timer);
   }
-  try {
-    child.kill("SIGKILL");
-  } catch {
-    // It exited just now.
-  }
-  await Promise.all([stdout.stop(), stderr.stop()]);
+  child.kill("SIGKILL");
+  child.stdout!.destroy();
+  child.stderr!.destroy();
   await finished;
   throw new ProgramTimeoutError(program, options.timeoutMs);
 }
