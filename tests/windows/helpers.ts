@@ -41,11 +41,12 @@ export async function powershell(command: string, timeoutMs = 60_000): Promise<P
 /**
  * A PowerShell expression whose value is `text`. The text travels as base64 of its UTF-8
  * bytes, so no quote (PowerShell also takes ‘ and ’ as single quotes) or `$` in it can
- * end or change the string.
+ * end or change the string. The parentheses make it an expression where a command's
+ * argument is expected too, where `[type]::Method()` would be taken as plain text.
  */
 export function psString(text: string): string {
   const base64 = Buffer.from(text, "utf8").toString("base64");
-  return `[System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String('${base64}'))`;
+  return `([System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String('${base64}')))`;
 }
 
 /**
@@ -58,6 +59,9 @@ export async function powershellValue(command: string, expression: string): Prom
   const run = await powershell([
     "$ErrorActionPreference = 'Stop'",
     command,
+    // Windows PowerShell 5.1's extended type data for arrays can make ConvertTo-Json write
+    // an array as {"value": [...], "Count": n}; without it an array stays a JSON array.
+    "Remove-TypeData -TypeName System.Array -ErrorAction SilentlyContinue",
     `$json = ConvertTo-Json -InputObject (${expression}) -Compress -Depth 4`,
     "$bytes = [System.Text.UTF8Encoding]::new($false).GetBytes($json)",
     "$stdout = [Console]::OpenStandardOutput()",
