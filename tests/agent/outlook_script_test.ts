@@ -5,9 +5,9 @@
  * `tests/fixtures/outlook/` are validated against the same contract.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-import { Language, type Node, Parser } from "web-tree-sitter";
+import type { Node } from "web-tree-sitter";
 import { TASK_QUERY } from "../../agent/windows/task_scheduler.ts";
+import { loadPowerShell } from "../helpers/powershell_grammar.ts";
 import type { z } from "zod";
 import {
   OutlookAttendee,
@@ -18,33 +18,8 @@ import {
   OutlookReadOutput,
 } from "../../agent/outlook/output.ts";
 
-const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const SCRIPT = await Deno.readTextFile(new URL("../../agent/outlook.ps1", import.meta.url));
 const FIXTURES = new URL("../fixtures/outlook/", import.meta.url);
-
-/**
- * The grammar's `.wasm` ships inside the npm package, whose only JavaScript entry point loads a
- * native addon: rather than importing it, `deno info` tells where the pinned version sits in
- * Deno's cache (downloading it when missing).
- */
-async function loadPowerShell(): Promise<Parser> {
-  const info = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", "tree-sitter-powershell"],
-    cwd: REPO,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(info.stderr);
-  assert.ok(info.success, `deno info tree-sitter-powershell failed: ${stderr}`);
-  const packages: Record<string, { name: string; localPath: string }> =
-    JSON.parse(new TextDecoder().decode(info.stdout)).npmPackages;
-  const grammar = Object.values(packages).find((p) => p.name === "tree-sitter-powershell");
-  assert.ok(grammar, "tree-sitter-powershell is not among deno.json's packages");
-  await Parser.init();
-  const parser = new Parser();
-  parser.setLanguage(await Language.load(`${grammar.localPath}/tree-sitter-powershell.wasm`));
-  return parser;
-}
 
 const parser = await loadPowerShell();
 
