@@ -1,6 +1,7 @@
 /**
  * The agent's command line: `run` (default), `once`, `check`, `list-calendars`,
- * `install`, `uninstall`, `status`, `--config`, `--verbose`, `--help` and `--version`,
+ * `install`, `uninstall`, `status`, `--config`, `--verbose`, `--background`, `--help` and
+ * `--version`,
  * with exit codes 0 (success), 1 (failure), 2 (usage) and 3 (`status`: not installed).
  *
  * @module
@@ -11,7 +12,13 @@ import { runCheck } from "./check.ts";
 import { ConfigError, configSecrets, loadConfig } from "./config.ts";
 import { type AgentFiles, agentFiles, defaultConfigPath } from "./files.ts";
 import { defaultFetch, type FetchLike } from "./http.ts";
-import { consoleSink, Logger, type LogSink, RotatingFileSink } from "./log.ts";
+import {
+  consoleSink,
+  Logger,
+  type LogSink,
+  RotatingFileSink,
+  type RotationOptions,
+} from "./log.ts";
 import { MasterClient } from "./master_client.ts";
 import { listCalendars } from "./outlook/list_calendars.ts";
 import { runLoop } from "./run_loop.ts";
@@ -19,6 +26,7 @@ import { AgentSession } from "./session.ts";
 import { SOURCE_TYPES } from "./sources/mod.ts";
 import { StateError } from "./state.ts";
 import { type PassReport, passSucceeded, runSyncPass } from "./sync_pass.ts";
+import { detachConsole } from "./windows/console.ts";
 import { install, type ServiceContext, status, uninstall } from "./windows/service.ts";
 
 /** Exit code of a successful command. */
@@ -51,6 +59,8 @@ Options:
   -v, --verbose      log debug lines too (as does the DEBUG environment variable)
       --allow-empty  with once: upload a source that now reads no events although
                      it had many, when its calendar was really emptied
+      --background   with run: close the console window (Windows) and log to
+                     calendar_agent.log only, as the installed task runs it
   -h, --help         show this help
   -V, --version      show the version
 
@@ -103,6 +113,7 @@ interface Invocation {
   configPath: string;
   verbose: boolean;
   allowEmpty: boolean;
+  background: boolean;
 }
 
 /** Runs the command line `args` and returns the process exit code. */
@@ -117,6 +128,7 @@ export async function runCli(args: string[], io: Partial<CliIo> = {}): Promise<n
         config: { type: "string", short: "c" },
         verbose: { type: "boolean", short: "v" },
         "allow-empty": { type: "boolean" },
+        background: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
       },
@@ -150,6 +162,9 @@ export async function runCli(args: string[], io: Partial<CliIo> = {}): Promise<n
   if (values["allow-empty"] && command !== "once") {
     return usageError(cli, '"--allow-empty" applies to "once" only: agent once --allow-empty');
   }
+  if (values.background && command !== "run") {
+    return usageError(cli, '"--background" applies to "run" only: agent run --background');
+  }
   const debugEnv = cli.env("DEBUG");
   return await execute({
     command: command as Command,
@@ -157,6 +172,7 @@ export async function runCli(args: string[], io: Partial<CliIo> = {}): Promise<n
     verbose: values.verbose === true ||
       (debugEnv !== undefined && !["", "0", "false", "no"].includes(debugEnv.toLowerCase())),
     allowEmpty: values["allow-empty"] === true,
+    background: values.background === true,
   }, cli);
 }
 
@@ -195,8 +211,12 @@ async function execute(invocation: Invocation, cli: CliIo): Promise<number> {
       return await status(serviceContext(files, cli));
   }
   const level = invocation.verbose ? "debug" : "info";
-  const sinks: LogSink[] = [];
-  if (await isDirectory(files.dir)) sinks.push(new RotatingFileSink(files.log));
+  if (invocation.background) {
+    // Without a console there is nowhere to say that the file cannot be written.
+    const sinks = await fileSinks(files, { reportFailure: () => {} });
+    return await inBackground(invocation, files, cli, new Logger({ level, sinks }));
+  }
+  const sinks = await fileSinks(files);
 
   if (invocation.command === "check") {
     if (invocation.verbose) sinks.push(consoleSink(cli.stderr));
@@ -210,7 +230,35 @@ async function execute(invocation: Invocation, cli: CliIo): Promise<number> {
   }
 
   sinks.push(consoleSink(cli.stderr));
-  const log = new Logger({ level, sinks });
+  return await sync(invocation, files, cli, new Logger({ level, sinks }));
+}
+
+/**
+ * `run --background`: the console window closed first, and everything, even an error
+ * nobody expected, told to the log file only, as standard output and error are gone.
+ */
+async function inBackground(
+  invocation: Invocation,
+  files: AgentFiles,
+  cli: CliIo,
+  log: Logger,
+): Promise<number> {
+  detachConsole({ log });
+  try {
+    return await sync(invocation, files, cli, log);
+  } catch (error) {
+    log.error(`the agent stopped on an unexpected error: ${(error as Error).stack ?? error}`);
+    return EXIT_FAILURE;
+  }
+}
+
+/** `once` and `run` with `log`: the config and state loaded, then one pass or the loop. */
+async function sync(
+  invocation: Invocation,
+  files: AgentFiles,
+  cli: CliIo,
+  log: Logger,
+): Promise<number> {
   let config;
   try {
     config = await loadConfig(files.config);
@@ -301,6 +349,11 @@ function summarize(report: PassReport): string {
     `${count("unchanged")} unchanged, ${count("failed")} failed`;
   if (report.masterError === null) return sources;
   return `${sources}, ${count("skipped")} skipped; master: ${report.masterError}`;
+}
+
+/** The log file as a sink, or none when its folder does not exist. */
+async function fileSinks(files: AgentFiles, options: RotationOptions = {}): Promise<LogSink[]> {
+  return await isDirectory(files.dir) ? [new RotatingFileSink(files.log, options)] : [];
 }
 
 async function isDirectory(path: string): Promise<boolean> {

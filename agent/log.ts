@@ -1,6 +1,7 @@
 /**
- * The agent's log: ISO-timestamped lines to the console and to a size-rotated file,
- * with secrets masked before anything is written.
+ * The agent's log: ISO-timestamped lines to the console and to a size-rotated file (only
+ * the file for an agent running in the background), with secrets masked before anything
+ * is written.
  *
  * @module
  */
@@ -102,17 +103,23 @@ export interface RotationOptions {
   maxBytes?: number;
   /** Rotated files kept beside the live one (`.1` newest); default 3. */
   keep?: number;
+  /**
+   * Told, once, that the file cannot be written; default standard error. An agent running
+   * without a console (`run --background`) has nowhere else to say it and passes a no-op.
+   */
+  reportFailure?: (message: string) => void;
 }
 
 /**
  * Appends lines to a file and rotates it by size: `x.log` → `x.log.1` → … → `x.log.N`,
  * dropping the oldest. A file that cannot be written (read-only folder, full disk) is
- * reported once on the console instead of stopping the agent.
+ * reported once (on the console unless told otherwise) instead of stopping the agent.
  */
 export class RotatingFileSink implements LogSink {
   readonly #path: string;
   readonly #maxBytes: number;
   readonly #keep: number;
+  readonly #reportFailure: (message: string) => void;
   readonly #encoder = new TextEncoder();
   #size: number;
   #broken = false;
@@ -122,6 +129,7 @@ export class RotatingFileSink implements LogSink {
     this.#path = path;
     this.#maxBytes = options.maxBytes ?? 5 * 1024 * 1024;
     this.#keep = options.keep ?? 3;
+    this.#reportFailure = options.reportFailure ?? ((message) => console.error(message));
     this.#size = fileSize(path);
   }
 
@@ -135,7 +143,7 @@ export class RotatingFileSink implements LogSink {
       this.#size += bytes.length;
     } catch (error) {
       this.#broken = true;
-      console.error(`cannot write the log file ${this.#path}: ${(error as Error).message}`);
+      this.#reportFailure(`cannot write the log file ${this.#path}: ${(error as Error).message}`);
     }
   }
 
