@@ -15,9 +15,9 @@ import {
   deleteTask,
   describeResult,
   queryTask,
-  SchtasksError,
   TASK_NAME,
   TaskQueryError,
+  TaskSchedulerError,
   type TaskState,
 } from "./task_scheduler.ts";
 import { ProgramNotFoundError, ProgramTimeoutError } from "./program.ts";
@@ -31,7 +31,7 @@ export interface ServiceContext {
   os: typeof Deno.build.os;
   /** Reads an environment variable (the Windows user's name and domain). */
   env: (name: string) => string | undefined;
-  /** Variables added to the environment of schtasks and systemctl. */
+  /** Variables added to the environment of PowerShell and systemctl. */
   commandEnv: Record<string, string>;
   /** Prints to standard output. */
   stdout: (text: string) => void;
@@ -86,7 +86,7 @@ export async function install(context: ServiceContext): Promise<number> {
   try {
     await createTask(taskXml({ userId, launch }), context.commandEnv);
   } catch (error) {
-    if (!(error instanceof SchtasksError)) throw error;
+    if (!taskFailure(error)) throw error;
     context.stderr(error.message);
     return FAILED;
   }
@@ -106,16 +106,17 @@ export async function uninstall(context: ServiceContext): Promise<number> {
   }
   const task = await readTask(context);
   if (task === undefined) return FAILED;
-  if (task === null) {
-    context.stdout(`The task "${TASK_NAME}" is not installed; nothing to remove.`);
-    return OK;
-  }
+  let deleted = false;
   try {
-    await deleteTask(context.commandEnv);
+    deleted = task !== null && await deleteTask(context.commandEnv);
   } catch (error) {
-    if (!(error instanceof SchtasksError)) throw error;
+    if (!taskFailure(error)) throw error;
     context.stderr(error.message);
     return FAILED;
+  }
+  if (!deleted) {
+    context.stdout(`The task "${TASK_NAME}" is not installed; nothing to remove.`);
+    return OK;
   }
   context.stdout(
     `Stopped the agent and removed the task "${TASK_NAME}". The config, state and log ` +
@@ -134,6 +135,15 @@ export async function status(context: ServiceContext): Promise<number> {
 }
 
 /**
+ * Whether `error` is Task Scheduler's or PowerShell's failure, to report rather than a bug:
+ * PowerShell missing, hanging, refusing or answering a failure.
+ */
+function taskFailure(error: unknown): error is Error {
+  return error instanceof TaskSchedulerError || error instanceof TaskQueryError ||
+    error instanceof ProgramNotFoundError || error instanceof ProgramTimeoutError;
+}
+
+/**
  * The task's state, null when there is none, or undefined when it could not be read (the
  * reason is written to stderr).
  */
@@ -141,9 +151,7 @@ async function readTask(context: ServiceContext): Promise<TaskState | null | und
   try {
     return await queryTask(context.commandEnv);
   } catch (error) {
-    const expected = error instanceof TaskQueryError || error instanceof ProgramNotFoundError ||
-      error instanceof ProgramTimeoutError;
-    if (!expected) throw error;
+    if (!taskFailure(error)) throw error;
     context.stderr(error.message);
     return undefined;
   }

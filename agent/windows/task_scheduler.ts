@@ -1,27 +1,25 @@
 /**
- * The agent's task in the Windows Task Scheduler: created from XML, started, ended and
- * deleted through `schtasks.exe`, and its state read through PowerShell's ScheduledTasks
- * module, whose answer comes as JSON in UTF-8 with names that Windows does not translate.
- * (`schtasks /Query` prints translated labels and values in the console's OEM code page.)
+ * The agent's task in the Windows Task Scheduler, managed through PowerShell's ScheduledTasks
+ * module: read, stopped, registered from XML, started and unregistered. Each command writes
+ * one JSON answer as UTF-8 bytes, with names Windows does not translate, so a localised
+ * message ("Accès refusé.") arrives intact; `schtasks.exe` prints translated text in the
+ * console's OEM code page instead.
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { z } from "zod";
 import { decodeText, type ProgramResult, runProgram } from "./program.ts";
 import { encodedCommandArgs, jsonOutput, POWERSHELL } from "./powershell.ts";
-import { utf16le } from "./task_xml.ts";
 
 /** The task's name in Task Scheduler. */
 export const TASK_NAME = "CalSync Agent";
 
-/** `schtasks` as Windows names it; elsewhere only tests call it, through a stand-in. */
-const SCHTASKS = Deno.build.os === "windows" ? "schtasks.exe" : "schtasks";
-
-/** schtasks answers within seconds; a minute means it hangs. */
+/** PowerShell and the ScheduledTasks module answer within seconds; a minute means a hang. */
 const TIMEOUT_MS = 60_000;
 
-/** Extra environment for `schtasks` (tests put a stand-in first on `PATH`). */
-export type SchtasksEnv = Record<string, string>;
+/** Extra environment for PowerShell (tests put a stand-in first on `PATH`). */
+export type TaskSchedulerEnv = Record<string, string>;
 
 /** What Task Scheduler tells about the task. */
 export interface TaskState {
@@ -33,47 +31,284 @@ export interface TaskState {
   lastResult: number;
 }
 
-/** A schtasks call that failed, with what schtasks said. */
-export class SchtasksError extends Error {
-  /** Creates the error for `action` and schtasks' answer. */
-  constructor(action: string, result: ProgramResult) {
-    const said = (decodeText(result.stderr) + decodeText(result.stdout)).trim();
-    super(`schtasks could not ${action} (exit code ${result.code})${said ? `: ${said}` : ""}`);
-    this.name = "SchtasksError";
+/** The ScheduledTasks cmdlet each command runs, by the step it is in the agent's words. */
+const CMDLETS = {
+  stop: "Stop-ScheduledTask",
+  register: "Register-ScheduledTask",
+  start: "Start-ScheduledTask",
+  unregister: "Unregister-ScheduledTask",
+} as const;
+
+/** One step of installing or removing the task. */
+export type TaskStep = keyof typeof CMDLETS;
+
+/** The task in the root folder, as every ScheduledTasks cmdlet is given it. */
+const TASK_ADDRESS = `-TaskPath '\\' -TaskName '${TASK_NAME.replaceAll("'", "''")}'`;
+
+/**
+ * PowerShell that runs `call` (its output discarded: only the JSON answer may reach standard
+ * output) and answers `{"ok":true}`, or what failed: the message, the error's invariant id
+ * (`CmdletizationQuery_NotFound_TaskName,…` for a missing task, `CommandNotFoundException`
+ * without the module) and, when Task Scheduler refused, its HRESULT.
+ *
+ * The HRESULT comes from the CimException's error data, an MSFT_WmiError whose `error_Code`
+ * is an HRESULT or a Win32 code as `error_Type` says ("MSFT_WmiError class",
+ * https://learn.microsoft.com/previous-versions/windows/desktop/ramgmtpsprov/msft-wmierror;
+ * CimException.ErrorData, https://learn.microsoft.com/previous-versions/windows/desktop/wmi_v2/mi-managed-api/hh832325(v=vs.85)).
+ * A Win32 code becomes HRESULT_FROM_WIN32 (0x80070000 + code, written in decimal: PowerShell
+ * reads the literal 0x80070000 as a negative Int32). Errors PowerShell raises itself carry
+ * no HRESULT of Task Scheduler's, so theirs is null. No type literal names the CIM classes:
+ * without the module their assembly may not be loaded, and the catch block must not fail.
+ */
+function stepCommand(step: TaskStep, setup: string[], call: string): string {
+  return [
+    "$ErrorActionPreference = 'Stop'",
+    "try {",
+    ...setup.map((line) => `  ${line}`),
+    `  $null = ${call}`,
+    "  $answer = [ordered]@{ ok = $true }",
+    "} catch {",
+    "  $answer = [ordered]@{",
+    "    ok = $false",
+    `    step = '${step}'`,
+    "    message = [string]$_.Exception.Message",
+    "    error_id = [string]$_.FullyQualifiedErrorId",
+    "    hresult = $null",
+    "  }",
+    "  $details = $_.Exception.PSObject.Properties['ErrorData']",
+    "  if ($null -ne $details -and $null -ne $details.Value) {",
+    "    $code = $details.Value.CimInstanceProperties['error_Code']",
+    "    $type = $details.Value.CimInstanceProperties['error_Type']",
+    "    if ($null -ne $code -and $null -ne $code.Value -and $null -ne $type) {",
+    "      if ($type.Value -eq 'HRESULT') {",
+    "        $answer.hresult = '0x{0:X8}' -f [uint32]$code.Value",
+    "      } elseif ($type.Value -eq 'Win32' -and $code.Value -gt 0 -and $code.Value -le 65535) {",
+    "        $answer.hresult = '0x{0:X8}' -f [uint32](2147942400 + $code.Value)",
+    "      }",
+    "    }",
+    "  }",
+    "}",
+    jsonOutput("$answer"),
+  ].join("\n");
+}
+
+/**
+ * Stops every running instance of the task ("Stop-ScheduledTask",
+ * https://learn.microsoft.com/powershell/module/scheduledtasks/stop-scheduledtask).
+ */
+export const TASK_STOP_COMMAND = stepCommand("stop", [], `${CMDLETS.stop} ${TASK_ADDRESS}`);
+
+/**
+ * Starts the task now ("Start-ScheduledTask",
+ * https://learn.microsoft.com/powershell/module/scheduledtasks/start-scheduledtask).
+ */
+export const TASK_START_COMMAND = stepCommand("start", [], `${CMDLETS.start} ${TASK_ADDRESS}`);
+
+/**
+ * Deletes the task without asking ("Unregister-ScheduledTask",
+ * https://learn.microsoft.com/powershell/module/scheduledtasks/unregister-scheduledtask).
+ */
+export const TASK_UNREGISTER_COMMAND = stepCommand(
+  "unregister",
+  [],
+  `${CMDLETS.unregister} ${TASK_ADDRESS} -Confirm:$false`,
+);
+
+/**
+ * Registers the task from `xml`, replacing one of the same name (-Force;
+ * "Register-ScheduledTask", https://learn.microsoft.com/powershell/module/scheduledtasks/register-scheduledtask:
+ * -Xml takes the definition as a string). The XML travels as base64 of its UTF-8 bytes,
+ * decoded inside the command, so no character of it can end a PowerShell string literal.
+ * Its declaration says UTF-16, which is what a .NET string is once decoded: Task Scheduler
+ * receives the text as a BSTR ("ITaskFolder::RegisterTask",
+ * https://learn.microsoft.com/windows/win32/api/taskschd/nf-taskschd-itaskfolder-registertask).
+ */
+export function taskRegisterCommand(xml: string): string {
+  const encoded = Buffer.from(xml, "utf8").toString("base64");
+  return stepCommand(
+    "register",
+    [`$xml = [System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String('${encoded}'))`],
+    `${CMDLETS.register} ${TASK_ADDRESS} -Xml $xml -Force`,
+  );
+}
+
+/**
+ * The longest command line Windows starts: 32,767 characters with the terminating null
+ * ("CreateProcessW function", lpCommandLine,
+ * https://learn.microsoft.com/windows/win32/api/processthreadsapi/nf-processthreadsapi-createprocessw).
+ * PowerShell's own path (at most MAX_PATH, 260) and the blanks between arguments come on
+ * top of the arguments. The register command is the largest: its XML as base64 of UTF-8
+ * (×4/3) inside about 1,300 characters of PowerShell, all as base64 of UTF-16 (×8/3), so
+ * the agent's XML of about 2,000 characters makes about 10,500, and an XML of up to about
+ * 8,000 characters (long paths) would fit.
+ */
+const MAX_ARGUMENTS = 32_767 - 1 - 260 - 1;
+
+/** The answer of a {@link stepCommand}. */
+const StepAnswer = z.union([
+  z.object({ ok: z.literal(true) }),
+  z.object({
+    ok: z.literal(false),
+    step: z.enum(Object.keys(CMDLETS) as [TaskStep, ...TaskStep[]]),
+    message: z.string(),
+    error_id: z.string(),
+    hresult: z.string().regex(/^0x[0-9A-F]{8}$/).nullable(),
+  }),
+]);
+
+/** What a step that failed answered. */
+export type StepFailure = Extract<z.output<typeof StepAnswer>, { ok: false }>;
+
+/**
+ * Advice for HRESULTs a user can act on, from "COM Error Codes" (E_ACCESSDENIED) and "Task
+ * Scheduler Error and Success Constants"
+ * (https://learn.microsoft.com/windows/win32/taskschd/task-scheduler-error-and-success-constants).
+ */
+const ADVICE: Record<string, string> = {
+  "0x80070005": 'Run "agent install" as the Windows user the agent is for, in a normal ' +
+    'PowerShell window (not "Run as administrator"). If it still fails, a policy forbids ' +
+    "this user to create scheduled tasks: ask an administrator.",
+  "0x80041315": 'The Task Scheduler service is not running: start "Task Scheduler" in ' +
+    "services.msc, or ask an administrator.",
+  "0x80041316": "Task Scheduler refused the task's XML: please report this message.",
+  "0x80041318": "Task Scheduler refused the task's XML: please report this message.",
+  "0x80041319": "Task Scheduler refused the task's XML: please report this message.",
+  "0x8004131A": "Task Scheduler refused the task's XML: please report this message.",
+  "0x8004131F": 'An older agent still runs: end it (Stop-ScheduledTask -TaskName "CalSync ' +
+    'Agent") and run "agent install" again.',
+  "0x80041326": "The task is disabled: enable it in Task Scheduler (taskschd.msc) or run " +
+    '"agent install" again.',
+};
+
+/** SCHED_E_TASK_NOT_RUNNING: "There is no running instance of the task." */
+const NOT_RUNNING = "0x8004130B";
+
+/** What each step does, for messages. */
+const DOING: Record<TaskStep, string> = {
+  stop: "stop",
+  register: "create",
+  start: "start",
+  unregister: "remove",
+};
+
+/** Why the ScheduledTasks module may be missing, and what is needed. */
+const NO_MODULE = "PowerShell has no ScheduledTasks module here: the agent's task needs " +
+  "Windows 8 or Windows Server 2012 or later.";
+
+/** A Task Scheduler operation that failed, with what Windows said, in UTF-8. */
+export class TaskSchedulerError extends Error {
+  /** Creates the error from its full message. */
+  constructor(message: string) {
+    super(message);
+    this.name = "TaskSchedulerError";
+  }
+
+  /** The error for a step that answered a failure. */
+  static fromAnswer(failure: StepFailure): TaskSchedulerError {
+    const code = failure.hresult === null ? "" : `, HRESULT ${failure.hresult}`;
+    const said = `Task Scheduler could not ${DOING[failure.step]} the task "${TASK_NAME}" ` +
+      `(${CMDLETS[failure.step]}${code}): ${failure.message.trim()}`;
+    const advice = failure.error_id.startsWith("CommandNotFoundException")
+      ? NO_MODULE
+      : ADVICE[failure.hresult ?? ""];
+    return new TaskSchedulerError(advice ? `${said}\n${advice}` : said);
+  }
+
+  /** The error for PowerShell failing before it answered. */
+  static fromSilence(step: TaskStep, result: ProgramResult): TaskSchedulerError {
+    const said = (decodeText(result.stderr).trim() || decodeText(result.stdout).trim())
+      .slice(0, 500);
+    // The error's invariant id, not its translated text, tells that a cmdlet is missing.
+    const missing = /CommandNotFoundException/.test(said) ? `\n${NO_MODULE}` : "";
+    return new TaskSchedulerError(
+      `PowerShell could not ${DOING[step]} the task "${TASK_NAME}": it exited with ` +
+        `${result.code} before answering${said ? `: ${said}` : ""}${missing}`,
+    );
   }
 }
 
-function schtasks(args: string[], env: SchtasksEnv): Promise<ProgramResult> {
-  return runProgram(SCHTASKS, args, { timeoutMs: TIMEOUT_MS, env });
+/** Whether a step failed because there is no such task. */
+function taskMissing(failure: StepFailure): boolean {
+  // The cmdlets find the task by a query; finding none is reported under this invariant id
+  // (PowerShell's cmdletization, QueryJobBase.OnCompleted, ObjectNotFound).
+  return failure.error_id.startsWith("CmdletizationQuery_NotFound");
+}
+
+/**
+ * The PowerShell arguments for one step's command; refused before anything runs when they
+ * would not fit on a Windows command line.
+ */
+function stepArgs(step: TaskStep, command: string): string[] {
+  const args = encodedCommandArgs(command);
+  if (args.join(" ").length > MAX_ARGUMENTS) {
+    throw new TaskSchedulerError(
+      `cannot ${DOING[step]} the task "${TASK_NAME}": its PowerShell command would exceed ` +
+        "the 32,767 characters of a Windows command line",
+    );
+  }
+  return args;
+}
+
+/** Runs one step; null when it succeeded, else what failed. */
+async function runStep(
+  step: TaskStep,
+  args: string[],
+  env: TaskSchedulerEnv,
+): Promise<StepFailure | null> {
+  const result = await runProgram(POWERSHELL, args, { timeoutMs: TIMEOUT_MS, env });
+  // A JSON answer says it all; PowerShell's own stderr then adds nothing but noise.
+  const parsed = StepAnswer.safeParse(parseJson(decodeText(result.stdout)));
+  if (!parsed.success) throw TaskSchedulerError.fromSilence(step, result);
+  return parsed.data.ok ? null : parsed.data;
+}
+
+/** `text` parsed as JSON, or undefined when it is not JSON. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Stops the running agent. Fine when nothing runs (SCHED_E_TASK_NOT_RUNNING); false when
+ * there is no task.
+ */
+async function stopTask(env: TaskSchedulerEnv): Promise<boolean> {
+  const failure = await runStep("stop", stepArgs("stop", TASK_STOP_COMMAND), env);
+  if (failure === null || failure.hresult === NOT_RUNNING) return true;
+  if (taskMissing(failure)) return false;
+  throw TaskSchedulerError.fromAnswer(failure);
 }
 
 /**
  * Creates the task from `xml`, replacing one of the same name, then starts it. A running
- * instance is ended first: with the IgnoreNew policy `/Run` does nothing while one runs,
- * and the old agent with its old config would go on until the next logon.
+ * instance is stopped first: with the IgnoreNew policy a start does nothing while one runs,
+ * and the old agent with its old config would go on until the next logon. No task yet is
+ * fine.
  */
-export async function createTask(xml: string, env: SchtasksEnv): Promise<void> {
-  // /End fails when there is no task yet or it does not run, which is fine.
-  await schtasks(["/End", "/TN", TASK_NAME], env);
-  const file = await Deno.makeTempFile({ prefix: "calsync-task-", suffix: ".xml" });
-  try {
-    await Deno.writeFile(file, utf16le(xml));
-    const created = await schtasks(["/Create", "/TN", TASK_NAME, "/XML", file, "/F"], env);
-    if (created.code !== 0) throw new SchtasksError(`create the task "${TASK_NAME}"`, created);
-  } finally {
-    await Deno.remove(file).catch(() => {});
-  }
+export async function createTask(xml: string, env: TaskSchedulerEnv): Promise<void> {
+  // Checked first: a command too long must not leave the old agent stopped and no new one.
+  const register = stepArgs("register", taskRegisterCommand(xml));
+  await stopTask(env);
+  const registered = await runStep("register", register, env);
+  if (registered) throw TaskSchedulerError.fromAnswer(registered);
   // Started now rather than at the next logon, so the agent runs as soon as it is installed.
-  const started = await schtasks(["/Run", "/TN", TASK_NAME], env);
-  if (started.code !== 0) throw new SchtasksError(`start the task "${TASK_NAME}"`, started);
+  const started = await runStep("start", stepArgs("start", TASK_START_COMMAND), env);
+  if (started) throw TaskSchedulerError.fromAnswer(started);
 }
 
-/** Ends the agent if it runs and deletes the task. */
-export async function deleteTask(env: SchtasksEnv): Promise<void> {
-  // /End fails when the task is not running, which is fine: deleting is what matters.
-  await schtasks(["/End", "/TN", TASK_NAME], env);
-  const deleted = await schtasks(["/Delete", "/TN", TASK_NAME, "/F"], env);
-  if (deleted.code !== 0) throw new SchtasksError(`delete the task "${TASK_NAME}"`, deleted);
+/**
+ * Stops the agent if it runs and deletes the task; false when there was no task (it went
+ * between the caller's look and now).
+ */
+export async function deleteTask(env: TaskSchedulerEnv): Promise<boolean> {
+  if (!await stopTask(env)) return false;
+  const failure = await runStep("unregister", stepArgs("unregister", TASK_UNREGISTER_COMMAND), env);
+  if (failure === null) return true;
+  if (taskMissing(failure)) return false;
+  throw TaskSchedulerError.fromAnswer(failure);
 }
 
 /** The answer of {@link TASK_QUERY}. */
@@ -123,7 +358,7 @@ export class TaskQueryError extends Error {
 }
 
 /** The task's state, or null when there is no such task. */
-export async function queryTask(env: SchtasksEnv): Promise<TaskState | null> {
+export async function queryTask(env: TaskSchedulerEnv): Promise<TaskState | null> {
   const result = await runProgram(POWERSHELL, encodedCommandArgs(TASK_QUERY), {
     timeoutMs: TIMEOUT_MS,
     env,

@@ -1,6 +1,7 @@
 /**
  * `agent install`, `uninstall` and `status`: the Windows branch (chosen through the
- * injected platform) against the stand-in `schtasks`, and the systemd branch.
+ * injected platform) against the stand-in `powershell` answering for the ScheduledTasks
+ * module, and the systemd branch.
  */
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
@@ -8,8 +9,16 @@ import { fileURLToPath } from "node:url";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { runCli } from "../../agent/cli.ts";
 import { systemdWord } from "../../agent/windows/systemd.ts";
-import { windowsArgument } from "../../agent/windows/task_xml.ts";
-import { TASK_QUERY } from "../../agent/windows/task_scheduler.ts";
+import { agentLaunch } from "../../agent/windows/launch.ts";
+import { encodedCommandArgs } from "../../agent/windows/powershell.ts";
+import { taskXml, windowsArgument } from "../../agent/windows/task_xml.ts";
+import {
+  TASK_QUERY,
+  TASK_START_COMMAND,
+  TASK_STOP_COMMAND,
+  TASK_UNREGISTER_COMMAND,
+  taskRegisterCommand,
+} from "../../agent/windows/task_scheduler.ts";
 import { standIns } from "../stand-ins/mod.ts";
 import { configObject, tempDir, writeConfig } from "./helpers.ts";
 
@@ -68,8 +77,9 @@ async function configIn(folder = "") {
   return { dir, config: await writeConfig(path, configObject()) };
 }
 
-Deno.test("install on Windows: a logon task from UTF-16 XML, created with schtasks and started", async () => {
-  const { dir, config } = await configIn("Calendar Agent & Co");
+Deno.test("install on Windows: stops a running agent, registers the task from its XML, starts it", async () => {
+  // Accents and an ampersand: the XML must reach Register-ScheduledTask unchanged.
+  const { dir, config } = await configIn("Agenda équipe & Co");
   await using _ = dir;
   const run = await agent("install", config, "windows");
   assert.equal(run.code, 0, run.stderr);
@@ -80,18 +90,21 @@ Deno.test("install on Windows: a logon task from UTF-16 XML, created with schtas
       `Its log: ${join(dirname(config), "calendar_agent.log")}. Check it with "agent status".`,
   );
 
-  assert.equal(run.records.length, 3);
-  const [end, create, start] = run.records;
-  assert.deepEqual(end.args, ["/End", "/TN", "CalSync Agent"], "a running agent is ended first");
-  const createArgs = create.args as string[];
-  assert.deepEqual(createArgs.slice(0, 4), ["/Create", "/TN", "CalSync Agent", "/XML"]);
-  assert.match(createArgs[4], /calsync-task-.*\.xml$/);
-  assert.equal(createArgs[5], "/F");
-  await assert.rejects(Deno.stat(createArgs[4]), Deno.errors.NotFound, "the XML file is removed");
-  assert.deepEqual(start.args, ["/Run", "/TN", "CalSync Agent"]);
-
-  assert.equal(create.xml_bom, true, "UTF-16LE with a byte-order mark");
-  const xml = create.xml as string;
+  // IgnoreNew: a start while the old agent runs would do nothing, so it is stopped first.
+  assert.deepEqual(run.records.map((r) => r.cmdlet), [
+    "Stop-ScheduledTask",
+    "Register-ScheduledTask",
+    "Start-ScheduledTask",
+  ]);
+  const [stop, register, start] = run.records;
+  const xml = register.xml as string;
+  assert.deepEqual(
+    [stop.command, register.command, start.command],
+    [TASK_STOP_COMMAND, taskRegisterCommand(xml), TASK_START_COMMAND],
+  );
+  assert.equal(xml, taskXml({ userId: "CORP\\maria", launch: agentLaunch(config) }));
+  // Far below the 32,767 characters of a Windows command line.
+  assert.ok(encodedCommandArgs(register.command as string).join(" ").length < 16_000);
   assert.match(xml, /^<\?xml version="1\.0" encoding="UTF-16"\?>\n<Task version="1\.2" /);
   assert.equal(XMLValidator.validate(xml), true);
   const { Task } = new XMLParser().parse(xml);
@@ -146,38 +159,108 @@ Deno.test("install refuses a config the agent could not run with", async () => {
   assert.deepEqual(run.records, []);
 });
 
-Deno.test("install on Windows: schtasks' refusal is reported in its words", async () => {
+Deno.test("install on Windows: a refusal arrives in Windows' words, in UTF-8, with advice", async () => {
   const { dir, config } = await configIn();
   await using _ = dir;
-  const run = await agent("install", config, "windows", { CALSYNC_STANDIN_FAIL: "/Create" });
+  const run = await agent("install", config, "windows", { CALSYNC_STANDIN_DENIED: "register" });
   assert.equal(run.code, 1);
   assert.equal(
     run.stderr,
-    'schtasks could not create the task "CalSync Agent" (exit code 1): ERROR: Access is denied.',
+    'Task Scheduler could not create the task "CalSync Agent" (Register-ScheduledTask, ' +
+      "HRESULT 0x80070005): Accès refusé.\n" +
+      'Run "agent install" as the Windows user the agent is for, in a normal PowerShell ' +
+      'window (not "Run as administrator"). If it still fails, a policy forbids this user to ' +
+      "create scheduled tasks: ask an administrator.",
   );
   assert.deepEqual(
-    run.records.map((r) => (r.args as string[])[0]),
-    ["/End", "/Create"],
-    "nothing is started after a failed /Create",
+    run.records.map((r) => r.cmdlet),
+    ["Stop-ScheduledTask", "Register-ScheduledTask"],
+    "nothing is started after a failed registration",
   );
 });
 
-Deno.test("uninstall on Windows: ends the agent and deletes the task", async () => {
+Deno.test("install on Windows: no task yet is fine; a stop refused is not", async () => {
+  const { dir, config } = await configIn();
+  await using _ = dir;
+  const first = await agent("install", config, "windows", { CALSYNC_STANDIN_TASK: "missing" });
+  assert.equal(first.code, 0, first.stderr);
+  assert.deepEqual(first.records.map((r) => r.cmdlet), [
+    "Stop-ScheduledTask",
+    "Register-ScheduledTask",
+    "Start-ScheduledTask",
+  ]);
+
+  // The old agent would go on running with its old config: nothing is replaced.
+  const stuck = await agent("install", config, "windows", { CALSYNC_STANDIN_DENIED: "stop" });
+  assert.equal(stuck.code, 1);
+  assert.match(
+    stuck.stderr,
+    /^Task Scheduler could not stop the task "CalSync Agent" \(Stop-ScheduledTask, HRESULT 0x80070005\): Accès refusé\.\n/,
+  );
+  assert.deepEqual(stuck.records.map((r) => r.cmdlet), ["Stop-ScheduledTask"]);
+});
+
+Deno.test("install on Windows: without the ScheduledTasks module or PowerShell, says so", async () => {
+  const { dir, config } = await configIn();
+  await using _ = dir;
+  const old = await agent("install", config, "windows", { CALSYNC_STANDIN_TASK: "no-module" });
+  assert.equal(old.code, 1);
+  assert.equal(
+    old.stderr,
+    'Task Scheduler could not stop the task "CalSync Agent" (Stop-ScheduledTask): The term ' +
+      "'Stop-ScheduledTask' is not recognized as the name of a cmdlet, function, script file, " +
+      "or operable program. Check the spelling of the name, or if a path was included, verify " +
+      "that the path is correct and try again.\n" +
+      "PowerShell has no ScheduledTasks module here: the agent's task needs Windows 8 or " +
+      "Windows Server 2012 or later.",
+  );
+  assert.deepEqual(old.records.map((r) => r.cmdlet), ["Stop-ScheduledTask"]);
+
+  await using empty = await tempDir();
+  const none = await runWith("install", config, "windows", { PATH: empty.path });
+  assert.equal(none.code, 1);
+  assert.equal(none.stderr, "cannot start powershell: not found");
+});
+
+Deno.test("uninstall on Windows: stops the agent, then unregisters the task", async () => {
   const { dir, config } = await configIn();
   await using _ = dir;
   const run = await agent("uninstall", config, "windows");
   assert.equal(run.code, 0, run.stderr);
-  assert.deepEqual(run.records.map((r) => r.args ?? r.command), [
+  assert.deepEqual(run.records.map((r) => r.command), [
     TASK_QUERY,
-    ["/End", "/TN", "CalSync Agent"],
-    ["/Delete", "/TN", "CalSync Agent", "/F"],
+    TASK_STOP_COMMAND,
+    TASK_UNREGISTER_COMMAND,
+  ]);
+  assert.deepEqual(run.records.map((r) => r.cmdlet), [
+    "Get-ScheduledTask",
+    "Stop-ScheduledTask",
+    "Unregister-ScheduledTask",
   ]);
   assert.match(run.stdout, /^Stopped the agent and removed the task "CalSync Agent"\. /);
 
+  const denied = await agent("uninstall", config, "windows", {
+    CALSYNC_STANDIN_DENIED: "unregister",
+  });
+  assert.equal(denied.code, 1);
+  assert.match(
+    denied.stderr,
+    /^Task Scheduler could not remove the task "CalSync Agent" \(Unregister-ScheduledTask, HRESULT 0x80070005\): Accès refusé\.\n/,
+  );
+});
+
+Deno.test("uninstall on Windows: a missing task is nothing to remove, even when it goes meanwhile", async () => {
+  const { dir, config } = await configIn();
+  await using _ = dir;
   const missing = await agent("uninstall", config, "windows", { CALSYNC_STANDIN_TASK: "missing" });
   assert.equal(missing.code, 0);
   assert.equal(missing.stdout, 'The task "CalSync Agent" is not installed; nothing to remove.');
-  assert.equal(missing.records.length, 1);
+  assert.deepEqual(missing.records.map((r) => r.cmdlet), ["Get-ScheduledTask"]);
+
+  const gone = await agent("uninstall", config, "windows", { CALSYNC_STANDIN_TASK: "vanished" });
+  assert.equal(gone.code, 0, gone.stderr);
+  assert.equal(gone.stdout, 'The task "CalSync Agent" is not installed; nothing to remove.');
+  assert.deepEqual(gone.records.map((r) => r.cmdlet), ["Get-ScheduledTask", "Stop-ScheduledTask"]);
 });
 
 Deno.test("status on Windows: the task's state and the agent's last activity; 3 when missing", async () => {
@@ -215,7 +298,7 @@ Deno.test("status on Windows: the task's state and the agent's last activity; 3 
     ].join("\n"),
   );
   // Read through PowerShell's ScheduledTasks module as UTF-8 JSON, not schtasks' OEM text.
-  assert.deepEqual(run.records, [{ command: TASK_QUERY }]);
+  assert.deepEqual(run.records, [{ command: TASK_QUERY, cmdlet: "Get-ScheduledTask" }]);
 
   const old = await agent("status", config, "windows", { CALSYNC_STANDIN_TASK: "no-module" });
   assert.equal(old.code, 1, "unreadable is neither installed nor missing");

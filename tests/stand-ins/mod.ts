@@ -1,7 +1,7 @@
 /**
- * The stand-in programs beside this file (`powershell`, `schtasks`, `systemctl`) put
- * first on `PATH` for a test, and what they recorded. Each appends one JSON object a
- * line to the file named by `CALSYNC_STANDIN_RECORD`; see each script for its switches.
+ * The stand-in programs beside this file (`powershell`, `systemctl`) put first on `PATH`
+ * for a test, and what they recorded. Each appends one JSON object a line to the file
+ * named by `CALSYNC_STANDIN_RECORD`; see each script for its switches.
  *
  * @module
  */
