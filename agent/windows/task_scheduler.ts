@@ -54,9 +54,11 @@ const TASK_ADDRESS = `-TaskPath '\\' -TaskName '${TASK_NAME.replaceAll("'", "''"
  * The HRESULT comes from the CimException's error data, an MSFT_WmiError whose `error_Code`
  * is an HRESULT or a Win32 code as `error_Type` says ("MSFT_WmiError class",
  * https://learn.microsoft.com/previous-versions/windows/desktop/ramgmtpsprov/msft-wmierror;
- * CimException.ErrorData, https://learn.microsoft.com/previous-versions/windows/desktop/wmi_v2/mi-managed-api/hh832325(v=vs.85)).
- * A Win32 code becomes HRESULT_FROM_WIN32 (0x80070000 + code, written in decimal: PowerShell
- * reads the literal 0x80070000 as a negative Int32). Errors PowerShell raises itself carry
+ * CimException.ErrorData, https://learn.microsoft.com/previous-versions/windows/desktop/wmi_v2/mi-managed-api/hh832325(v=vs.85);
+ * the types MI_RESULT_TYPE_HRESULT and MI_RESULT_TYPE_WIN32 of "MI_Utilities_CimErrorFromErrorCode").
+ * A Win32 code becomes HRESULT_FROM_WIN32 (0x80070000 + code, written in decimal so that the
+ * sum is positive whatever type a PowerShell version gives a hexadecimal literal with the top
+ * bit set; "about_Numeric_Literals"). Errors PowerShell raises itself carry
  * no HRESULT of Task Scheduler's, so theirs is null. No type literal names the CIM classes:
  * without the module their assembly may not be loaded, and the catch block must not fail.
  */
