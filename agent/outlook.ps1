@@ -54,6 +54,29 @@ End of the window, exclusive (read mode).
 .PARAMETER IncludeBody
 Reads each item's body; without it, body is null (Body is also a property Outlook's security
 guard watches).
+
+.PARAMETER SkipGuarded
+Reads no property Outlook's object-model guard protects (organizer, recipients, body), for
+sources whose copies show only the time or the title: such a source never raises the guard's
+prompt or refusal. Organizer and attendees are then empty and body is null.
+
+.PARAMETER EntryId
+With -StoreId, the folder a previous read resolved -CalendarName to. When it still is a
+calendar with that name or path it is opened directly, without walking every folder of every
+store; otherwise the name is looked up again and the new ids are returned.
+
+.PARAMETER StoreId
+The store of -EntryId.
+
+.PARAMETER DeadlineSeconds
+Seconds after which a watchdog stops the hidden Outlook this script started, should a call
+into it never return (a dialog nobody sees); the read then fails with 'timeout' before the
+agent gives up on the script. Empty or 0: no watchdog.
+
+.PARAMETER SyncSeconds
+When the script started Outlook itself and the calendar is in a cached Exchange store, how
+long at most to let Outlook fetch the calendar's changes from the server before reading.
+Empty or 0: read the cache as it is.
 #>
 [CmdletBinding()]
 param(
@@ -64,7 +87,12 @@ param(
     [string] $Owner = '',
     [string] $StartUtc = '',
     [string] $EndUtc = '',
-    [switch] $IncludeBody
+    [switch] $IncludeBody,
+    [switch] $SkipGuarded,
+    [string] $EntryId = '',
+    [string] $StoreId = '',
+    [string] $DeadlineSeconds = '',
+    [string] $SyncSeconds = ''
 )
 
 Set-StrictMode -Version Latest
@@ -88,11 +116,28 @@ $script:PrMailboxOwnerName = 'http://schemas.microsoft.com/mapi/proptag/0x661C00
 $script:Invariant = [System.Globalization.CultureInfo]::InvariantCulture
 
 $script:NotInstalledMessage = 'Outlook is not installed on this PC: the COM class Outlook.Application is not registered. Install classic Outlook for Windows (Microsoft 365 Apps or Office); the new Outlook for Windows has no COM interface.'
-$script:AccessDeniedMessage = 'Outlook refused programmatic access (0x{0}): its security prompt was denied or is set to deny. In Outlook, allow it under File > Options > Trust Center > Trust Center Settings > Programmatic Access (administrator rights needed), or keep the antivirus up to date and reported by Windows Security, which makes Outlook trust local programs.'
+$script:OlModuleCalendar = 1          # OlNavigationModuleType.olModuleCalendar
+# HRESULTs with which Outlook's object-model guard refuses a protected property, and what each
+# means. "Outlook Object Model Security Warnings": when the user clicks Deny, Outlook blocks the
+# call and returns MAPI_E_NOT_SUPPORTED. A guard set to deny without asking fails the call with
+# E_ACCESSDENIED or E_ABORT.
+$script:GuardRefusals = @{
+    '80040102' = 'its security prompt was answered Deny'
+    '80070005' = 'it is set to deny programmatic access without asking'
+    '80004004' = 'it is set to deny programmatic access without asking'
+}
+$script:GuardRefusalMessage = 'Outlook refused to let the agent read {0} (HRESULT 0x{1}): {2}. In Outlook, allow it under File > Options > Trust Center > Trust Center Settings > Programmatic Access (administrator rights needed), or keep the antivirus up to date and reported by Windows Security, which makes Outlook trust local programs. A source with privacy "busy" or "title" reads nothing the guard protects.'
+$script:PermissionDeniedMessage = 'Access was denied (HRESULT 0x{0}) while {1}: this Outlook profile has no permission there. For a colleague''s calendar, ask them to share it with this mailbox (at least "Can view all details") and open it once in Outlook; for an added mailbox or archive, an Exchange administrator grants the permission.'
+$script:TimeoutMessage = 'Outlook gave no answer for {0} s while {1}; the hidden Outlook this read had started was stopped, so the next pass starts a fresh one. A dialog nobody could see (a profile choice, a password prompt, the security prompt) is the usual cause.'
 $script:NameNotFoundMessage = "No calendar named '{0}' in Outlook. Set calendar_name to the name or the path of one of the calendars listed."
 $script:PathNotFoundMessage = "No calendar with the path '{0}' in Outlook. Set calendar_name to the name or the path of one of the calendars listed."
 $script:AmbiguousNameMessage = "'{0}' names {1} calendars. Set calendar_name to the path of one of the calendars listed."
 
+# What the script is doing, named in failure messages ("opening the calendar 'Team'").
+$script:Step = 'starting'
+# Shared with the watchdog's runspace: whether this script started Outlook, when, and
+# whether the read is done or the watchdog fired.
+$script:Watch = [hashtable]::Synchronized(@{ Started = $false; Done = $false; Fired = $false })
 # Set once Outlook is reached; read by the functions below.
 $script:Namespace = $null
 $script:DefaultEntryId = ''
@@ -136,17 +181,38 @@ function Get-HResultChain {
     }
 }
 
-function Get-AccessDeniedCode {
-    <# The HRESULT that says Outlook's object-model guard refused us, or '' when it did not. #>
+function Get-ComHResult {
+    <# The deepest HRESULT of an exception chain that COM or Windows gave, as 8 hex digits; '' when none. #>
     param([System.Exception] $Exception)
-    # E_ABORT when the user answered the security prompt with Deny, E_ACCESSDENIED when the
-    # guard is set to deny automatically.
+    # .NET's own codes (facility 0x13, 0x8013xxxx) belong to the wrappers PowerShell adds and to
+    # this script's own failures; the code that says what went wrong is the deepest other one.
+    $found = ''
     foreach ($code in @(Get-HResultChain $Exception)) {
-        if ($code -eq '80004004' -or $code -eq '80070005') {
-            return $code
+        if (-not $code.StartsWith('8013')) {
+            $found = $code
         }
     }
-    return ''
+    return $found
+}
+
+function Test-CalsyncFailure {
+    <# Whether an exception is one of this script's own failures, which must travel up unchanged. #>
+    param([System.Exception] $Exception)
+    return $Exception.Data.Contains('calsync_code')
+}
+
+function Assert-NotGuardRefusal {
+    <# Throws an access_denied failure when reading $What (a protected property) was refused by Outlook's guard. #>
+    param([System.Exception] $Exception, [string] $What)
+    if (Test-CalsyncFailure $Exception) {
+        return
+    }
+    $code = Get-ComHResult $Exception
+    if ($script:GuardRefusals.ContainsKey($code)) {
+        $failure = New-Failure 'access_denied' ($script:GuardRefusalMessage -f $What, $code, $script:GuardRefusals[$code])
+        $failure.Data['calsync_hresult'] = $code
+        throw $failure
+    }
 }
 
 function Format-UtcInstant {
@@ -204,8 +270,11 @@ function Get-StoreInfo {
         try {
             $name = [string]$Store.DisplayName
             $isPublic = ([int]$Store.ExchangeStoreType -eq $script:OlExchangePublicFolder)
-            $accessor = $Store.PropertyAccessor
-            $owner = [string]$accessor.GetProperty($script:PrMailboxOwnerName)
+            # PropertyAccessor is protected too; the owner is only shown, never needed to read.
+            if (-not $SkipGuarded) {
+                $accessor = $Store.PropertyAccessor
+                $owner = [string]$accessor.GetProperty($script:PrMailboxOwnerName)
+            }
         } catch {
             # PST files and IMAP accounts have no mailbox owner property; the owner stays empty.
             $owner = ''
@@ -235,11 +304,13 @@ function Get-FolderStoreInfo {
 
 function New-CalendarEntry {
     <# A calendar folder as the contract's OutlookCalendar, with the ids to open it again. #>
-    param([object] $Folder, [object] $StoreInfo, [string] $FolderOwner)
+    param([object] $Folder, [object] $StoreInfo, [string] $FolderOwner, [bool] $Shared = $false, [bool] $SharedDefault = $false)
     $items = $null
     try {
+        $script:Step = "opening the calendar '{0}'" -f [string]$Folder.FolderPath
         $items = $Folder.Items
         $entryId = [string]$Folder.EntryID
+        $storeId = [string]$Folder.StoreID
         $record = [ordered]@{
             name = [string]$Folder.Name
             path = [string]$Folder.FolderPath
@@ -249,8 +320,13 @@ function New-CalendarEntry {
             # Entry ids of one folder may differ in form (short and long term): only Outlook can
             # compare them.
             is_default = [bool]$script:Namespace.CompareEntryIDs($entryId, $script:DefaultEntryId)
+            # Another person's calendar, opened through sharing: read it with that owner.
+            shared = $Shared
+            shared_default = $SharedDefault
+            entry_id = $entryId
+            store_id = $storeId
         }
-        return [pscustomobject]@{ Record = $record; EntryId = $entryId; StoreId = [string]$Folder.StoreID }
+        return [pscustomobject]@{ Record = $record; EntryId = $entryId; StoreId = $storeId }
     } finally {
         Remove-ComReference $items
     }
@@ -262,10 +338,11 @@ function Add-CalendarFolder {
         [object] $Folder,
         [object] $StoreInfo,
         [string] $FolderOwner,
-        [System.Collections.Generic.List[object]] $Found
+        [System.Collections.Generic.List[object]] $Found,
+        [bool] $Shared = $false
     )
     if ([int]$Folder.DefaultItemType -eq $script:OlAppointmentItem) {
-        $Found.Add((New-CalendarEntry -Folder $Folder -StoreInfo $StoreInfo -FolderOwner $FolderOwner))
+        $Found.Add((New-CalendarEntry -Folder $Folder -StoreInfo $StoreInfo -FolderOwner $FolderOwner -Shared $Shared))
     }
     # Calendars may be created under any folder, not only under the default calendar. Indexes
     # rather than foreach: each child is a COM object this script must release.
@@ -276,7 +353,7 @@ function Add-CalendarFolder {
             $child = $null
             try {
                 $child = $children.Item($index)
-                Add-CalendarFolder -Folder $child -StoreInfo $StoreInfo -FolderOwner $FolderOwner -Found $Found
+                Add-CalendarFolder -Folder $child -StoreInfo $StoreInfo -FolderOwner $FolderOwner -Found $Found -Shared $Shared
             } finally {
                 Remove-ComReference $child
             }
@@ -307,12 +384,13 @@ function Find-CalendarFolder {
                 $root = $store.GetRootFolder()
                 Add-CalendarFolder -Folder $root -StoreInfo $info -FolderOwner $info.Owner -Found $found
             } catch {
-                if (Get-AccessDeniedCode $_.Exception) {
+                if (Test-CalsyncFailure $_.Exception) {
                     throw
                 }
-                # A PST on a disconnected drive or an unreachable mailbox must not hide the
+                # A PST on a disconnected drive, an unreachable mailbox or one this profile may
+                # not open (E_ACCESSDENIED here is a permission, not the guard) must not hide the
                 # calendars of the other stores.
-                $script:SkippedStores.Add(('{0} ({1})' -f $label, $_.Exception.Message))
+                $script:SkippedStores.Add(('{0} ({1} HRESULT 0x{2})' -f $label, $_.Exception.Message, (Get-ComHResult $_.Exception)))
             } finally {
                 Remove-ComReference $root
                 Remove-ComReference $store
@@ -370,6 +448,7 @@ function Resolve-SharedCalendar {
     $recipient = $null
     $shared = $null
     try {
+        $script:Step = "opening the calendar of '{0}'" -f $OwnerName
         $recipient = $script:Namespace.CreateRecipient($OwnerName)
         if (-not $recipient.Resolve()) {
             throw (New-Failure 'calendar_not_found' ("Outlook could not resolve the owner '{0}' in its address books. Write the name or the address of a person Outlook knows." -f $OwnerName))
@@ -383,13 +462,13 @@ function Resolve-SharedCalendar {
         }
         $storeInfo = Get-FolderStoreInfo $shared
         if (-not $Name) {
-            $entry = New-CalendarEntry -Folder $shared -StoreInfo $storeInfo -FolderOwner $ownerLabel
+            $entry = New-CalendarEntry -Folder $shared -StoreInfo $storeInfo -FolderOwner $ownerLabel -Shared $true -SharedDefault $true
             $folder = $shared
             $shared = $null
             return [pscustomobject]@{ Folder = $folder; Record = $entry.Record }
         }
         $found = [System.Collections.Generic.List[object]]::new()
-        Add-CalendarFolder -Folder $shared -StoreInfo $storeInfo -FolderOwner $ownerLabel -Found $found
+        Add-CalendarFolder -Folder $shared -StoreInfo $storeInfo -FolderOwner $ownerLabel -Found $found -Shared $true
         $entry = Select-CalendarEntry -Entries $found -Name $Name
         $folder = $script:Namespace.GetFolderFromID($entry.EntryId, $entry.StoreId)
         return [pscustomobject]@{ Folder = $folder; Record = $entry.Record }
@@ -399,9 +478,49 @@ function Resolve-SharedCalendar {
     }
 }
 
+function Resolve-RememberedCalendar {
+    <# The folder at the ids a previous read resolved $Name to, while it still is a calendar of that name or path; $null otherwise. #>
+    param([string] $Name, [string] $OwnerName, [string] $FolderEntryId, [string] $FolderStoreId)
+    $folder = $null
+    try {
+        $script:Step = "opening the remembered calendar '{0}'" -f $Name
+        $folder = $script:Namespace.GetFolderFromID($FolderEntryId, $FolderStoreId)
+        $key = [string]$folder.Name
+        if ($Name.StartsWith('\\')) {
+            $key = [string]$folder.FolderPath
+        }
+        # A calendar renamed, moved or replaced since is looked up by its name again.
+        if ([int]$folder.DefaultItemType -ne $script:OlAppointmentItem -or $key -ne $Name) {
+            Remove-ComReference $folder
+            return $null
+        }
+        $storeInfo = Get-FolderStoreInfo $folder
+        $folderOwner = $storeInfo.Owner
+        if ($OwnerName) {
+            $folderOwner = $OwnerName
+        }
+        $entry = New-CalendarEntry -Folder $folder -StoreInfo $storeInfo -FolderOwner $folderOwner -Shared ([bool]$OwnerName)
+        return [pscustomobject]@{ Folder = $folder; Record = $entry.Record }
+    } catch {
+        if (Test-CalsyncFailure $_.Exception) {
+            throw
+        }
+        # Deleted, in a store no longer in the profile, or ids from another profile.
+        Remove-ComReference $folder
+        return $null
+    }
+}
+
 function Resolve-Calendar {
-    <# The folder to read and its OutlookCalendar record. #>
-    param([string] $Name, [string] $OwnerName)
+    <# The folder to read and its OutlookCalendar record; $Remembered* are the ids of an earlier read. #>
+    param([string] $Name, [string] $OwnerName, [string] $RememberedEntryId, [string] $RememberedStoreId)
+    # Only a lookup by name walks folders; the default calendars are found directly anyway.
+    if ($Name -and $RememberedEntryId -and $RememberedStoreId) {
+        $remembered = Resolve-RememberedCalendar -Name $Name -OwnerName $OwnerName -FolderEntryId $RememberedEntryId -FolderStoreId $RememberedStoreId
+        if ($null -ne $remembered) {
+            return $remembered
+        }
+    }
     if ($OwnerName) {
         return Resolve-SharedCalendar -Name $Name -OwnerName $OwnerName
     }
@@ -455,9 +574,7 @@ function Get-SmtpAddress {
             }
         }
     } catch {
-        if (Get-AccessDeniedCode $_.Exception) {
-            throw
-        }
+        Assert-NotGuardRefusal $_.Exception 'an attendee''s address'
         # The address book is out of reach (offline, a deleted user): the Exchange address
         # still identifies the person.
         $smtp = $address
@@ -490,6 +607,9 @@ function Get-Attendee {
                 Remove-ComReference $recipient
             }
         }
+    } catch {
+        Assert-NotGuardRefusal $_.Exception 'the attendees of a meeting'
+        throw
     } finally {
         Remove-ComReference $recipients
     }
@@ -522,7 +642,7 @@ function Get-ExceptionStart {
             }
         }
     } catch {
-        if (Get-AccessDeniedCode $_.Exception) {
+        if (Test-CalsyncFailure $_.Exception) {
             throw
         }
         # A damaged series must not stop the whole calendar: its exceptions then have no
@@ -569,9 +689,31 @@ function Split-Category {
     return , $categories
 }
 
+function Read-ProtectedField {
+    <# An item's organizer, attendees and (with $WithBody) body: the properties Outlook's guard protects. #>
+    param([object] $Item, [bool] $WithBody)
+    $fields = @{ OrganizerName = ''; People = [object[]]@(); Description = $null }
+    try {
+        $fields.OrganizerName = [string]$Item.Organizer
+    } catch {
+        Assert-NotGuardRefusal $_.Exception 'the organizer of a meeting'
+        throw
+    }
+    $fields.People = (Get-Attendee $Item).ToArray()
+    if ($WithBody) {
+        try {
+            $fields.Description = [string]$Item.Body
+        } catch {
+            Assert-NotGuardRefusal $_.Exception 'the description of an appointment'
+            throw
+        }
+    }
+    return $fields
+}
+
 function ConvertTo-OccurrenceRecord {
     <# One appointment or occurrence as the contract's OutlookItem. #>
-    param([object] $Item, [bool] $WithBody)
+    param([object] $Item, [bool] $WithBody, [bool] $ReadProtected)
     $entryId = [string]$Item.EntryID
     $appointmentId = [string]$Item.GlobalAppointmentID
     if (-not $appointmentId) {
@@ -581,9 +723,10 @@ function ConvertTo-OccurrenceRecord {
     }
     $start = Format-UtcInstant $Item.StartUTC
     $state = [int]$Item.RecurrenceState
-    $body = $null
-    if ($WithBody) {
-        $body = [string]$Item.Body
+    # Without -ReadProtected nothing the guard watches is touched: no prompt, no refusal.
+    $protected = @{ OrganizerName = ''; People = [object[]]@(); Description = $null }
+    if ($ReadProtected) {
+        $protected = Read-ProtectedField -Item $Item -WithBody $WithBody
     }
     return [ordered]@{
         global_appointment_id = $appointmentId
@@ -595,14 +738,14 @@ function ConvertTo-OccurrenceRecord {
         all_day = [bool]$Item.AllDayEvent
         subject = [string]$Item.Subject
         location = [string]$Item.Location
-        body = $body
+        body = $protected.Description
         busy_status = [int]$Item.BusyStatus
         sensitivity = [int]$Item.Sensitivity
         categories = (Split-Category ([string]$Item.Categories)).ToArray()
         meeting_status = [int]$Item.MeetingStatus
         response_status = [int]$Item.ResponseStatus
-        organizer = [string]$Item.Organizer
-        attendees = (Get-Attendee $Item).ToArray()
+        organizer = $protected.OrganizerName
+        attendees = $protected.People
         last_modification_utc = ConvertTo-UtcInstant $Item.LastModificationTime
         recurrence_state = $state
         original_start_utc = Get-OriginalStart -Item $Item -State $state -Start $start
@@ -611,7 +754,7 @@ function ConvertTo-OccurrenceRecord {
 
 function Read-Occurrence {
     <# Every occurrence in $Folder that overlaps [$WindowStart, $WindowEnd), sorted by start. #>
-    param([object] $Folder, [DateTime] $WindowStart, [DateTime] $WindowEnd, [bool] $WithBody)
+    param([object] $Folder, [DateTime] $WindowStart, [DateTime] $WindowEnd, [bool] $WithBody, [bool] $ReadProtected)
     $occurrences = [System.Collections.Generic.List[object]]::new()
     $items = $null
     $window = $null
@@ -638,7 +781,7 @@ function Read-Occurrence {
                 }
                 # The filter works on whole minutes: the exact overlap is checked here.
                 if ([DateTime]$item.EndUTC -gt $WindowStart) {
-                    $occurrences.Add((ConvertTo-OccurrenceRecord -Item $item -WithBody $WithBody))
+                    $occurrences.Add((ConvertTo-OccurrenceRecord -Item $item -WithBody $WithBody -ReadProtected $ReadProtected))
                 }
             }
             Remove-ComReference $item
@@ -653,20 +796,271 @@ function Read-Occurrence {
     return , $occurrences
 }
 
+function Test-ListedFolder {
+    <# Whether $Folder is one of the entries already found. #>
+    param([object] $Folder, [System.Collections.Generic.List[object]] $Found)
+    $entryId = [string]$Folder.EntryID
+    foreach ($entry in $Found) {
+        if ($script:Namespace.CompareEntryIDs($entryId, $entry.EntryId)) {
+            return $true
+        }
+    }
+    return $false
+}
+
+function Add-OpenedSharedCalendar {
+    <# Adds the colleagues' calendars this user opened in Outlook's Calendar pane, with their owners. #>
+    param([System.Collections.Generic.List[object]] $Found)
+    # Calendars opened through sharing belong to no store of the profile, so only the Calendar
+    # module of the navigation pane knows them. Its explorer is never shown, and is closed so
+    # that a hidden Outlook this script started still counts as windowless and is quit.
+    $calendar = $null
+    $explorer = $null
+    $pane = $null
+    $modules = $null
+    $module = $null
+    $groups = $null
+    try {
+        $script:Step = 'listing the calendars opened in the Calendar pane'
+        $calendar = $script:Namespace.GetDefaultFolder($script:OlFolderCalendar)
+        $explorer = $calendar.GetExplorer()
+        $pane = $explorer.NavigationPane
+        $modules = $pane.Modules
+        $module = $modules.GetNavigationModule($script:OlModuleCalendar)
+        $groups = $module.NavigationGroups
+        for ($g = 1; $g -le $groups.Count; $g++) {
+            $group = $null
+            $navigationFolders = $null
+            try {
+                $group = $groups.Item($g)
+                $navigationFolders = $group.NavigationFolders
+                for ($f = 1; $f -le $navigationFolders.Count; $f++) {
+                    $navigationFolder = $null
+                    $folder = $null
+                    try {
+                        $navigationFolder = $navigationFolders.Item($f)
+                        $folder = $navigationFolder.Folder
+                        if (Test-ListedFolder -Folder $folder -Found $Found) {
+                            continue
+                        }
+                        $info = Get-FolderStoreInfo $folder
+                        $owner = $info.Owner
+                        if (-not $owner) {
+                            $owner = [string]$navigationFolder.DisplayName
+                        }
+                        $isOwnerDefault = Test-SharedDefaultCalendar -Folder $folder -OwnerName $owner
+                        $Found.Add((New-CalendarEntry -Folder $folder -StoreInfo $info -FolderOwner $owner -Shared $true -SharedDefault $isOwnerDefault))
+                    } catch {
+                        if (Test-CalsyncFailure $_.Exception) {
+                            throw
+                        }
+                        # A calendar whose owner withdrew the sharing stays in the pane but
+                        # cannot be opened; the others are still listed.
+                        $script:SkippedStores.Add(('a shared calendar ({0} HRESULT 0x{1})' -f $_.Exception.Message, (Get-ComHResult $_.Exception)))
+                    } finally {
+                        Remove-ComReference $folder
+                        Remove-ComReference $navigationFolder
+                    }
+                }
+            } finally {
+                Remove-ComReference $navigationFolders
+                Remove-ComReference $group
+            }
+        }
+    } catch {
+        if (Test-CalsyncFailure $_.Exception) {
+            throw
+        }
+        # Without a navigation pane (an Outlook too old, a profile without one) the calendars of
+        # the stores are still listed.
+        $script:SkippedStores.Add(('the Calendar pane ({0} HRESULT 0x{1})' -f $_.Exception.Message, (Get-ComHResult $_.Exception)))
+    } finally {
+        Remove-ComReference $groups
+        Remove-ComReference $module
+        Remove-ComReference $modules
+        Remove-ComReference $pane
+        if ($null -ne $explorer) {
+            try {
+                $explorer.Close()
+            } catch {
+                # Already gone with Outlook: nothing is left to close.
+                Write-Verbose ('The explorer was already closed: {0}' -f $_.Exception.Message)
+            }
+        }
+        Remove-ComReference $explorer
+        Remove-ComReference $calendar
+    }
+}
+
+function Test-SharedDefaultCalendar {
+    <# Whether $Folder is the default calendar of $OwnerName, which an 'owner' without calendar_name reads. #>
+    param([object] $Folder, [string] $OwnerName)
+    $recipient = $null
+    $default = $null
+    try {
+        $recipient = $script:Namespace.CreateRecipient($OwnerName)
+        if (-not $recipient.Resolve()) {
+            return $false
+        }
+        $default = $script:Namespace.GetSharedDefaultFolder($recipient, $script:OlFolderCalendar)
+        return [bool]$script:Namespace.CompareEntryIDs([string]$Folder.EntryID, [string]$default.EntryID)
+    } catch {
+        if (Test-CalsyncFailure $_.Exception) {
+            throw
+        }
+        # Only the default calendar is shared, or the owner is out of reach: the calendar is
+        # then read by its name under the owner.
+        return $false
+    } finally {
+        Remove-ComReference $default
+        Remove-ComReference $recipient
+    }
+}
+
 function Get-CalendarList {
-    <# Every calendar folder, plus the shared calendar of -Owner when one is given. #>
+    <# Every calendar folder of the stores, the shared calendars opened in Outlook, and the calendar of -Owner when one is given. #>
     param([string] $OwnerName)
     $entries = Find-CalendarFolder
+    Add-OpenedSharedCalendar -Found $entries
     if ($OwnerName) {
         $shared = Resolve-SharedCalendar -Name '' -OwnerName $OwnerName
-        Remove-ComReference $shared.Folder
-        $entries.Add($shared)
+        try {
+            if (-not (Test-ListedFolder -Folder $shared.Folder -Found $entries)) {
+                $entries.Add($shared)
+            }
+        } finally {
+            Remove-ComReference $shared.Folder
+        }
     }
     $calendars = [System.Collections.Generic.List[object]]::new()
     foreach ($entry in $entries) {
         $calendars.Add($entry.Record)
     }
     return , $calendars
+}
+
+function Get-FolderFingerprint {
+    <# The item count and newest change of a folder: what moves while Outlook fetches changes. #>
+    param([object] $Folder)
+    $items = $null
+    $newest = $null
+    try {
+        $items = $Folder.Items
+        $items.Sort('[LastModificationTime]', $true)
+        $newest = $items.GetFirst()
+        $changed = ''
+        if ($null -ne $newest) {
+            $changed = ([DateTime]$newest.LastModificationTime).Ticks
+        }
+        return '{0}|{1}' -f [int]$items.Count, $changed
+    } finally {
+        Remove-ComReference $newest
+        Remove-ComReference $items
+    }
+}
+
+function Sync-StartedOutlook {
+    <# Lets a hidden Outlook this script started fetch the calendar's changes, for at most $Seconds. #>
+    param([object] $Folder, [int] $Seconds)
+    # A cached Exchange store holds what Outlook fetched when it last ran, possibly days ago; an
+    # online store and a PST file are current already.
+    $store = $null
+    $cached = $true
+    try {
+        $store = $Folder.Store
+        $cached = [bool]$store.IsCachedExchange
+    } catch {
+        # A shared calendar may not expose its store: let Outlook fetch it all the same.
+        $cached = $true
+    } finally {
+        Remove-ComReference $store
+    }
+    if (-not $cached) {
+        return
+    }
+    $script:Step = 'letting Outlook fetch the calendar from the server'
+    # The "Application Folders" Send/Receive group fetches only the folders flagged for it, so no
+    # mail waiting in the Outbox is sent, as a Send/Receive of all accounts would.
+    $flagged = [bool]$Folder.InAppFolderSyncObject
+    $syncObjects = $null
+    $appFolders = $null
+    try {
+        if (-not $flagged) {
+            $Folder.InAppFolderSyncObject = $true
+        }
+        $syncObjects = $script:Namespace.SyncObjects
+        $appFolders = $syncObjects.AppFolders
+        $appFolders.Start()
+        # Outlook tells the end of a synchronisation only through COM events, which a script
+        # cannot sink: the folder is watched until it stops changing. A few seconds always
+        # pass first, as fetching starts only once Outlook reached the server.
+        $until = [DateTime]::UtcNow.AddSeconds($Seconds)
+        $settleFrom = [DateTime]::UtcNow.AddSeconds([Math]::Min(5, $Seconds))
+        $last = Get-FolderFingerprint $Folder
+        $unchanged = 0
+        while ([DateTime]::UtcNow -lt $until) {
+            Start-Sleep -Seconds 1
+            $current = Get-FolderFingerprint $Folder
+            if ($current -ne $last) {
+                $last = $current
+                $unchanged = 0
+            } else {
+                $unchanged++
+            }
+            if ($unchanged -ge 3 -and [DateTime]::UtcNow -ge $settleFrom) {
+                return
+            }
+        }
+    } finally {
+        if (-not $flagged) {
+            $Folder.InAppFolderSyncObject = $false
+        }
+        Remove-ComReference $appFolders
+        Remove-ComReference $syncObjects
+    }
+}
+
+function Start-Watchdog {
+    <# After $Seconds, stops the windowless Outlook this script started, so a call hung on an unseen dialog fails instead of outliving the script. #>
+    param([int] $Seconds)
+    $watchdog = [PowerShell]::Create()
+    # A runspace of its own: the script's thread may be stuck inside a COM call.
+    [void]$watchdog.AddScript({
+            param($Watch, $Seconds, $Session, $Since)
+            $until = [DateTime]::Now.AddSeconds($Seconds)
+            while ([DateTime]::Now -lt $until) {
+                if ($Watch.Done) {
+                    return
+                }
+                Start-Sleep -Milliseconds 200
+            }
+            $Watch.Fired = $true
+            if (-not $Watch.Started) {
+                return
+            }
+            # Only an Outlook of this session, started after this script and without a window:
+            # never the user's own.
+            Get-Process -Name 'OUTLOOK' -ErrorAction SilentlyContinue |
+                Where-Object { $_.SessionId -eq $Session -and $_.StartTime -ge $Since -and $_.MainWindowHandle -eq [IntPtr]::Zero } |
+                Stop-Process -Force -ErrorAction SilentlyContinue
+        })
+    $self = [System.Diagnostics.Process]::GetCurrentProcess()
+    [void]$watchdog.AddArgument($script:Watch).AddArgument($Seconds).AddArgument($self.SessionId).AddArgument($self.StartTime)
+    [void]$watchdog.BeginInvoke()
+    return $watchdog
+}
+
+function ConvertFrom-Seconds {
+    <# A whole number of seconds from a parameter, 0 when empty, or a failure naming the parameter. #>
+    param([string] $Text, [string] $Name)
+    if (-not $Text) {
+        return 0
+    }
+    $value = 0
+    if (-not [int]::TryParse($Text, [System.Globalization.NumberStyles]::None, $script:Invariant, [ref] $value)) {
+        throw (New-Failure 'failed' ("-{0}: expected a whole number of seconds such as 30, got '{1}'" -f $Name, $Text))
+    }
+    return $value
 }
 
 function Test-OutlookRunning {
@@ -706,32 +1100,48 @@ function ConvertTo-FailureDocument {
     $code = 'failed'
     $message = $Exception.Message
     $calendars = $null
-    $hresults = @(Get-HResultChain $Exception)
-    $denied = Get-AccessDeniedCode $Exception
-    if ($Exception.Data.Contains('calsync_code')) {
+    $hresult = Get-ComHResult $Exception
+    if ($Exception.Data.Contains('calsync_hresult')) {
+        $hresult = [string]$Exception.Data['calsync_hresult']
+    }
+    if ($script:Watch.Fired) {
+        # Once the watchdog stopped the hidden Outlook every later call fails, and stores that
+        # could not be read would look missing: the deadline is the cause, whatever came after.
+        $code = 'timeout'
+        $message = $script:TimeoutMessage -f $DeadlineSeconds, $script:Step
+    } elseif (Test-CalsyncFailure $Exception) {
         $code = [string]$Exception.Data['calsync_code']
         if ($Exception.Data.Contains('calsync_calendars')) {
             $calendars = $Exception.Data['calsync_calendars']
         }
-    } elseif ($hresults -contains '80040154') {
+    } elseif ($hresult -eq '80040154') {
         # REGDB_E_CLASSNOTREG: the ProgID is there but its server is not.
         $code = 'outlook_not_installed'
         $message = $script:NotInstalledMessage
-    } elseif ($denied) {
-        $code = 'access_denied'
-        $message = $script:AccessDeniedMessage -f $denied
-    } elseif ($hresults -contains '80080005') {
+    } elseif ($hresult -eq '80070005') {
+        # Outside the properties the guard protects (those are told apart where they are read),
+        # E_ACCESSDENIED is a folder, mailbox or shared calendar this profile may not open.
+        $code = 'permission_denied'
+        $message = $script:PermissionDeniedMessage -f $hresult, $script:Step
+    } elseif ($hresult -eq '80080005') {
         # CO_E_SERVER_EXEC_FAILURE: COM cannot attach an elevated Outlook to a non-elevated
         # caller, or the reverse.
         $message = 'Outlook runs with other rights than the agent (one of them as administrator?): start both the same way. ' + $message
-    } elseif ($hresults -contains '80010001' -or $hresults -contains '8001010A') {
+    } elseif ($hresult -eq '80010001' -or $hresult -eq '8001010A') {
         # RPC_E_CALL_REJECTED / RPC_E_SERVERCALL_RETRYLATER: a dialog box keeps Outlook busy.
         $message = 'Outlook is busy, probably with an open dialog box; the next pass tries again. ' + $message
     }
+    $hex = $null
+    if ($hresult) {
+        $hex = '0x' + $hresult
+        if (-not $message.Contains($hresult)) {
+            $message = '{0} (HRESULT {1}, while {2})' -f $message.TrimEnd(), $hex, $script:Step
+        }
+    }
     if ($null -ne $calendars) {
-        $details = [ordered]@{ code = $code; message = $message; calendars = $calendars.ToArray() }
+        $details = [ordered]@{ code = $code; message = $message; hresult = $hex; calendars = $calendars.ToArray() }
     } else {
-        $details = [ordered]@{ code = $code; message = $message }
+        $details = [ordered]@{ code = $code; message = $message; hresult = $hex }
     }
     return [ordered]@{ ok = $false; error = $details }
 }
@@ -755,6 +1165,7 @@ function Write-JsonDocument {
 $exitCode = 0
 $outlook = $null
 $startedOutlook = $false
+$watchdog = $null
 try {
     $listing = $Mode -eq 'list'
     if (-not $listing -and $Mode -ne 'read') {
@@ -772,12 +1183,21 @@ try {
     if ($null -eq [Type]::GetTypeFromProgID('Outlook.Application')) {
         throw (New-Failure 'outlook_not_installed' $script:NotInstalledMessage)
     }
+    $deadline = ConvertFrom-Seconds -Text $DeadlineSeconds -Name 'DeadlineSeconds'
+    $syncFor = ConvertFrom-Seconds -Text $SyncSeconds -Name 'SyncSeconds'
     $startedOutlook = -not (Test-OutlookRunning)
+    $script:Watch.Started = $startedOutlook
+    # Started before the first COM call: starting Outlook and logging on can hang too.
+    if ($deadline -gt 0) {
+        $watchdog = Start-Watchdog -Seconds $deadline
+    }
+    $script:Step = 'starting Outlook'
     $outlook = New-Object -ComObject 'Outlook.Application'
     $script:Namespace = $outlook.GetNamespace('MAPI')
     if ($startedOutlook) {
         # A hidden Outlook started by COM has no session yet: log on to the default profile
         # without showing the profile dialog.
+        $script:Step = 'logging on to the Outlook profile'
         $script:Namespace.Logon('', '', $false, $false)
     }
     $defaultFolder = $script:Namespace.GetDefaultFolder($script:OlFolderCalendar)
@@ -789,9 +1209,16 @@ try {
     if ($listing) {
         $document = [ordered]@{ ok = $true; calendars = (Get-CalendarList -OwnerName $Owner).ToArray() }
     } else {
-        $target = Resolve-Calendar -Name $CalendarName -OwnerName $Owner
+        $target = Resolve-Calendar -Name $CalendarName -OwnerName $Owner -RememberedEntryId $EntryId -RememberedStoreId $StoreId
         try {
-            $occurrences = Read-Occurrence -Folder $target.Folder -WindowStart $windowStart -WindowEnd $windowEnd -WithBody $IncludeBody.IsPresent
+            # An Outlook someone has open keeps its cache current; one started just now has not
+            # fetched anything yet.
+            if ($startedOutlook -and $syncFor -gt 0) {
+                Sync-StartedOutlook -Folder $target.Folder -Seconds $syncFor
+            }
+            $script:Step = "reading the calendar '{0}'" -f $target.Record['path']
+            $readProtected = -not $SkipGuarded.IsPresent
+            $occurrences = Read-Occurrence -Folder $target.Folder -WindowStart $windowStart -WindowEnd $windowEnd -WithBody ($IncludeBody.IsPresent -and $readProtected) -ReadProtected $readProtected
             $document = [ordered]@{ ok = $true; calendar = $target.Record; items = $occurrences.ToArray() }
         } finally {
             Remove-ComReference $target.Folder
@@ -816,6 +1243,10 @@ try {
     [GC]::WaitForPendingFinalizers()
     [GC]::Collect()
     [GC]::WaitForPendingFinalizers()
+    $script:Watch.Done = $true
+    if ($null -ne $watchdog) {
+        $watchdog.Dispose()
+    }
 }
 Write-JsonDocument $document
 exit $exitCode

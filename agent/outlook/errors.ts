@@ -53,7 +53,7 @@ export function failureMessage(
   failure: z.output<typeof OutlookFailure>["error"],
   request: OutlookRequest,
 ): string {
-  const said = failure.message.trim();
+  const said = withHResult(failure.message.trim(), failure.hresult);
   switch (failure.code) {
     case "outlook_not_installed":
       return "Outlook is not installed for this Windows user, or not the classic Outlook the " +
@@ -72,15 +72,29 @@ export function failureMessage(
         'Run "agent list-calendars" on this PC to see every calendar with its exact path.';
     }
     case "access_denied":
-      return "Outlook blocked the agent's programmatic access. Allow it in Outlook under File " +
-        "> Options > Trust Center > Trust Center Settings > Programmatic Access (Outlook run " +
-        "as administrator); when the choice is greyed out, group policy sets it and an " +
-        `administrator must change it. The Outlook script reported: ${said}`;
+      return "Outlook's security guard blocked the agent's programmatic access. Allow it in " +
+        "Outlook under File > Options > Trust Center > Trust Center Settings > Programmatic " +
+        "Access (Outlook run as administrator); when the choice is greyed out, group policy " +
+        'sets it and an administrator must change it. A source with privacy "busy" or ' +
+        `"title" never reads what the guard protects. The Outlook script reported: ${said}`;
+    case "permission_denied": {
+      const whose = request.owner === null ? "" : ` of ${request.owner}`;
+      const asked = request.calendarName === "" ? "the calendar" : `"${request.calendarName}"`;
+      return `Outlook may not open ${asked}${whose} for this Windows user: a permission is ` +
+        "missing in Exchange or on the folder, not a setting of Outlook's security guard. " +
+        `The Outlook script reported: ${said}`;
+    }
     case "timeout":
       return timeoutMessage(request.timeoutSeconds, said);
     case "failed":
       return `the Outlook script failed: ${said}`;
   }
+}
+
+/** `message` ending with the HRESULT behind it, unless it names it already. */
+function withHResult(message: string, hresult: string | null): string {
+  if (hresult === null || message.toUpperCase().includes(hresult.slice(2))) return message;
+  return `${message} (HRESULT ${hresult})`;
 }
 
 /**

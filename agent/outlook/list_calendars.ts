@@ -30,10 +30,35 @@ export interface ListCalendarsOptions {
 
 /** Whether a source's `calendar_name` (and owner) picks `calendar`. */
 function reads(settings: OutlookSettings, calendar: OutlookCalendar): boolean {
-  if (settings.owner !== null) return false;
+  if ((settings.owner !== null) !== calendar.shared) return false;
+  if (settings.owner !== null && settings.owner.toLowerCase() !== calendar.owner.toLowerCase()) {
+    return false;
+  }
   const name = settings.calendar_name.toLowerCase();
-  if (name === "") return calendar.is_default;
+  if (name === "") return calendar.shared ? calendar.shared_default : calendar.is_default;
   return name === calendar.path.toLowerCase() || name === calendar.name.toLowerCase();
+}
+
+/** The source that reads `calendar`, as it goes into `calendar_sources`. */
+function sourceFor(calendar: OutlookCalendar): Record<string, string> {
+  if (!calendar.shared) {
+    return { type: "outlook", name: calendar.name, calendar_name: calendar.path };
+  }
+  // A colleague's default calendar is asked for by its owner alone; another of their
+  // calendars by its name below the owner's calendar.
+  return calendar.shared_default
+    ? { type: "outlook", name: calendar.owner, owner: calendar.owner }
+    : {
+      type: "outlook",
+      name: `${calendar.name} (${calendar.owner})`,
+      owner: calendar.owner,
+      calendar_name: calendar.name,
+    };
+}
+
+/** A source as one line of JSON. */
+function oneLine(source: Record<string, string>): string {
+  return `  ${JSON.stringify(source, null, 1).replace(/\n */g, " ")}`;
 }
 
 /** The ids of the config's Outlook sources that read `calendar`. */
@@ -64,21 +89,22 @@ function formatCalendars(calendars: OutlookCalendar[], config: AgentConfig | nul
     c.is_default ? "*" : "",
     c.name,
     c.path,
-    c.owner === "" ? c.store : `${c.store} (${c.owner})`,
+    c.shared ? `shared by ${c.owner}` : c.owner === "" ? c.store : `${c.store} (${c.owner})`,
     String(c.item_count),
   ]);
   if (config !== null) {
     header.push("USED BY");
     calendars.forEach((c, i) => rows[i].push(readers(config, c).join(", ")));
   }
+  const own = calendars.filter((c) => !c.shared);
+  const shared = calendars.filter((c) => c.shared);
   const count = new Map<string, number>();
-  for (const c of calendars) {
+  for (const c of own) {
     count.set(c.name.toLowerCase(), (count.get(c.name.toLowerCase()) ?? 0) + 1);
   }
-  const repeated = [...new Set(calendars.map((c) => c.name))]
+  const repeated = [...new Set(own.map((c) => c.name))]
     .filter((name) => (count.get(name.toLowerCase()) ?? 0) > 1);
-  const example = calendars.find((c) => !c.is_default) ?? calendars[0];
-  const source = { type: "outlook", name: example.name, calendar_name: example.path };
+  const example = own.find((c) => !c.is_default) ?? own[0];
   return [
     "Outlook calendars of this Windows user (* = the default calendar):",
     "",
@@ -91,8 +117,14 @@ function formatCalendars(calendars: OutlookCalendar[], config: AgentConfig | nul
       "give the path.",
     ]),
     "",
-    'For example, in "calendar_sources":',
-    `  ${JSON.stringify(source, null, 1).replace(/\n */g, " ")}`,
+    ...(example === undefined
+      ? []
+      : ['For example, in "calendar_sources":', oneLine(sourceFor(example))]),
+    ...(shared.length === 0 ? [] : [
+      "",
+      'A calendar shared by a colleague is read with "owner", their name or address:',
+      ...shared.map((c) => oneLine(sourceFor(c))),
+    ]),
   ].join("\n");
 }
 

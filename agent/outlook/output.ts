@@ -69,6 +69,16 @@ export const OutlookCalendar = z.object({
   owner: z.string(),
   item_count: z.number().int(),
   is_default: z.boolean(),
+  /**
+   * Another person's calendar opened through sharing (read with `owner`); listings before
+   * this field have none.
+   */
+  shared: z.boolean().default(false),
+  /** For a shared calendar: whether it is its owner's default one (`owner` alone reads it). */
+  shared_default: z.boolean().default(false),
+  /** Outlook's ids of the folder, which the agent hands back to open it without a search. */
+  entry_id: z.string().default(""),
+  store_id: z.string().default(""),
 });
 /** A calendar folder. */
 export type OutlookCalendar = z.output<typeof OutlookCalendar>;
@@ -81,10 +91,13 @@ export const OutlookFailure = z.object({
       "outlook_not_installed",
       "calendar_not_found",
       "access_denied",
+      "permission_denied",
       "timeout",
       "failed",
     ]),
     message: z.string(),
+    /** The COM or Windows error behind it, such as `0x80040102`; null when there is none. */
+    hresult: z.string().regex(/^0x[0-9A-F]{8}$/).nullable().default(null),
     calendars: z.array(OutlookCalendar).optional(),
   }),
 });

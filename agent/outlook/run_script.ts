@@ -47,6 +47,40 @@ export interface ReadRequest extends OutlookRequest {
   endUtc: string;
   /** Whether to read the bodies too. */
   includeBody: boolean;
+  /**
+   * Whether organizer, attendees and body may be read: the properties Outlook's security
+   * guard protects. False for sources whose copies never show them.
+   */
+  readProtected: boolean;
+  /** The folder an earlier read of the same calendar resolved to; null for a first read. */
+  remembered: FolderIds | null;
+}
+
+/** Outlook's ids of a calendar folder, to open it again without searching. */
+export interface FolderIds {
+  /** The folder's EntryID. */
+  entryId: string;
+  /** Its store's StoreID. */
+  storeId: string;
+}
+
+/** How the script divides `timeout_seconds`. */
+export interface ScriptBudget {
+  /** After this, the script's watchdog stops the hidden Outlook it started. */
+  deadlineSeconds: number;
+  /** At most this long a hidden Outlook the script started may fetch from the server. */
+  syncSeconds: number;
+}
+
+/**
+ * The script's share of `timeoutSeconds`. Its watchdog fires well before the agent stops
+ * PowerShell, so that a hung Outlook is stopped and the failure still reported as JSON;
+ * fetching from the server takes at most a third of what remains.
+ */
+export function scriptBudget(timeoutSeconds: number): ScriptBudget {
+  const margin = Math.min(10, Math.max(2, Math.ceil(timeoutSeconds / 5)));
+  const deadlineSeconds = Math.max(1, Math.floor(timeoutSeconds - margin));
+  return { deadlineSeconds, syncSeconds: Math.min(30, Math.floor(deadlineSeconds / 3)) };
 }
 
 /** What a successful read gives. */
@@ -75,6 +109,7 @@ function powershellArgs(scriptPath: string, parameters: string[]): string[] {
 
 /** The script's parameters for a read. */
 function readParameters(request: ReadRequest): string[] {
+  const budget = scriptBudget(request.timeoutSeconds);
   // An empty argument is lost on its way through powershell.exe's command line, so the
   // default calendar is asked for by leaving -CalendarName out.
   return [
@@ -86,7 +121,15 @@ function readParameters(request: ReadRequest): string[] {
     "-EndUtc",
     request.endUtc,
     ...(request.owner === null ? [] : ["-Owner", request.owner]),
-    ...(request.includeBody ? ["-IncludeBody"] : []),
+    ...(request.includeBody && request.readProtected ? ["-IncludeBody"] : []),
+    ...(request.readProtected ? [] : ["-SkipGuarded"]),
+    ...(request.remembered === null || request.calendarName === ""
+      ? []
+      : ["-EntryId", request.remembered.entryId, "-StoreId", request.remembered.storeId]),
+    "-DeadlineSeconds",
+    String(budget.deadlineSeconds),
+    "-SyncSeconds",
+    String(budget.syncSeconds),
   ];
 }
 
@@ -218,6 +261,12 @@ export async function listOutlookCalendars(
   options: ScriptOptions = {},
 ): Promise<OutlookCalendar[]> {
   const request: OutlookRequest = { calendarName: "", owner: null, timeoutSeconds };
-  const result = await startScript(["-Mode", "list"], request, options);
+  const parameters = [
+    "-Mode",
+    "list",
+    "-DeadlineSeconds",
+    String(scriptBudget(timeoutSeconds).deadlineSeconds),
+  ];
+  const result = await startScript(parameters, request, options);
   return parseAnswer(result, OutlookListOutput, request).calendars;
 }

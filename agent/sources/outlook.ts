@@ -6,18 +6,24 @@
  * `calendar_name` is a calendar's display name or its folder path
  * (`\\john@corp.example\Calendar\Team`); empty or absent means the default calendar.
  * Optional: `owner` (whose shared calendar to open, by name or address),
- * `include_body` (default false: descriptions are not read) and `timeout_seconds`
- * (default 120). `agent list-calendars` prints every calendar with its exact path.
+ * `include_body` (default false: descriptions are not read), `read_attendees` (default
+ * true) and `timeout_seconds` (default 120). `agent list-calendars` prints every calendar
+ * with its exact path.
  *
  * Outlook expands series itself (`IncludeRecurrences`), so the script returns every
- * occurrence and exception in the window.
+ * occurrence and exception in the window. Organizer, attendees and body are what
+ * Outlook's security guard protects: a source with privacy `busy` or `title` (whose
+ * copies never show them) or `read_attendees: false` does not read them, so it never
+ * meets the guard's prompt. A calendar found by name is opened by its ids from then on,
+ * and searched for again only when they no longer lead to it.
  *
  * @module
  */
 import { z } from "zod";
 import type { Occurrence } from "../../shared/model.ts";
 import { outlookOccurrence } from "../outlook/occurrence.ts";
-import { readOutlook, type ScriptOptions } from "../outlook/run_script.ts";
+import { type FolderIds, readOutlook, type ScriptOptions } from "../outlook/run_script.ts";
+import { SourceSettings } from "../../shared/protocol.ts";
 import { type ReadWarning, readWarning } from "../../shared/warnings.ts";
 import type { SourceReading, SourceType } from "./mod.ts";
 
@@ -34,6 +40,9 @@ export const OutlookSettings = z.object({
     .nullable()
     .default(null),
   include_body: z.boolean({ error: "expected true or false" }).default(false),
+  read_attendees: z.boolean({ error: "expected true or false" }).default(true),
+  /** The source's privacy (validated with the other shared keys); it decides what is read. */
+  privacy: SourceSettings.shape.privacy.catch("full"),
   timeout_seconds: z
     .number({ error: "expected a number of seconds such as 120" })
     .positive({ error: "expected a positive number of seconds such as 120" })
@@ -49,6 +58,8 @@ export type OutlookSettings = z.output<typeof OutlookSettings>;
  * first on its `PATH`).
  */
 export function outlookSourceType(options: ScriptOptions = {}): SourceType<OutlookSettings> {
+  // Per calendar_name and owner: where the last read found that calendar.
+  const resolved = new Map<string, FolderIds>();
   return {
     type: "outlook",
     settings: OutlookSettings,
@@ -56,14 +67,21 @@ export function outlookSourceType(options: ScriptOptions = {}): SourceType<Outlo
       (s.calendar_name === "" ? "Outlook default calendar" : `Outlook "${s.calendar_name}"`) +
       (s.owner === null ? "" : ` of ${s.owner}`),
     async read(s, context): Promise<SourceReading> {
-      const { items } = await readOutlook({
+      const lookup = JSON.stringify([s.calendar_name, s.owner]);
+      const readProtected = s.privacy === "full" && s.read_attendees;
+      const { calendar, items } = await readOutlook({
         calendarName: s.calendar_name,
         owner: s.owner,
         timeoutSeconds: s.timeout_seconds,
         startUtc: context.window.start,
         endUtc: context.window.end,
-        includeBody: s.include_body,
+        includeBody: s.include_body && readProtected,
+        readProtected,
+        remembered: resolved.get(lookup) ?? null,
       }, options);
+      if (calendar.entry_id !== "" && calendar.store_id !== "") {
+        resolved.set(lookup, { entryId: calendar.entry_id, storeId: calendar.store_id });
+      }
       // Outlook dates all-day items in the PC's zone when they carry none of their own.
       const fallbackZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
       const occurrences: Occurrence[] = [];
@@ -71,7 +89,7 @@ export function outlookSourceType(options: ScriptOptions = {}): SourceType<Outlo
       for (const item of items) {
         try {
           occurrences.push(
-            outlookOccurrence(item, { includeBody: s.include_body, fallbackZone }),
+            outlookOccurrence(item, { includeBody: s.include_body && readProtected, fallbackZone }),
           );
         } catch (error) {
           const message = error instanceof z.ZodError

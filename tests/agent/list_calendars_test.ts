@@ -55,10 +55,18 @@ Deno.test("list-calendars: every calendar with its exact path, without a config"
       "   Kalender   \\\\klaus.meyer@corp.example\\Kalender     klaus.meyer@corp.example (Klaus Meyer)  120",
       "   Calendar   \\\\Archive 2024\\Calendar                 Archive 2024                            1290",
       "   Calendar   \\\\ann.lee@corp.example\\Calendar         ann.lee@corp.example (Ann Lee)          233",
+      "   Calendar   \\\\Anna Berger\\Calendar                  shared by Anna Berger                   213",
+      "   Projekte   \\\\Anna Berger\\Calendar\\Projekte         shared by Anna Berger                   18",
       ...EXAMPLE,
+      "",
+      'A calendar shared by a colleague is read with "owner", their name or address:',
+      '  { "type": "outlook", "name": "Anna Berger", "owner": "Anna Berger" }',
+      '  { "type": "outlook", "name": "Projekte (Anna Berger)", "owner": "Anna Berger", ' +
+      '"calendar_name": "Projekte" }',
     ].join("\n"),
   );
-  assert.deepEqual(run.records.map((r) => r.args), [["-Mode", "list"]]);
+  // The watchdog gets the default limit's share: 120 s less a margin to report.
+  assert.deepEqual(run.records.map((r) => r.args), [["-Mode", "list", "-DeadlineSeconds", "110"]]);
 });
 
 Deno.test("list-calendars: with a config, the calendars its Outlook sources read are marked", async () => {
@@ -75,6 +83,8 @@ Deno.test("list-calendars: with a config, the calendars its Outlook sources read
           calendar_name: "\\\\Archive 2024\\Calendar",
         },
         { type: "outlook", name: "Ann", owner: "ann.lee@corp.example" },
+        { type: "outlook", name: "Anna", owner: "anna berger" },
+        { type: "outlook", name: "Projekte", owner: "Anna Berger", calendar_name: "Projekte" },
         { type: "ics", name: "Holidays", path: "holidays.ics" },
       ],
     }),
@@ -82,7 +92,7 @@ Deno.test("list-calendars: with a config, the calendars its Outlook sources read
   const run = await listCalendars("list", config, "windows");
   assert.equal(run.code, 0, run.stderr);
   const cells = (line: string) => line.split(/ {2,}/);
-  assert.deepEqual(run.stdout.split("\n").slice(2, 9).map(cells), [
+  assert.deepEqual(run.stdout.split("\n").slice(2, 11).map(cells), [
     ["", "NAME", "PATH", "STORE (OWNER)", "ITEMS", "USED BY"],
     [
       "*",
@@ -117,6 +127,16 @@ Deno.test("list-calendars: with a config, the calendars its Outlook sources read
     ["", "Calendar", "\\\\Archive 2024\\Calendar", "Archive 2024", "1290", "archive"],
     // An owner's shared calendar is opened through the owner, not found among the stores.
     ["", "Calendar", "\\\\ann.lee@corp.example\\Calendar", "ann.lee@corp.example (Ann Lee)", "233"],
+    // Calendars opened through sharing are read with their owner.
+    ["", "Calendar", "\\\\Anna Berger\\Calendar", "shared by Anna Berger", "213", "anna"],
+    [
+      "",
+      "Projekte",
+      "\\\\Anna Berger\\Calendar\\Projekte",
+      "shared by Anna Berger",
+      "18",
+      "projekte",
+    ],
   ]);
 });
 

@@ -118,6 +118,138 @@ Deno.test("outlook.ps1: the param block declares exactly what the agent passes",
     "$StartUtc: string",
     "$EndUtc: string",
     "$IncludeBody: switch",
+    "$SkipGuarded: switch",
+    "$EntryId: string",
+    "$StoreId: string",
+    "$DeadlineSeconds: string",
+    "$SyncSeconds: string",
+  ]);
+});
+
+/** The function a node sits in, or "" at the script's top level. */
+function enclosingFunction(node: Node): string {
+  for (let at: Node | null = node.parent; at !== null; at = at.parent) {
+    if (at.type === "function_statement") {
+      return at.namedChildren.find((c) => c?.type === "function_name")?.text ?? "";
+    }
+  }
+  return "";
+}
+
+/** The conditions of the `if` statements around a node, innermost first. */
+function enclosingConditions(node: Node): string[] {
+  const conditions: string[] = [];
+  for (let at: Node | null = node; at?.parent; at = at.parent) {
+    const parent = at.parent;
+    if (parent.type === "if_statement" && at.type === "statement_block") {
+      conditions.push(parent.namedChildren.find((c) => c?.type === "pipeline")?.text ?? "");
+    }
+  }
+  return conditions;
+}
+
+/** Where each command named `name` is called: its function and the conditions around it. */
+function calls(name: string): { inside: string; conditions: string[] }[] {
+  return SCRIPT_ROOT.descendantsOfType("command_name")
+    .filter((node) => node?.text === name)
+    .map((node) => ({ inside: enclosingFunction(node!), conditions: enclosingConditions(node!) }));
+}
+
+// "Protected Properties and Methods" (Outlook VBA reference): reading these raises the
+// object-model guard's address-book prompt for an untrusted program.
+const PROTECTED = new Set([
+  "Organizer",
+  "RequiredAttendees",
+  "OptionalAttendees",
+  "Resources",
+  "Recipients",
+  "Body",
+  "RTFBody",
+  "Address",
+  "AddressEntry",
+  "GetExchangeUser",
+  "PropertyAccessor",
+]);
+
+Deno.test("outlook.ps1: -SkipGuarded reaches no property Outlook's guard protects", () => {
+  const readers = new Set(["Read-ProtectedField", "Get-Attendee", "Get-SmtpAddress"]);
+  const problems: string[] = [];
+  for (const member of SCRIPT_ROOT.descendantsOfType("member_name")) {
+    if (!member || !PROTECTED.has(member.text)) continue;
+    const inside = enclosingFunction(member);
+    const line = member.startPosition.row + 1;
+    if (inside === "Get-StoreInfo") {
+      // The store's owner is only shown: it is skipped along with the rest.
+      if (!enclosingConditions(member).includes("-not $SkipGuarded")) {
+        problems.push(`line ${line}: ${member.text} in Get-StoreInfo outside -not $SkipGuarded`);
+      }
+    } else if (!readers.has(inside)) {
+      problems.push(`line ${line}: ${member.text} read in ${inside || "the script body"}`);
+    }
+  }
+  assert.deepEqual(problems, []);
+  // The readers are reached only through Read-ProtectedField, itself only under $ReadProtected,
+  // which is false with -SkipGuarded.
+  assert.deepEqual(calls("Get-SmtpAddress"), [{ inside: "Get-Attendee", conditions: [] }]);
+  assert.deepEqual(calls("Get-Attendee"), [{ inside: "Read-ProtectedField", conditions: [] }]);
+  assert.deepEqual(calls("Read-ProtectedField"), [
+    { inside: "ConvertTo-OccurrenceRecord", conditions: ["$ReadProtected"] },
+  ]);
+  assert.ok(SCRIPT.includes("$readProtected = -not $SkipGuarded.IsPresent"));
+});
+
+Deno.test("outlook.ps1: Deny at the security prompt (MAPI_E_NOT_SUPPORTED) is the guard; E_ACCESSDENIED elsewhere is a permission", () => {
+  // "Outlook Object Model Security Warnings": "If the user clicks Deny, Outlook immediately
+  // blocks the call that invokes the warning and returns MAPI_E_NOT_SUPPORTED" (0x80040102).
+  const table = hashtables(SCRIPT_ROOT).find((t) => t.keys.includes("80040102"));
+  assert.ok(table, "0x80040102 is not recognised as a refusal of the guard");
+  assert.deepEqual(table.keys.sort(), ["80004004", "80040102", "80070005"]);
+  // Refusals are recognised only where protected properties are read.
+  assert.deepEqual(
+    calls("Assert-NotGuardRefusal").map((c) => c.inside).sort(),
+    ["Get-Attendee", "Get-SmtpAddress", "Read-ProtectedField", "Read-ProtectedField"],
+  );
+  const failure = SCRIPT_ROOT.descendantsOfType("function_statement")
+    .find((f) => f?.text.startsWith("function ConvertTo-FailureDocument"));
+  assert.ok(failure);
+  assert.match(failure.text, /\$hresult -eq '80070005'\) \{[^}]*\$code = 'permission_denied'/s);
+  assert.doesNotMatch(failure.text, /access_denied/);
+});
+
+Deno.test("outlook.ps1: a watchdog started before Outlook stops only a windowless Outlook the script started", () => {
+  const start = SCRIPT.indexOf("$watchdog = Start-Watchdog");
+  const outlook = SCRIPT.indexOf("New-Object -ComObject 'Outlook.Application'");
+  assert.ok(start > 0 && outlook > start, "the watchdog must run before Outlook is started");
+  assert.ok(SCRIPT.indexOf("$script:Watch.Started = $startedOutlook") < start);
+  const watchdog = SCRIPT_ROOT.descendantsOfType("function_statement")
+    .find((f) => f?.text.startsWith("function Start-Watchdog"));
+  assert.ok(watchdog);
+  // A runspace of its own keeps running while the script's thread hangs in a COM call.
+  assert.match(watchdog.text, /\[PowerShell\]::Create\(\)/);
+  assert.match(watchdog.text, /if \(-not \$Watch\.Started\) \{\s*return/);
+  for (const filter of ["$_.SessionId -eq $Session", "$_.StartTime -ge $Since", "$_.MainWindowHandle -eq [IntPtr]::Zero"]) {
+    assert.ok(watchdog.text.includes(filter), filter);
+  }
+  // The script ends it when done, whatever happened.
+  assert.ok(SCRIPT.lastIndexOf("$script:Watch.Done = $true") > SCRIPT.lastIndexOf("} finally {"));
+});
+
+Deno.test("outlook.ps1: a hidden Outlook it started fetches the calendar first, without sending mail", () => {
+  assert.deepEqual(calls("Sync-StartedOutlook"), [
+    { inside: "", conditions: ["$startedOutlook -and $syncFor -gt 0"] },
+  ]);
+  // NameSpace.SendAndReceive would also send what waits in the user's Outbox.
+  assert.ok(!SCRIPT.includes("SendAndReceive"));
+  assert.ok(SCRIPT.includes("$appFolders = $syncObjects.AppFolders"));
+  assert.ok(SCRIPT.includes("$Folder.InAppFolderSyncObject = $false"), "the flag is put back");
+});
+
+Deno.test("outlook.ps1: remembered ids are tried only for a calendar looked up by name", () => {
+  assert.deepEqual(calls("Resolve-RememberedCalendar"), [
+    {
+      inside: "Resolve-Calendar",
+      conditions: ["$Name -and $RememberedEntryId -and $RememberedStoreId"],
+    },
   ]);
 });
 
@@ -278,7 +410,10 @@ Deno.test("fixtures: the list covers mailbox, sub-calendar, PST and shared calen
   );
 });
 
-/** The script's message template `$script:<name> = '...'`, as a pattern for its output. */
+/**
+ * The script's message template `$script:<name> = '...'`, as a pattern for its output, which
+ * may end with the HRESULT and the step, as every message does that does not name it.
+ */
 function messagePattern(name: string): RegExp {
   const assignment = SCRIPT_ROOT.descendantsOfType("assignment_expression").find((node) =>
     node?.text.startsWith(`$script:${name} =`)
@@ -288,13 +423,15 @@ function messagePattern(name: string): RegExp {
   assert.ok(literal);
   const template = unquote(literal.text).replaceAll("''", "'");
   const escaped = template.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\\\{\d\\\}/g, ".+");
-  return new RegExp(`^${escaped}$`);
+  return new RegExp(`^${escaped}( \\(HRESULT 0x[0-9A-F]{8}, while .+\\))?$`);
 }
 
 Deno.test("fixtures: the failures carry the script's codes and messages", async () => {
   const cases = [
     ["error-outlook-not-installed.json", "outlook_not_installed", "NotInstalledMessage"],
-    ["error-access-denied.json", "access_denied", "AccessDeniedMessage"],
+    ["error-access-denied.json", "access_denied", "GuardRefusalMessage"],
+    ["error-permission-denied.json", "permission_denied", "PermissionDeniedMessage"],
+    ["error-timeout.json", "timeout", "TimeoutMessage"],
     ["error-calendar-not-found.json", "calendar_not_found", "NameNotFoundMessage"],
   ];
   for (const [file, code, template] of cases) {

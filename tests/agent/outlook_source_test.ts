@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { OutlookError } from "../../agent/outlook/errors.ts";
 import { outlookOccurrence } from "../../agent/outlook/occurrence.ts";
-import type { OutlookItem } from "../../agent/outlook/output.ts";
+import { type OutlookItem, OutlookReadOutput } from "../../agent/outlook/output.ts";
+import { scriptBudget } from "../../agent/outlook/run_script.ts";
 import type { SourceContext } from "../../agent/sources/mod.ts";
 import { OutlookSettings, outlookSourceType } from "../../agent/sources/outlook.ts";
 import type { Occurrence } from "../../shared/model.ts";
@@ -16,6 +17,8 @@ import { runAgent, syncStatus, writeAgentConfig } from "../helpers/pipeline.ts";
 import { standIns } from "../stand-ins/mod.ts";
 
 const WINDOW = { start: "2026-03-01T00:00:00Z", end: "2026-12-01T00:00:00Z" };
+/** What the agent passes for the default timeout_seconds of 120. */
+const BUDGET = ["-DeadlineSeconds", "110", "-SyncSeconds", "30"];
 const context: SourceContext = {
   window: WINDOW,
   configDir: ".",
@@ -139,6 +142,7 @@ Deno.test("Outlook source: a weekly series across the DST change, with an except
     "2026-03-01T00:00:00Z",
     "-EndUtc",
     "2026-12-01T00:00:00Z",
+    ...BUDGET,
   ]);
 });
 
@@ -235,6 +239,7 @@ Deno.test("Outlook source: all-day dates, zones, scripts and emoji, answers and 
     "-EndUtc",
     WINDOW.end,
     "-IncludeBody",
+    ...BUDGET,
   ]);
 });
 
@@ -261,7 +266,65 @@ Deno.test("Outlook source: a shared calendar of another user is read with -Owner
     WINDOW.end,
     "-Owner",
     "ann.lee@corp.example",
+    ...BUDGET,
   ]);
+});
+
+Deno.test("Outlook source: busy, title and read_attendees false never read what Outlook's guard protects", async () => {
+  for (
+    const settings of [
+      { privacy: "busy", include_body: true },
+      { privacy: "title", include_body: true },
+      { read_attendees: false, include_body: true },
+    ]
+  ) {
+    const { reading, records } = await read("read-mixed", settings);
+    assert.ok(reading, JSON.stringify(settings));
+    const args = records[0].args as string[];
+    assert.ok(args.includes("-SkipGuarded"), JSON.stringify(settings));
+    assert.ok(!args.includes("-IncludeBody"), JSON.stringify(settings));
+  }
+  const { records } = await read("read-mixed", { privacy: "full" });
+  assert.ok(!(records[0].args as string[]).includes("-SkipGuarded"));
+});
+
+Deno.test("Outlook source: a calendar found by name is opened by its ids on later reads", async () => {
+  await using stand = await standIns({ CALSYNC_STANDIN_FIXTURE: "read-weekly-series" });
+  const source = outlookSourceType({ env: stand.env });
+  const named = OutlookSettings.parse({ type: "outlook", name: "A", calendar_name: "Calendar" });
+  const fallback = OutlookSettings.parse({ type: "outlook", name: "B" });
+  await source.read(named, context);
+  await source.read(named, context);
+  await source.read(fallback, context);
+  await source.read(fallback, context);
+  const params = (await stand.records()).map((r) => r.params as Record<string, unknown>);
+  const ids = params.map((p) => [p["-EntryId"] ?? null, p["-StoreId"] ?? null]);
+  const { calendar } = OutlookReadOutput.parse(
+    JSON.parse(
+      await Deno.readTextFile(
+        new URL("../fixtures/outlook/read-weekly-series.json", import.meta.url),
+      ),
+    ),
+  ) as { calendar: { entry_id: string; store_id: string } };
+  assert.deepEqual(ids, [
+    [null, null],
+    [calendar.entry_id, calendar.store_id],
+    // The default calendar is opened directly: there is nothing to remember.
+    [null, null],
+    [null, null],
+  ]);
+});
+
+Deno.test("Outlook source: the script's share of timeout_seconds leaves it time to report", () => {
+  assert.deepEqual(scriptBudget(120), { deadlineSeconds: 110, syncSeconds: 30 });
+  assert.deepEqual(scriptBudget(30), { deadlineSeconds: 24, syncSeconds: 8 });
+  assert.deepEqual(scriptBudget(5), { deadlineSeconds: 3, syncSeconds: 1 });
+  assert.deepEqual(scriptBudget(1), { deadlineSeconds: 1, syncSeconds: 0 });
+  for (let timeout = 1; timeout <= 3600; timeout++) {
+    const { deadlineSeconds, syncSeconds } = scriptBudget(timeout);
+    assert.ok(deadlineSeconds >= 1 && (deadlineSeconds < timeout || timeout === 1), `${timeout}`);
+    assert.ok(syncSeconds * 3 <= deadlineSeconds, `${timeout}`);
+  }
 });
 
 Deno.test("Outlook source: the script's temporary copy is removed after the run", async () => {
@@ -279,8 +342,25 @@ Deno.test("Outlook source: Outlook missing, blocked access and an unknown calend
 
   const denied = await failure("error-access-denied");
   assert.equal(denied.code, "access_denied");
-  assert.match(denied.message, /^Outlook blocked the agent's programmatic access/);
+  assert.match(denied.message, /^Outlook's security guard blocked the agent's programmatic access/);
   assert.match(denied.message, /Trust Center Settings > Programmatic Access/);
+  assert.match(denied.message, /answered Deny/);
+  assert.match(denied.message, /0x80040102/);
+
+  // E_ACCESSDENIED while opening a colleague's calendar is a missing permission.
+  const refused = await failure("error-permission-denied", { owner: "anna.berger@corp.example" });
+  assert.equal(refused.code, "permission_denied");
+  assert.match(refused.message, /^Outlook may not open the calendar of anna\.berger@corp\.example/);
+  assert.match(refused.message, /not a setting of Outlook's security guard/);
+  assert.match(refused.message, /HRESULT 0x80070005/);
+  assert.doesNotMatch(refused.message, /Trust Center/);
+
+  // The script's watchdog stopped a hidden Outlook stuck at a dialog.
+  const stuck = await failure("error-timeout");
+  assert.equal(stuck.code, "timeout");
+  assert.match(stuck.message, /^Outlook did not answer within 120 s \(timeout_seconds\): /);
+  assert.match(stuck.message, /the hidden Outlook this read had started was stopped/);
+  assert.match(stuck.message, /HRESULT 0x800706BE, while logging on to the Outlook profile/);
 
   const notFound = await failure("error-calendar-not-found", { calendar_name: "Projects" });
   assert.equal(notFound.code, "calendar_not_found");
@@ -363,6 +443,8 @@ Deno.test("Outlook source: settings take defaults and refuse nonsense", () => {
     calendar_name: "",
     owner: null,
     include_body: false,
+    read_attendees: true,
+    privacy: "full",
     timeout_seconds: 120,
   });
   assert.equal(OutlookSettings.parse({ calendar_name: null }).calendar_name, "");
@@ -522,7 +604,7 @@ Deno.test("agent once: an Outlook calendar reaches the master through the stand-
     assert.equal(after.totals.events, 5, "a failed read removes nothing");
     assert.match(
       after.agents[0].sources[0].last_error ?? "",
-      /^Outlook blocked the agent's programmatic access/,
+      /^Outlook's security guard blocked the agent's programmatic access/,
     );
   } finally {
     await master.stop();
