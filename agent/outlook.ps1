@@ -981,10 +981,11 @@ function Sync-StartedOutlook {
     $script:Step = 'letting Outlook fetch the calendar from the server'
     # The "Application Folders" Send/Receive group fetches only the folders flagged for it, so no
     # mail waiting in the Outbox is sent, as a Send/Receive of all accounts would.
-    $flagged = [bool]$Folder.InAppFolderSyncObject
+    $flagged = $true
     $syncObjects = $null
     $appFolders = $null
     try {
+        $flagged = [bool]$Folder.InAppFolderSyncObject
         if (-not $flagged) {
             $Folder.InAppFolderSyncObject = $true
         }
@@ -1011,9 +1012,22 @@ function Sync-StartedOutlook {
                 return
             }
         }
+    } catch {
+        if (Test-CalsyncFailure $_.Exception) {
+            throw
+        }
+        # Fetching is a courtesy: a folder that cannot be flagged (some shared calendars) or a
+        # Send/Receive that fails leaves the cache as it is, and the read goes on.
+        Write-Verbose ('Outlook could not fetch the calendar first: {0}' -f $_.Exception.Message)
     } finally {
         if (-not $flagged) {
-            $Folder.InAppFolderSyncObject = $false
+            try {
+                $Folder.InAppFolderSyncObject = $false
+            } catch {
+                # The flag only adds the folder to the Application Folders group; left set, it
+                # changes nothing the user sees.
+                Write-Verbose ('The Application Folders flag stays set: {0}' -f $_.Exception.Message)
+            }
         }
         Remove-ComReference $appFolders
         Remove-ComReference $syncObjects
