@@ -1,6 +1,8 @@
 /**
  * The command that starts this agent in `run` mode, as a service manager (Task Scheduler,
- * systemd) should start it: the compiled executable itself, or `deno run` of the sources.
+ * systemd) should start it: the compiled executable itself, or `deno run` of the sources,
+ * with `--background` so that the console window Task Scheduler gives a console program
+ * closes and the agent logs to its file only.
  *
  * @module
  */
@@ -17,7 +19,10 @@ export interface AgentLaunch {
   workingDirectory: string;
 }
 
-/** The permissions of `deno task agent`, for an agent run from its sources. */
+/**
+ * The permissions of `deno task agent`, for an agent run from its sources, and FFI, with
+ * which `--background` closes the console window (as `deno task compile:agent` grants).
+ */
 const PERMISSIONS = [
   "--allow-net",
   "--allow-read",
@@ -25,19 +30,25 @@ const PERMISSIONS = [
   "--allow-env",
   "--allow-run",
   "--allow-sys",
+  "--allow-ffi",
 ];
 
+/** The agent's own arguments: `run` without a console, with the config at `config`. */
+function runArgs(config: string): string[] {
+  return ["run", "--background", "--config", config];
+}
+
 /**
- * How to start `agent run` with the config at `configPath` (made absolute, since a
- * service starts elsewhere). A compiled agent starts in its own folder, where its config
- * usually sits; from sources, Deno is told where `deno.json` is, as the working folder is
- * the config's.
+ * How to start `agent run --background` with the config at `configPath` (made absolute,
+ * since a service starts elsewhere). A compiled agent starts in its own folder, where its
+ * config usually sits; from sources, Deno is told where `deno.json` is, as the working
+ * folder is the config's.
  */
 export function agentLaunch(configPath: string): AgentLaunch {
   const config = resolve(configPath);
   const program = Deno.execPath();
   if (Deno.build.standalone) {
-    return { program, args: ["run", "--config", config], workingDirectory: dirname(program) };
+    return { program, args: runArgs(config), workingDirectory: dirname(program) };
   }
   return {
     program,
@@ -47,9 +58,7 @@ export function agentLaunch(configPath: string): AgentLaunch {
       "--config",
       fileURLToPath(new URL("../../deno.json", import.meta.url)),
       fileURLToPath(new URL("../main.ts", import.meta.url)),
-      "run",
-      "--config",
-      config,
+      ...runArgs(config),
     ],
     workingDirectory: dirname(config),
   };
