@@ -31,6 +31,7 @@ const PERMISSIONS = [
   "--allow-env",
   "--allow-run",
   "--allow-sys",
+  "--allow-ffi",
 ];
 const WINDOWS_USER: Record<string, string> = { USERNAME: "maria", USERDOMAIN: "CORP" };
 
@@ -141,6 +142,7 @@ Deno.test("install on Windows: stops a running agent, registers the task from it
       DENO_JSON,
       MAIN,
       "run",
+      "--background",
       "--config",
       `"${config}"`,
     ].join(" "),
@@ -333,7 +335,8 @@ Deno.test("install on Linux: prints a systemd user unit and the steps, touching 
   await using _ = dir;
   const run = await agent("install", config, "linux");
   assert.equal(run.code, 0, run.stderr);
-  const words = [Deno.execPath(), "run", ...PERMISSIONS, "--config", DENO_JSON, MAIN, "run"];
+  const deno = [Deno.execPath(), "run", ...PERMISSIONS, "--config", DENO_JSON, MAIN];
+  const words = [...deno, "run", "--background"];
   assert.equal(
     run.stdout,
     [
