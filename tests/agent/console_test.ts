@@ -67,6 +67,14 @@ Deno.test("console: FreeConsole failing is logged", () => {
   assert.match(sink.lines[0], / WARN {2}cannot close the console window: FreeConsole failed$/);
 });
 
+/**
+ * A test running `agent run --background` in this process: off Windows only, where it
+ * would detach the test runner itself from its console.
+ */
+function backgroundTest(name: string, fn: () => Promise<void>) {
+  Deno.test({ name, ignore: Deno.build.os === "windows", fn });
+}
+
 /** `agent run --background` in-process, with what it wrote to stdout and stderr. */
 async function runInBackground(config: string) {
   const written: string[] = [];
@@ -79,7 +87,7 @@ async function runInBackground(config: string) {
   return { code, console: written };
 }
 
-Deno.test("background: an invalid config is told to the log file only", async () => {
+backgroundTest("background: an invalid config is told to the log file only", async () => {
   await using dir = await tempDir();
   const config = await writeConfig(dir.path, configObject({ sync_interval_minutes: "often" }));
   assert.deepEqual(await runInBackground(config), { code: 1, console: [] });
@@ -87,22 +95,25 @@ Deno.test("background: an invalid config is told to the log file only", async ()
   assert.match(log, /ERROR invalid config .*outlook_config\.json:\n {2}sync_interval_minutes: /);
 });
 
-Deno.test("background: a log file that cannot be written is not reported on the console", async () => {
-  await using dir = await tempDir();
-  const config = await writeConfig(dir.path, configObject({ sync_interval_minutes: "often" }));
-  await Deno.mkdir(join(dir.path, "calendar_agent.log"));
-  const consoleError = console.error;
-  const reported: unknown[] = [];
-  console.error = (...data) => reported.push(...data);
-  try {
-    assert.deepEqual(await runInBackground(config), { code: 1, console: [] });
-  } finally {
-    console.error = consoleError;
-  }
-  assert.deepEqual(reported, []);
-});
+backgroundTest(
+  "background: a log file that cannot be written is not reported on the console",
+  async () => {
+    await using dir = await tempDir();
+    const config = await writeConfig(dir.path, configObject({ sync_interval_minutes: "often" }));
+    await Deno.mkdir(join(dir.path, "calendar_agent.log"));
+    const consoleError = console.error;
+    const reported: unknown[] = [];
+    console.error = (...data) => reported.push(...data);
+    try {
+      assert.deepEqual(await runInBackground(config), { code: 1, console: [] });
+    } finally {
+      console.error = consoleError;
+    }
+    assert.deepEqual(reported, []);
+  },
+);
 
-Deno.test("background: an unreadable state file is told to the log file only", async () => {
+backgroundTest("background: an unreadable state file is told to the log file only", async () => {
   await using dir = await tempDir();
   const config = await writeConfig(dir.path, configObject());
   await Deno.writeTextFile(join(dir.path, "calendar_agent_state.json"), "{ not json");
@@ -111,22 +122,28 @@ Deno.test("background: an unreadable state file is told to the log file only", a
   assert.match(log, /ERROR .*calendar_agent_state\.json.*not valid JSON/);
 });
 
-Deno.test("background: an error nobody expected at start is told to the log file, exit 1", async () => {
-  await using dir = await tempDir();
-  const config = await writeConfig(dir.path, configObject());
-  const addSignalListener = Deno.addSignalListener;
-  Deno.addSignalListener = () => {
-    throw new Error("signals are broken");
-  };
-  try {
-    assert.deepEqual(await runInBackground(config), { code: 1, console: [] });
-  } finally {
-    Deno.addSignalListener = addSignalListener;
-  }
-  const log = await Deno.readTextFile(join(dir.path, "calendar_agent.log"));
-  assert.match(log, /INFO {2}calsync agent .* started/);
-  assert.match(log, /ERROR the agent stopped on an unexpected error: Error: signals are broken\n/);
-});
+backgroundTest(
+  "background: an error nobody expected at start is told to the log file, exit 1",
+  async () => {
+    await using dir = await tempDir();
+    const config = await writeConfig(dir.path, configObject());
+    const addSignalListener = Deno.addSignalListener;
+    Deno.addSignalListener = () => {
+      throw new Error("signals are broken");
+    };
+    try {
+      assert.deepEqual(await runInBackground(config), { code: 1, console: [] });
+    } finally {
+      Deno.addSignalListener = addSignalListener;
+    }
+    const log = await Deno.readTextFile(join(dir.path, "calendar_agent.log"));
+    assert.match(log, /INFO {2}calsync agent .* started/);
+    assert.match(
+      log,
+      /ERROR the agent stopped on an unexpected error: Error: signals are broken\n/,
+    );
+  },
+);
 
 Deno.test("background: applies to run only", async () => {
   const stderr: string[] = [];
