@@ -1,8 +1,8 @@
 /**
  * The agent's command line: `run` (default), `once`, `check`, `list-calendars`,
  * `install`, `uninstall`, `status`, `--config`, `--verbose`, `--background`, `--help` and
- * `--version`,
- * with exit codes 0 (success), 1 (failure), 2 (usage) and 3 (`status`: not installed).
+ * `--version`, with exit codes 0 (success), 1 (failure), 2 (usage) and 3 (`status`: not
+ * installed).
  *
  * @module
  */
