@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import type { Node } from "web-tree-sitter";
 import { TASK_QUERY } from "../../agent/windows/task_scheduler.ts";
-import { loadPowerShell } from "../helpers/powershell_grammar.ts";
+import { firstSyntaxError, loadPowerShell } from "../helpers/powershell_grammar.ts";
 import type { z } from "zod";
 import {
   OutlookAttendee,
@@ -30,28 +30,6 @@ function parse(source: string): Node {
 }
 
 const SCRIPT_ROOT = parse(SCRIPT);
-
-/** Every node below `root`, depth first. */
-function* walk(root: Node): Generator<Node> {
-  yield root;
-  for (const child of root.children) {
-    if (child) yield* walk(child);
-  }
-}
-
-/** `line:column` (1-based) and a description of the first ERROR or MISSING node, or null. */
-function firstSyntaxError(root: Node): string | null {
-  for (const node of walk(root)) {
-    if (node.isError || node.isMissing) {
-      const { row, column } = node.startPosition;
-      const what = node.isMissing
-        ? `missing ${node.type}`
-        : `cannot parse ${JSON.stringify(node.text.slice(0, 60))}`;
-      return `${row + 1}:${column + 1}: ${what}`;
-    }
-  }
-  return null;
-}
 
 /** The text of a string literal or a bare word, without its quotes. */
 function unquote(text: string): string {
@@ -227,7 +205,13 @@ Deno.test("outlook.ps1: a watchdog started before Outlook stops only a windowles
   // A runspace of its own keeps running while the script's thread hangs in a COM call.
   assert.match(watchdog.text, /\[PowerShell\]::Create\(\)/);
   assert.match(watchdog.text, /if \(-not \$Watch\.Started\) \{\s*return/);
-  for (const filter of ["$_.SessionId -eq $Session", "$_.StartTime -ge $Since", "$_.MainWindowHandle -eq [IntPtr]::Zero"]) {
+  for (
+    const filter of [
+      "$_.SessionId -eq $Session",
+      "$_.StartTime -ge $Since",
+      "$_.MainWindowHandle -eq [IntPtr]::Zero",
+    ]
+  ) {
     assert.ok(watchdog.text.includes(filter), filter);
   }
   // The script ends it when done, whatever happened.

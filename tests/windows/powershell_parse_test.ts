@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import * as taskScheduler from "../../agent/windows/task_scheduler.ts";
+import { taskXml } from "../../agent/windows/task_xml.ts";
 import { NOT_WINDOWS, powershellValue, psString } from "./helpers.ts";
 
 const OUTLOOK_SCRIPT = fileURLToPath(new URL("../../agent/outlook.ps1", import.meta.url));
@@ -103,6 +104,20 @@ Deno.test({
   fn() {
     // Renaming TASK_QUERY (or exporting it no more) would otherwise leave nothing to parse.
     assert.ok(TASK_COMMANDS.some(([name]) => name === "TASK_QUERY"), "TASK_QUERY is not exported");
+  },
+});
+
+Deno.test({
+  name: "PowerShell's parser finds no error in the register command built for the agent's task XML",
+  ignore: NOT_WINDOWS,
+  async fn() {
+    // The register command is built around the XML, so it is not among the constants above.
+    const xml = taskXml({
+      userId: "CORP\\john",
+      launch: { program: "C:\\Calendar Agent\\agent.exe", args: ["run"], workingDirectory: "C:\\" },
+    });
+    const errors = await parseTextErrors(taskScheduler.taskRegisterCommand(xml));
+    assert.equal(errors.length, 0, listed("taskRegisterCommand", errors));
   },
 });
 
