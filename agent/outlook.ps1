@@ -4,8 +4,9 @@ Reads calendars from classic Outlook through its COM object model and prints one
 
 .DESCRIPTION
 The calsync agent runs this script on a Windows PC with
-    powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File outlook.ps1 ...
-under Windows PowerShell 5.1 or PowerShell 7. Whatever happens, it writes exactly one JSON
+    powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand ...
+whose command sets the console's output encoding to UTF-8 and then calls this script with
+its parameters splatted from a hashtable, under Windows PowerShell 5.1 or PowerShell 7. Whatever happens, it writes exactly one JSON
 document to stdout as UTF-8 bytes: the shapes are the zod schemas of agent/outlook/output.ts
 (`OutlookReadOutput`, `OutlookListOutput`), keys in snake_case. A failure prints
 {"ok": false, "error": {"code", "message", "calendars"?}} and exits with 1.

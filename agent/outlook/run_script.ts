@@ -4,10 +4,11 @@
  *
  * The script is embedded in the executable (`deno compile --include agent/outlook.ps1`)
  * and read from beside this module, which works the same under `deno run`. PowerShell
- * needs a file for `-File`, so each run copies it to a temporary file first.
+ * runs scripts from files, so each run copies it to a temporary file first.
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import type { z } from "zod";
 import { formatPath } from "../../shared/json_path.ts";
 import {
@@ -91,46 +92,75 @@ export interface ReadResult {
   items: OutlookItem[];
 }
 
+/** A parameter of the script: its name without the dash, and its value (`true`: a switch). */
+type ScriptParameter = [name: string, value: string | true];
+
+/** `text` as a PowerShell single-quoted string literal. */
+export function psLiteral(text: string): string {
+  // PowerShell takes the typographic single quotes for quotes too, so each is doubled.
+  return `'${text.replace(/['\u2018\u2019\u201A\u201B]/g, "$&$&")}'`;
+}
+
+/**
+ * The command PowerShell runs: the script at `scriptPath` with `parameters`, splatted from a
+ * hashtable. Going through `-EncodedCommand` rather than `-File` lets the console's encoding
+ * be set first, so whatever PowerShell itself writes to standard error (a script blocked
+ * by policy, a parse error) arrives in UTF-8 rather than in the console's OEM code page;
+ * and no value can be lost or split on powershell.exe's command line.
+ */
+export function scriptCommand(scriptPath: string, parameters: ScriptParameter[]): string {
+  const entries = parameters.map(([name, value]) =>
+    `  ${name} = ${value === true ? "$true" : psLiteral(value)}`
+  );
+  return [
+    "$ErrorActionPreference = 'Stop'",
+    "[Console]::OutputEncoding = [System.Text.UTF8Encoding]::new($false)",
+    "$parameters = @{",
+    ...entries,
+    "}",
+    `& ${psLiteral(scriptPath)} @parameters`,
+    "exit $LASTEXITCODE",
+  ].join("\n");
+}
+
 /**
  * PowerShell's arguments: no profile (a user's profile may print or prompt), never
- * interactive, and the script allowed whatever the machine's execution policy says.
+ * interactive, scripts allowed whatever the machine's execution policy says, and the
+ * command as base64 of its UTF-16LE text.
  */
-function powershellArgs(scriptPath: string, parameters: string[]): string[] {
+function powershellArgs(command: string): string[] {
+  const encoded = Buffer.from(command, "utf16le").toString("base64");
   return [
     "-NoProfile",
     "-NonInteractive",
     "-ExecutionPolicy",
     "Bypass",
-    "-File",
-    scriptPath,
-    ...parameters,
+    "-EncodedCommand",
+    encoded,
   ];
 }
 
 /** The script's parameters for a read. */
-function readParameters(request: ReadRequest): string[] {
+function readParameters(request: ReadRequest): ScriptParameter[] {
   const budget = scriptBudget(request.timeoutSeconds);
-  // An empty argument is lost on its way through powershell.exe's command line, so the
-  // default calendar is asked for by leaving -CalendarName out.
-  return [
-    "-Mode",
-    "read",
-    ...(request.calendarName === "" ? [] : ["-CalendarName", request.calendarName]),
-    "-StartUtc",
-    request.startUtc,
-    "-EndUtc",
-    request.endUtc,
-    ...(request.owner === null ? [] : ["-Owner", request.owner]),
-    ...(request.includeBody && request.readProtected ? ["-IncludeBody"] : []),
-    ...(request.readProtected ? [] : ["-SkipGuarded"]),
-    ...(request.remembered === null || request.calendarName === ""
-      ? []
-      : ["-EntryId", request.remembered.entryId, "-StoreId", request.remembered.storeId]),
-    "-DeadlineSeconds",
-    String(budget.deadlineSeconds),
-    "-SyncSeconds",
-    String(budget.syncSeconds),
-  ];
+  const parameters: ScriptParameter[] = [["Mode", "read"]];
+  // The default calendar is asked for by leaving -CalendarName out.
+  if (request.calendarName !== "") parameters.push(["CalendarName", request.calendarName]);
+  parameters.push(["StartUtc", request.startUtc], ["EndUtc", request.endUtc]);
+  if (request.owner !== null) parameters.push(["Owner", request.owner]);
+  if (request.includeBody && request.readProtected) parameters.push(["IncludeBody", true]);
+  if (!request.readProtected) parameters.push(["SkipGuarded", true]);
+  if (request.remembered !== null && request.calendarName !== "") {
+    parameters.push(
+      ["EntryId", request.remembered.entryId],
+      ["StoreId", request.remembered.storeId],
+    );
+  }
+  parameters.push(
+    ["DeadlineSeconds", String(budget.deadlineSeconds)],
+    ["SyncSeconds", String(budget.syncSeconds)],
+  );
+  return parameters;
 }
 
 /** The embedded script's text, or an error saying the build lacks it. */
@@ -149,7 +179,7 @@ async function scriptText(): Promise<string> {
 
 /** Starts PowerShell on a temporary copy of the script with `parameters`. */
 async function startScript(
-  parameters: string[],
+  parameters: ScriptParameter[],
   request: OutlookRequest,
   options: ScriptOptions,
 ): Promise<ProgramResult> {
@@ -159,7 +189,7 @@ async function startScript(
     // Windows PowerShell reads a script without a byte-order mark in the ANSI code page,
     // which would garble every non-ASCII character in it.
     await Deno.writeTextFile(path, "\uFEFF" + text.replace(/^\uFEFF/, ""));
-    return await runProgram(POWERSHELL, powershellArgs(path, parameters), {
+    return await runProgram(POWERSHELL, powershellArgs(scriptCommand(path, parameters)), {
       timeoutMs: request.timeoutSeconds * 1000,
       env: options.env,
     });
@@ -261,11 +291,9 @@ export async function listOutlookCalendars(
   options: ScriptOptions = {},
 ): Promise<OutlookCalendar[]> {
   const request: OutlookRequest = { calendarName: "", owner: null, timeoutSeconds };
-  const parameters = [
-    "-Mode",
-    "list",
-    "-DeadlineSeconds",
-    String(scriptBudget(timeoutSeconds).deadlineSeconds),
+  const parameters: ScriptParameter[] = [
+    ["Mode", "list"],
+    ["DeadlineSeconds", String(scriptBudget(timeoutSeconds).deadlineSeconds)],
   ];
   const result = await startScript(parameters, request, options);
   return parseAnswer(result, OutlookListOutput, request).calendars;
