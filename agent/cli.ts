@@ -26,7 +26,7 @@ import { AgentSession } from "./session.ts";
 import { SOURCE_TYPES } from "./sources/mod.ts";
 import { StateError } from "./state.ts";
 import { type PassReport, passSucceeded, runSyncPass } from "./sync_pass.ts";
-import { detachConsole } from "./windows/console.ts";
+import { consoleToLog, detachConsole } from "./windows/console.ts";
 import { install, type ServiceContext, status, uninstall } from "./windows/service.ts";
 
 /** Exit code of a successful command. */
@@ -244,11 +244,14 @@ async function inBackground(
   log: Logger,
 ): Promise<number> {
   detachConsole({ log });
+  const restoreConsole = consoleToLog(log);
   try {
     return await sync(invocation, files, cli, log);
   } catch (error) {
     log.error(`the agent stopped on an unexpected error: ${(error as Error).stack ?? error}`);
     return EXIT_FAILURE;
+  } finally {
+    restoreConsole();
   }
 }
 
@@ -305,7 +308,7 @@ async function sync(
     `calsync agent ${VERSION} started: agent "${config.agent_id}", master ${client.baseUrl}, ` +
       `every ${config.sync_interval_minutes} min`,
   );
-  const removeHandlers = onStopSignal(() => {
+  const removeHandlers = onStopSignal(log, () => {
     log.info("stopping after the current pass");
     stop.abort();
   });
@@ -327,8 +330,8 @@ async function sync(
  * Calls `handler` on the first SIGINT/SIGTERM (SIGBREAK on Windows, which has no
  * SIGTERM); a second signal exits at once for an impatient operator. Returns a remover.
  */
-function onStopSignal(handler: () => void): () => void {
-  const signals: Deno.Signal[] = Deno.build.os === "windows"
+function onStopSignal(log: Logger, handler: () => void): () => void {
+  const wanted: Deno.Signal[] = Deno.build.os === "windows"
     ? ["SIGINT", "SIGBREAK"]
     : ["SIGINT", "SIGTERM"];
   let stopping = false;
@@ -337,9 +340,19 @@ function onStopSignal(handler: () => void): () => void {
     stopping = true;
     handler();
   };
-  for (const signal of signals) Deno.addSignalListener(signal, listener);
+  const listening: Deno.Signal[] = [];
+  for (const signal of wanted) {
+    // Windows delivers these as console control events; an agent that left its console
+    // may be refused them, and must run on all the same (Task Scheduler ends it anyway).
+    try {
+      Deno.addSignalListener(signal, listener);
+      listening.push(signal);
+    } catch (error) {
+      log.debug(`not listening for ${signal}: ${(error as Error).message}`);
+    }
+  }
   return () => {
-    for (const signal of signals) Deno.removeSignalListener(signal, listener);
+    for (const signal of listening) Deno.removeSignalListener(signal, listener);
   };
 }
 

@@ -61,3 +61,24 @@ export function detachConsole(options: DetachOptions): void {
     kernel32.close();
   }
 }
+
+/**
+ * Sends what anything in the process writes with `console` to `log` instead, until the
+ * returned function puts `console` back: after the console is left, a write to the
+ * standard handles would fail inside whatever library made it. Warnings and errors keep
+ * their level; the rest is debug detail.
+ */
+export function consoleToLog(log: Logger): () => void {
+  const names = ["error", "warn", "log", "info", "debug", "trace"] as const;
+  const saved = names.map((name) => [name, console[name]] as const);
+  const text = (data: unknown[]) =>
+    data.map((part) => typeof part === "string" ? part : Deno.inspect(part)).join(" ");
+  console.error = (...data: unknown[]) => log.error(text(data));
+  console.warn = (...data: unknown[]) => log.warn(text(data));
+  for (const name of ["log", "info", "debug", "trace"] as const) {
+    console[name] = (...data: unknown[]) => log.debug(text(data));
+  }
+  return () => {
+    for (const [name, method] of saved) console[name] = method;
+  };
+}

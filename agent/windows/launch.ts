@@ -1,8 +1,9 @@
 /**
  * The command that starts this agent in `run` mode, as a service manager (Task Scheduler,
- * systemd) should start it: the compiled executable itself, or `deno run` of the sources,
- * with `--background` so that the console window Task Scheduler gives a console program
- * closes and the agent logs to its file only.
+ * systemd) should start it: the compiled executable itself, or `deno run` of the sources.
+ * For Task Scheduler with `--background`, so that the console window it gives a console
+ * program closes and the agent logs to its file only; systemd keeps the console output in
+ * its journal.
  *
  * @module
  */
@@ -33,22 +34,22 @@ const PERMISSIONS = [
   "--allow-ffi",
 ];
 
-/** The agent's own arguments: `run` without a console, with the config at `config`. */
-function runArgs(config: string): string[] {
-  return ["run", "--background", "--config", config];
+/** The agent's own arguments: `run` (without a console when `background`) with `config`. */
+function runArgs(config: string, background: boolean): string[] {
+  return ["run", ...(background ? ["--background"] : []), "--config", config];
 }
 
 /**
- * How to start `agent run --background` with the config at `configPath` (made absolute,
- * since a service starts elsewhere). A compiled agent starts in its own folder, where its
+ * How to start `agent run` with the config at `configPath` (made absolute, since a service
+ * starts elsewhere), with `--background` when `background`. A compiled agent starts in its own folder, where its
  * config usually sits; from sources, Deno is told where `deno.json` is, as the working
  * folder is the config's.
  */
-export function agentLaunch(configPath: string): AgentLaunch {
+export function agentLaunch(configPath: string, background: boolean): AgentLaunch {
   const config = resolve(configPath);
   const program = Deno.execPath();
   if (Deno.build.standalone) {
-    return { program, args: runArgs(config), workingDirectory: dirname(program) };
+    return { program, args: runArgs(config, background), workingDirectory: dirname(program) };
   }
   return {
     program,
@@ -58,7 +59,7 @@ export function agentLaunch(configPath: string): AgentLaunch {
       "--config",
       fileURLToPath(new URL("../../deno.json", import.meta.url)),
       fileURLToPath(new URL("../main.ts", import.meta.url)),
-      ...runArgs(config),
+      ...runArgs(config, background),
     ],
     workingDirectory: dirname(config),
   };

@@ -8,10 +8,16 @@ import { Buffer } from "node:buffer";
 
 /**
  * The PowerShell to start. Windows PowerShell 5.1 ships with every Windows and is the one
- * that reaches Outlook's COM objects and the ScheduledTasks module. Elsewhere only tests
+ * that reaches Outlook's COM objects and the ScheduledTasks module. On Windows it is named
+ * by its full path in the system folder: a bare name may be looked up in the working folder
+ * first, where any `powershell.exe` would run with the user's Outlook. Elsewhere only tests
  * run it, through a stand-in called `powershell` first on `PATH`.
  */
-export const POWERSHELL = Deno.build.os === "windows" ? "powershell.exe" : "powershell";
+export const POWERSHELL = Deno.build.os === "windows"
+  ? `${
+    Deno.env.get("SystemRoot") ?? "C:\\Windows"
+  }\\System32\\WindowsPowerShell\\v1.0\\powershell.exe`
+  : "powershell";
 
 /**
  * The arguments that run `command`: no profile (a user's profile may print or prompt),

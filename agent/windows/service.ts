@@ -67,7 +67,8 @@ function windowsUser(context: ServiceContext): string | null {
 /** `agent install`. */
 export async function install(context: ServiceContext): Promise<number> {
   if (!await configUsable(context)) return FAILED;
-  const launch = agentLaunch(context.files.config);
+  // Only Task Scheduler opens a console window to be left; systemd journals the output.
+  const launch = agentLaunch(context.files.config, context.os === "windows");
   if (context.os !== "windows") {
     context.stdout(systemdUnit(launch));
     context.stderr(installSteps());

@@ -152,8 +152,14 @@ Deno.test({
     const child = agent(["run", "--config", config, "--verbose"], dir.path).spawn();
     let exited = false;
     child.status.then(() => exited = true);
-    const deadline = Date.now() + 20_000;
-    while (master.heartbeats.length === 0 && !exited && Date.now() < deadline) {
+    // The signal goes once the agent waits for its next pass (its log says so), never
+    // while the pass may still be running: the test does not race the pass.
+    const waiting = async () => {
+      const log = await Deno.readTextFile(join(dir.path, "calendar_agent.log")).catch(() => "");
+      return log.includes("next pass in");
+    };
+    const deadline = Date.now() + 60_000;
+    while (!exited && !await waiting() && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     child.kill("SIGTERM");

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCli } from "../../agent/cli.ts";
 import { Logger, MemorySink } from "../../agent/log.ts";
-import { detachConsole, type Kernel32 } from "../../agent/windows/console.ts";
+import { consoleToLog, detachConsole, type Kernel32 } from "../../agent/windows/console.ts";
 import { agentLaunch } from "../../agent/windows/launch.ts";
 import { FakeMaster } from "./fake_master.ts";
 import { configObject, tempDir, writeConfig } from "./helpers.ts";
@@ -124,20 +124,27 @@ backgroundTest(
   async () => {
     await using dir = await tempDir();
     const config = await writeConfig(dir.path, configObject());
-    const addSignalListener = Deno.addSignalListener;
+    // Signals refused are no reason to stop (an agent without a console may be refused
+    // them); timers that fail are.
+    const { addSignalListener } = Deno;
+    const { setTimeout } = globalThis;
     Deno.addSignalListener = () => {
-      throw new Error("signals are broken");
+      throw new Error("signals are refused");
     };
+    globalThis.setTimeout = (() => {
+      throw new Error("timers are broken");
+    }) as unknown as typeof globalThis.setTimeout;
     try {
       assert.deepEqual(await runInBackground(config), { code: 1, console: [] });
     } finally {
       Deno.addSignalListener = addSignalListener;
+      globalThis.setTimeout = setTimeout;
     }
     const log = await Deno.readTextFile(join(dir.path, "calendar_agent.log"));
     assert.match(log, /INFO {2}calsync agent .* started/);
     assert.match(
       log,
-      /ERROR the agent stopped on an unexpected error: Error: signals are broken\n/,
+      /ERROR the agent stopped on an unexpected error: Error: timers are broken\n/,
     );
   },
 );
@@ -167,7 +174,7 @@ Deno.test({
         calendar_sources: [{ type: "ics", name: "Empty", path: "empty.ics" }],
       }),
     );
-    const launch = agentLaunch(config);
+    const launch = agentLaunch(config, true);
     const child = new Deno.Command(launch.program, {
       args: launch.args,
       cwd: launch.workingDirectory,
@@ -195,4 +202,21 @@ Deno.test({
     assert.match(log, /DEBUG next pass in 900\.0 s/);
     assert.match(log, /INFO {2}stopping after the current pass\n.*INFO {2}stopped\n$/);
   },
+});
+
+Deno.test("console: what libraries print goes to the log until console is put back", () => {
+  const lines: string[] = [];
+  const log = new Logger({ level: "debug", sinks: [{ write: (line) => lines.push(line) }] });
+  const original = console.log;
+  const restore = consoleToLog(log);
+  try {
+    console.log("fetched", { items: 3 });
+    console.error("cannot parse");
+  } finally {
+    restore();
+  }
+  assert.equal(console.log, original);
+  assert.equal(lines.length, 2);
+  assert.match(lines[0], /DEBUG fetched \{ items: 3 \}$/);
+  assert.match(lines[1], /ERROR cannot parse$/);
 });

@@ -31,7 +31,7 @@ function parse(source: string): Node {
 
 const XML = taskXml({
   userId: "CORP\\o'brien",
-  launch: agentLaunch("C:\\Agenda d'équipe\\outlook_config.json"),
+  launch: agentLaunch("C:\\Agenda d'équipe\\outlook_config.json", true),
 });
 
 const COMMANDS = {

@@ -65,7 +65,7 @@ Deno.test({
     // so registering it is the real check; `/XML` and `/F` as in "schtasks create",
     // https://learn.microsoft.com/windows-server/administration/windows-commands/schtasks-create.
     const dir = await Deno.makeTempDir({ prefix: "calsync task " });
-    const launch = agentLaunch(join(dir, "outlook_config.json"));
+    const launch = agentLaunch(join(dir, "outlook_config.json"), true);
     const file = join(dir, "task.xml");
     await Deno.writeFile(file, utf16le(taskXml({ userId: currentUser(), launch })));
     // A name of its own, so that an installed agent's task is never touched.
