@@ -81,7 +81,7 @@ export interface CliIo {
   os: typeof Deno.build.os;
   /**
    * Variables added to the environment of the programs `list-calendars`, `install`,
-   * `uninstall` and `status` start (PowerShell, schtasks, systemctl); tests put
+   * `uninstall` and `status` start (PowerShell, systemctl); tests put
    * stand-ins first on `PATH` with it.
    */
   commandEnv: Record<string, string>;

@@ -1,6 +1,6 @@
 /**
- * Starting the programs the agent relies on outside itself (PowerShell for Outlook,
- * `schtasks.exe`, `systemctl`): a time limit, the whole output collected, and errors that
+ * Starting the programs the agent relies on outside itself (PowerShell for Outlook and
+ * Task Scheduler, `systemctl`): a time limit, the whole output collected, and errors that
  * say which program failed to start.
  *
  * Programs are started with `node:child_process` rather than `Deno.Command` for its

@@ -1,7 +1,8 @@
 /**
- * The Task Scheduler definition of the agent's task, as XML for `schtasks /Create /XML`.
- * Plain `schtasks` flags cannot ask for a restart on failure, no time limit or running on
- * battery, so the task is written out in full.
+ * The Task Scheduler definition of the agent's task, as XML for `Register-ScheduledTask
+ * -Xml`. The cmdlets' own settings objects cannot ask for everything at once (a restart on
+ * failure, no time limit, running on battery, a repeating logon trigger), so the task is
+ * written out in full.
  *
  * @module
  */
@@ -106,20 +107,4 @@ export function taskXml(task: TaskDefinition): string {
   </Actions>
 </Task>
 `;
-}
-
-/**
- * `text` as UTF-16 little-endian with a byte-order mark: the only encoding `schtasks
- * /XML` reads reliably.
- */
-export function utf16le(text: string): Uint8Array {
-  const bytes = new Uint8Array(2 + text.length * 2);
-  bytes[0] = 0xff;
-  bytes[1] = 0xfe;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    bytes[2 + i * 2] = unit & 0xff;
-    bytes[3 + i * 2] = unit >> 8;
-  }
-  return bytes;
 }

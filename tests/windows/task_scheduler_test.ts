@@ -17,7 +17,8 @@ import {
   queryTask,
   TASK_NAME,
 } from "../../agent/windows/task_scheduler.ts";
-import { taskXml, utf16le, windowsArgument } from "../../agent/windows/task_xml.ts";
+import { Buffer } from "node:buffer";
+import { taskXml, windowsArgument } from "../../agent/windows/task_xml.ts";
 import {
   NOT_WINDOWS,
   powershellValue,
@@ -67,7 +68,9 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "calsync task " });
     const launch = agentLaunch(join(dir, "outlook_config.json"), true);
     const file = join(dir, "task.xml");
-    await Deno.writeFile(file, utf16le(taskXml({ userId: currentUser(), launch })));
+    // schtasks /XML reads a file reliably as UTF-16LE with a byte-order mark.
+    const xml = "\uFEFF" + taskXml({ userId: currentUser(), launch });
+    await Deno.writeFile(file, Buffer.from(xml, "utf16le"));
     // A name of its own, so that an installed agent's task is never touched.
     const name = `CalSync schema check ${crypto.randomUUID()}`;
     try {
