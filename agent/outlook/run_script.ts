@@ -148,7 +148,7 @@ function readParameters(request: ReadRequest): ScriptParameter[] {
   if (request.calendarName !== "") parameters.push(["CalendarName", request.calendarName]);
   parameters.push(["StartUtc", request.startUtc], ["EndUtc", request.endUtc]);
   if (request.owner !== null) parameters.push(["Owner", request.owner]);
-  if (request.includeBody && request.readProtected) parameters.push(["IncludeBody", true]);
+  if (request.includeBody) parameters.push(["IncludeBody", true]);
   if (!request.readProtected) parameters.push(["SkipGuarded", true]);
   if (request.remembered !== null && request.calendarName !== "") {
     parameters.push(
