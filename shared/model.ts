@@ -40,6 +40,24 @@ export const EventStatus = z.enum(["confirmed", "tentative", "cancelled"]);
  */
 export const ResponseStatus = z.enum(["none", "organizer", "accepted", "tentative", "declined"]);
 
+/** The first year an occurrence may lie in, as the master's date parameters accept. */
+export const FIRST_YEAR = 1900;
+/** The last year an occurrence may lie in. */
+export const LAST_YEAR = 2200;
+
+const EARLIEST = Date.UTC(FIRST_YEAR, 0, 1);
+const AFTER_LATEST = Date.UTC(LAST_YEAR + 1, 0, 1);
+
+/**
+ * Whether an instant or date lies in the years `FIRST_YEAR`-`LAST_YEAR` in UTC. Checked
+ * after normalisation because an offset can carry `9999-12-31T23:00:00-14:00` past year
+ * 9999, which would store as `+010000-…` and break text order.
+ */
+function inYearRange(value: string): boolean {
+  const ms = toMillis(value);
+  return ms >= EARLIEST && ms < AFTER_LATEST;
+}
+
 /** One occurrence of an event, validated and normalised. */
 export const Occurrence = z
   .object({
@@ -63,6 +81,17 @@ export const Occurrence = z
   })
   .superRefine((o, ctx) => {
     const isDate = (v: string) => v.length === 10;
+    for (const field of ["start", "end", "recurrence_id"] as const) {
+      const value = o[field];
+      if (value !== null && !inYearRange(value)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [field],
+          message: `${field} must lie in the years ${FIRST_YEAR}-${LAST_YEAR} (UTC); got ${value}`,
+        });
+        return;
+      }
+    }
     for (const field of ["start", "end"] as const) {
       if (isDate(o[field]) !== o.all_day) {
         ctx.addIssue({
