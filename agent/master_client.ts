@@ -67,7 +67,16 @@ export interface MasterClientOptions {
   timeoutMs?: number;
   /** Receives a warning for each retry. */
   log?: Logger;
+  /** The agent's clock, compared with the master's `Date` header; default the system clock. */
+  now?: () => Date;
 }
+
+/**
+ * How far the agent's clock may differ from the master's before the agent warns. Below
+ * the 5 minutes at which the master refuses a snapshot, so the log says why before the
+ * master refuses; above the second that a `Date` header rounds away plus a slow answer.
+ */
+export const CLOCK_SKEW_WARN_MS = 2 * 60_000;
 
 /**
  * The master's base URL from `central_api_url`: trailing "/" and "/api" removed, so
@@ -100,6 +109,9 @@ export class MasterClient {
   readonly #stop?: AbortSignal;
   readonly #timeoutMs: number;
   readonly #log: Logger;
+  readonly #now: () => Date;
+  /** Whether the last answer's clock skew was warned about, so one skew warns once. */
+  #skewWarned = false;
 
   /** Creates a client; it sends nothing until called. */
   constructor(options: MasterClientOptions) {
@@ -111,6 +123,31 @@ export class MasterClient {
     this.#stop = options.stop;
     this.#timeoutMs = options.timeoutMs ?? 120_000;
     this.#log = options.log ?? new Logger();
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /**
+   * Compares the master's `Date` header with the agent's clock: a warning when they drift
+   * apart beyond `CLOCK_SKEW_WARN_MS`, once until they agree again. A missing or
+   * unreadable header (a proxy stripped it) says nothing about the clocks.
+   */
+  #checkClock(date: string | null): void {
+    const master = date === null ? NaN : Date.parse(date);
+    if (Number.isNaN(master)) return;
+    const skewMs = this.#now().getTime() - master;
+    if (Math.abs(skewMs) <= CLOCK_SKEW_WARN_MS) {
+      if (this.#skewWarned) this.#log.info("this PC's clock agrees with the master's again");
+      this.#skewWarned = false;
+      return;
+    }
+    if (this.#skewWarned) return;
+    this.#skewWarned = true;
+    const minutes = Math.round(Math.abs(skewMs) / 60_000);
+    this.#log.warn(
+      `this PC's clock is ${minutes} minutes ${skewMs > 0 ? "ahead of" : "behind"} the ` +
+        `master's (${new Date(master).toISOString()}); the master refuses snapshots from more ` +
+        "than 5 minutes ahead. Set this PC's clock right or turn on its automatic time sync",
+    );
   }
 
   /** `GET /health`: whether the master runs, and its version. */
@@ -176,9 +213,11 @@ export class MasterClient {
           async (r) => ({
             status: r.status,
             retryAfter: r.headers.get("retry-after"),
+            date: r.headers.get("date"),
             text: await r.text(),
           }),
         );
+        this.#checkClock(answer.date);
         if (answer.status >= 200 && answer.status < 300) {
           return decodeAnswer(answer.text, call.answer, request, answer.status);
         }

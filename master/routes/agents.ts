@@ -13,8 +13,37 @@ import { readJson, readJsonValue } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
 import type { SnapshotOutcome } from "../metrics/master_metrics.ts";
 import { hashToken, newToken, sameHash } from "../secrets.ts";
+import { MAX_CLOCK_SKEW_MS } from "../snapshots/plan.ts";
 import { prepareSnapshot } from "../snapshots/prepare.ts";
 import { SnapshotRejected } from "../store/types.ts";
+
+/** A clock skew in the unit a person would use: minutes, hours or days. */
+function describeSkew(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 120) return `${minutes} minutes`;
+  const hours = Math.round(minutes / 60);
+  return hours < 48 ? `${hours} hours` : `${Math.round(hours / 24)} days`;
+}
+
+/**
+ * Refuses a snapshot generated more than `MAX_CLOCK_SKEW_MS` after the master's `now`:
+ * its agent's clock runs ahead, and storing it would make every later snapshot of the
+ * source look stale. Nothing is stored, so the agent's next snapshot with a corrected
+ * clock is applied as usual.
+ */
+function refuseFutureSnapshot(generatedAt: string, now: Date): void {
+  const aheadMs = Date.parse(generatedAt) - now.getTime();
+  if (aheadMs <= MAX_CLOCK_SKEW_MS) return;
+  throw new HttpError(
+    422,
+    "clock_skew",
+    `generated_at ${generatedAt} is ${describeSkew(aheadMs)} ahead of the master's clock ` +
+      `(${toInstant(now)}); more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes is refused. ` +
+      "Set the agent PC's clock right, or turn on its automatic time sync, and the next " +
+      "snapshot is accepted",
+    "generated_at",
+  );
+}
 
 /** Routes under `/api/agents`. */
 export function agentRoutes(ctx: AppContext): Hono {
@@ -77,6 +106,7 @@ export function agentRoutes(ctx: AppContext): Hono {
     try {
       const body = await readJsonValue(c.req.raw, ctx.maxBodyBytes);
       snapshot = prepareSnapshot(body, await store.knownHashes(agent_id, source_id));
+      refuseFutureSnapshot(snapshot.generated_at, ctx.now());
     } catch (err) {
       // A bad body is a rejected snapshot; a store that failed is not the agent's doing.
       if (err instanceof HttpError) received("rejected");

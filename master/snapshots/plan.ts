@@ -83,3 +83,23 @@ export function planSnapshot(
   result.removed = deletes.length;
   return { upserts, deletes, result };
 }
+
+/** How far ahead of the master's clock a snapshot's `generated_at` may lie. */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * Why a snapshot generated at `generatedAt` is stale against the source's
+ * `lastGenerated`, or null when it may be applied. A `lastGenerated` later than the
+ * master's `now` came from an agent clock that ran ahead before such snapshots were
+ * refused; it is ignored, so a source poisoned that way heals with its next snapshot
+ * instead of refusing every one until that future date arrives.
+ */
+export function staleReason(
+  generatedAt: string,
+  lastGenerated: string | null | undefined,
+  now: string,
+): string | null {
+  if (!lastGenerated || lastGenerated > now || generatedAt >= lastGenerated) return null;
+  return `this snapshot was generated at ${generatedAt}, before the one already ` +
+    `applied (${lastGenerated}); send a fresh snapshot`;
+}

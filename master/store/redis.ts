@@ -56,7 +56,12 @@ import {
 } from "../../shared/protocol.ts";
 import { toMillis } from "../../shared/time.ts";
 import { storedWarnings } from "./warnings.ts";
-import { type HeldOccurrence, planSnapshot, type PreparedSnapshot } from "../snapshots/plan.ts";
+import {
+  type HeldOccurrence,
+  planSnapshot,
+  type PreparedSnapshot,
+  staleReason,
+} from "../snapshots/plan.ts";
 import {
   type AgentRecord,
   type AppliedSnapshot,
@@ -543,14 +548,8 @@ export class RedisStore implements Store {
         await this.#redis.multi().hgetall(sourceKey).hgetall(occKey).exec(),
       ) as [Record<string, string>, Record<string, string>];
       if (Object.keys(source).length === 0) throw unknown();
-      const lastGenerated = source.last_generated_at;
-      if (lastGenerated && snapshot.generated_at < lastGenerated) {
-        throw new SnapshotRejected(
-          "stale_snapshot",
-          `this snapshot was generated at ${snapshot.generated_at}, before the one already ` +
-            `applied (${lastGenerated}); send a fresh snapshot`,
-        );
-      }
+      const stale = staleReason(snapshot.generated_at, source.last_generated_at, now);
+      if (stale) throw new SnapshotRejected("stale_snapshot", stale);
       const held: HeldOccurrence[] = Object.entries(stored).map(([key, value]) =>
         parseHeld(key, value)
       );

@@ -15,7 +15,12 @@ import {
 import { toMillis } from "../../shared/time.ts";
 import { storedWarnings } from "./warnings.ts";
 import { MIGRATIONS } from "./sqlite_schema.ts";
-import { type HeldOccurrence, planSnapshot, type PreparedSnapshot } from "../snapshots/plan.ts";
+import {
+  type HeldOccurrence,
+  planSnapshot,
+  type PreparedSnapshot,
+  staleReason,
+} from "../snapshots/plan.ts";
 import {
   type AgentRecord,
   type AppliedSnapshot,
@@ -237,13 +242,8 @@ export class SqliteStore implements Store {
               "the agent declares its sources when it registers",
           );
         }
-        if (source.last_generated_at && snapshot.generated_at < source.last_generated_at) {
-          throw new SnapshotRejected(
-            "stale_snapshot",
-            `this snapshot was generated at ${snapshot.generated_at}, before the one already ` +
-              `applied (${source.last_generated_at}); send a fresh snapshot`,
-          );
-        }
+        const stale = staleReason(snapshot.generated_at, source.last_generated_at, now);
+        if (stale) throw new SnapshotRejected("stale_snapshot", stale);
         const held = this.#all(
           "SELECT key, hash, start_ms, end_ms FROM occurrences WHERE agent_id = ? AND source_id = ?",
           agentId,

@@ -139,6 +139,8 @@ Deno.test("snapshot: applied with counts, and resending it changes nothing", asy
   const again = await master.call("PUT", SNAPSHOT_PATH, { token, body: snapshotBody(events) });
   assert.deepEqual(await again.json(), { added: 0, updated: 0, removed: 0, unchanged: 3 });
   const edited = [{ ...events[0], title: "Changed" }, events[2]];
+  // An hour later on the master's clock too: a generated_at ahead of it is clock_skew.
+  master.clock.now = new Date("2026-03-01T13:00:00Z");
   const third = await master.call("PUT", SNAPSHOT_PATH, {
     token,
     body: snapshotBody(edited, "2026-03-01T13:00:00Z"),
