@@ -8,6 +8,7 @@ import { Hono } from "hono";
 import { cors } from "hono/cors";
 import type { AppContext } from "./context.ts";
 import { HttpError } from "./http/errors.ts";
+import { StorageFullError } from "./store/errors.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { agentRoutes } from "./routes/agents.ts";
 import { docsRoutes } from "./routes/docs.ts";
@@ -74,6 +75,12 @@ export function createApp(ctx: AppContext): Hono {
         { error: { code: err.code, message: err.message, field: err.field } },
         err.status,
       );
+    }
+    // A full disk is the operator's to fix, not a bug and not a short wait; 507 says so,
+    // and the agent retries at its next pass. Checked before the ping, which repeats it.
+    if (err instanceof StorageFullError) {
+      ctx.logger.log("error", `${c.req.method} ${c.req.path}: ${err.message}`);
+      return c.json({ error: { code: "storage_full", message: err.message, field: null } }, 507);
     }
     // A store that is down (Redis restarting) is a wait, not a bug: the request changed
     // nothing and can be sent again, which agents do after Retry-After.

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue, type StatementResultingChanges } from "node:sqlite";
 import { join } from "node:path";
 import {
   type Heartbeat,
@@ -14,6 +14,7 @@ import {
 } from "../../shared/protocol.ts";
 import { toMillis } from "../../shared/time.ts";
 import { storedWarnings } from "./warnings.ts";
+import { sqliteStorageError, type StorageFullError } from "./errors.ts";
 import { MIGRATIONS } from "./sqlite_schema.ts";
 import {
   type HeldOccurrence,
@@ -44,6 +45,8 @@ const CREDENTIAL_COLUMNS = "credential_id, kind, name, token_hash, created_at, e
 export class SqliteStore implements Store {
   readonly backend = "sqlite";
   #db: DatabaseSync;
+  /** The last write's storage failure; null once a write succeeds. */
+  #writeFailure: StorageFullError | null = null;
 
   private constructor(db: DatabaseSync) {
     this.#db = db;
@@ -64,6 +67,15 @@ export class SqliteStore implements Store {
     db.exec("PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA foreign_keys = ON");
     db.exec("PRAGMA busy_timeout = 5000");
+    return SqliteStore.wrap(db, path);
+  }
+
+  /**
+   * A store over an open connection, its schema brought up to date; `path` names it in
+   * errors. `open` sets the pragmas first; tests hand in a connection with limits of
+   * their own, such as `max_page_count` to make the database full without a full disk.
+   */
+  static wrap(db: DatabaseSync, path = ":memory:"): SqliteStore {
     const store = new SqliteStore(db);
     store.#migrate(path);
     return store;
@@ -87,16 +99,51 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * Runs `fn` in one write transaction. SQLite rolls a transaction back by itself when a
+   * write fails with a full disk or an I/O error, and a ROLLBACK then fails with "no
+   * transaction is active": so only an open transaction is rolled back, and a failing
+   * ROLLBACK never replaces the error that caused it.
+   */
   #transaction<T>(fn: () => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
+    return this.#write(() => {
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        const value = fn();
+        this.#db.exec("COMMIT");
+        return value;
+      } catch (err) {
+        try {
+          if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+        } catch {
+          // The original error says what went wrong; the rollback's would hide it.
+        }
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * Runs a write, turning full, read-only or failing storage into a `StorageFullError`
+   * that `ping` repeats until a write succeeds again: `/health` then reports the cause
+   * without a probe that would itself need space.
+   */
+  #write<T>(fn: () => T): T {
     try {
       const value = fn();
-      this.#db.exec("COMMIT");
+      this.#writeFailure = null;
       return value;
     } catch (err) {
-      this.#db.exec("ROLLBACK");
-      throw err;
+      const full = sqliteStorageError(err);
+      if (full === null) throw err;
+      this.#writeFailure = full;
+      throw full;
     }
+  }
+
+  /** One write statement outside a transaction, through `#write`. */
+  #run(sql: string, ...params: SQLInputValue[]): StatementResultingChanges {
+    return this.#write(() => this.#db.prepare(sql).run(...params));
   }
 
   /** Rows as plain objects (node:sqlite gives null-prototype ones). */
@@ -107,6 +154,7 @@ export class SqliteStore implements Store {
   ping(): Promise<void> {
     return Promise.try(() => {
       this.#db.prepare("SELECT 1").get();
+      if (this.#writeFailure) throw this.#writeFailure;
     });
   }
 
@@ -185,9 +233,10 @@ export class SqliteStore implements Store {
 
   resetAgentToken(agentId: string): Promise<boolean> {
     return Promise.try(() => {
-      const { changes } = this.#db.prepare(
+      const { changes } = this.#run(
         "UPDATE agents SET token_hash = NULL WHERE agent_id = ?",
-      ).run(agentId);
+        agentId,
+      );
       return changes > 0;
     });
   }
@@ -210,15 +259,15 @@ export class SqliteStore implements Store {
   removeSource(agentId: string, sourceId: string): Promise<boolean> {
     return Promise.try(() =>
       // The schema's ON DELETE CASCADE takes the occurrences with the source.
-      this.#db.prepare("DELETE FROM sources WHERE agent_id = ? AND source_id = ?")
-        .run(agentId, sourceId).changes > 0
+      this.#run("DELETE FROM sources WHERE agent_id = ? AND source_id = ?", agentId, sourceId)
+        .changes > 0
     );
   }
 
   removeAgent(agentId: string): Promise<boolean> {
     return Promise.try(() =>
       // The schema's ON DELETE CASCADE takes the sources and their occurrences along.
-      this.#db.prepare("DELETE FROM agents WHERE agent_id = ?").run(agentId).changes > 0
+      this.#run("DELETE FROM agents WHERE agent_id = ?", agentId).changes > 0
     );
   }
 
@@ -342,18 +391,26 @@ export class SqliteStore implements Store {
 
   saveDestinationEntry(destinationId: string, entry: DestinationEntry): Promise<void> {
     return Promise.try(() => {
-      this.#db.prepare(
+      this.#run(
         `INSERT INTO destination_items (destination_id, key, href, etag, hash) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (destination_id, key) DO UPDATE SET href = excluded.href,
            etag = excluded.etag, hash = excluded.hash`,
-      ).run(destinationId, entry.key, entry.href, entry.etag, entry.hash);
+        destinationId,
+        entry.key,
+        entry.href,
+        entry.etag,
+        entry.hash,
+      );
     });
   }
 
   deleteDestinationEntry(destinationId: string, key: string): Promise<void> {
     return Promise.try(() => {
-      this.#db.prepare("DELETE FROM destination_items WHERE destination_id = ? AND key = ?")
-        .run(destinationId, key);
+      this.#run(
+        "DELETE FROM destination_items WHERE destination_id = ? AND key = ?",
+        destinationId,
+        key,
+      );
     });
   }
 
@@ -374,7 +431,7 @@ export class SqliteStore implements Store {
 
   saveDestinationState(destinationId: string, state: DestinationState): Promise<void> {
     return Promise.try(() => {
-      this.#db.prepare(
+      this.#run(
         `INSERT INTO destination_state (destination_id, change_token, last_reconcile_at,
            last_error, pending, calendar_url, auth_refusal)
          VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -382,7 +439,6 @@ export class SqliteStore implements Store {
            last_reconcile_at = excluded.last_reconcile_at, last_error = excluded.last_error,
            pending = excluded.pending, calendar_url = excluded.calendar_url,
            auth_refusal = excluded.auth_refusal`,
-      ).run(
         destinationId,
         state.change_token,
         state.last_reconcile_at,
@@ -450,8 +506,8 @@ export class SqliteStore implements Store {
 
   deleteCredential(kind: CredentialKind, credentialId: string): Promise<boolean> {
     return Promise.try(() =>
-      this.#db.prepare("DELETE FROM credentials WHERE kind = ? AND credential_id = ?")
-        .run(kind, credentialId).changes > 0
+      this.#run("DELETE FROM credentials WHERE kind = ? AND credential_id = ?", kind, credentialId)
+        .changes > 0
     );
   }
 
@@ -476,8 +532,7 @@ export class SqliteStore implements Store {
   releaseLease(name: string, owner: string): Promise<void> {
     return Promise.try(() => {
       // The row stays, expired, so the next holder's token still grows.
-      this.#db.prepare("UPDATE leases SET expires_ms = 0 WHERE name = ? AND owner = ?")
-        .run(name, owner);
+      this.#run("UPDATE leases SET expires_ms = 0 WHERE name = ? AND owner = ?", name, owner);
     });
   }
 }

@@ -1,0 +1,52 @@
+/**
+ * Errors a store raises when it cannot write for a reason outside calsync: a full disk
+ * or database, an I/O error, a read-only file, Redis at its `maxmemory`. The HTTP layer
+ * answers them with 507 and `/health` with 503 until a write succeeds again; the failed
+ * write changed nothing, so every stored event is kept.
+ *
+ * @module
+ */
+
+/** The store refused a write because its storage is full or cannot be written. */
+export class StorageFullError extends Error {
+  /** `reason` is the storage's own words, such as "database or disk is full". */
+  constructor(readonly backend: string, readonly reason: string, options?: ErrorOptions) {
+    super(
+      `the master's ${backend} storage is full or cannot be written (${reason}); ` +
+        "free space where it keeps its data (DATA_DIR, or Redis's maxmemory), and the next " +
+        "write goes through; nothing stored was lost",
+      options,
+    );
+    this.name = "StorageFullError";
+  }
+}
+
+/** SQLite's primary result codes that mean the storage, not the statement, failed. */
+const SQLITE_STORAGE_CODES: Record<number, string> = {
+  8: "SQLITE_READONLY",
+  10: "SQLITE_IOERR",
+  13: "SQLITE_FULL",
+};
+
+/**
+ * `err` as a `StorageFullError` when it is a `node:sqlite` error whose (extended) result
+ * code names full, read-only or failing storage; null for any other error.
+ */
+export function sqliteStorageError(err: unknown): StorageFullError | null {
+  const errcode = (err as { errcode?: unknown } | null)?.errcode;
+  if (typeof errcode !== "number") return null;
+  // Extended codes (SQLITE_IOERR_WRITE = 778) keep the primary code in the low byte.
+  const name = SQLITE_STORAGE_CODES[errcode & 0xff];
+  if (name === undefined) return null;
+  return new StorageFullError("sqlite", `${name}: ${(err as Error).message}`, { cause: err });
+}
+
+/**
+ * `err` as a `StorageFullError` when Redis refused a write at its `maxmemory` ("OOM
+ * command not allowed when used memory > 'maxmemory'"); null for any other error.
+ */
+export function redisStorageError(err: unknown): StorageFullError | null {
+  const message = err instanceof Error ? err.message : "";
+  if (!message.startsWith("OOM ")) return null;
+  return new StorageFullError("redis", message, { cause: err });
+}
