@@ -43,10 +43,17 @@ export function sqliteStorageError(err: unknown): StorageFullError | null {
 
 /**
  * `err` as a `StorageFullError` when Redis refused a write at its `maxmemory` ("OOM
- * command not allowed when used memory > 'maxmemory'"); null for any other error.
+ * command not allowed when used memory > 'maxmemory'"); null for any other error. Redis
+ * refuses MULTI itself then, and ioredis reports the refusal among the EXECABORT error's
+ * `previousErrors`.
  */
 export function redisStorageError(err: unknown): StorageFullError | null {
-  const message = err instanceof Error ? err.message : "";
-  if (!message.startsWith("OOM ")) return null;
-  return new StorageFullError("redis", message, { cause: err });
+  const previous = (err as { previousErrors?: unknown } | null)?.previousErrors;
+  const candidates = [err, ...(Array.isArray(previous) ? previous : [])];
+  // A script's refusal wraps the same words, so they are looked for anywhere.
+  const oom = candidates.find((e) =>
+    e instanceof Error && e.message.includes("OOM command not allowed")
+  );
+  if (oom === undefined) return null;
+  return new StorageFullError("redis", (oom as Error).message, { cause: err });
 }

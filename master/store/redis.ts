@@ -56,6 +56,7 @@ import {
 } from "../../shared/protocol.ts";
 import { toMillis } from "../../shared/time.ts";
 import { storedWarnings } from "./warnings.ts";
+import { redisStorageError, type StorageFullError } from "./errors.ts";
 import {
   type HeldOccurrence,
   planSnapshot,
@@ -265,6 +266,8 @@ export class RedisStore implements Store {
   readonly backend = "redis";
   #redis: Redis;
   #prefix: string;
+  /** The last agent write's refusal for want of memory; null once one succeeds. */
+  #writeFailure: StorageFullError | null = null;
 
   private constructor(redis: Redis, prefix: string) {
     this.#redis = redis;
@@ -345,6 +348,25 @@ export class RedisStore implements Store {
     await this.#redis.eval(MIGRATE_FEEDS, keys.length, ...keys, ...args);
   }
 
+  /**
+   * Awaits the write `pending`, turning Redis's refusal at its `maxmemory` into a
+   * `StorageFullError` that `ping` repeats until a write succeeds again. Only the agents'
+   * writes (register, heartbeat, snapshot, with the MULTI that reads before a snapshot's
+   * write) go through here: they are what fills Redis.
+   */
+  async #written<T>(pending: Promise<T>): Promise<T> {
+    try {
+      const value = await pending;
+      this.#writeFailure = null;
+      return value;
+    } catch (err) {
+      const full = redisStorageError(err);
+      if (full === null) throw err;
+      this.#writeFailure = full;
+      throw full;
+    }
+  }
+
   #key(...parts: string[]): string {
     const [kind, ...ids] = parts;
     return this.#prefix + [kind, ...ids.map(encodeURIComponent)].join(":");
@@ -368,6 +390,8 @@ export class RedisStore implements Store {
 
   async ping(): Promise<void> {
     await this.#redis.ping();
+    // A Redis at its maxmemory still answers PING; only a write tells.
+    if (this.#writeFailure) throw this.#writeFailure;
   }
 
   async close(): Promise<void> {
@@ -456,7 +480,7 @@ export class RedisStore implements Store {
       now,
       ...registration.sources.flatMap((s) => [s.source_id, s.name, s.type]),
     ];
-    await this.#redis.eval(REGISTER, keys.length, ...keys, ...args);
+    await this.#written(this.#redis.eval(REGISTER, keys.length, ...keys, ...args));
   }
 
   async resetAgentToken(agentId: string): Promise<boolean> {
@@ -483,7 +507,7 @@ export class RedisStore implements Store {
       optional(heartbeat.sync_interval_minutes),
       ...heartbeat.sources.map((s) => optional(s.last_error)),
     ];
-    await this.#redis.eval(HEARTBEAT, keys.length, ...keys, ...args);
+    await this.#written(this.#redis.eval(HEARTBEAT, keys.length, ...keys, ...args));
   }
 
   async removeSource(agentId: string, sourceId: string): Promise<boolean> {
@@ -545,7 +569,7 @@ export class RedisStore implements Store {
     const warnings = JSON.stringify(snapshot.warnings);
     for (let attempt = 0; attempt < APPLY_ATTEMPTS; attempt++) {
       const [source, stored] = results(
-        await this.#redis.multi().hgetall(sourceKey).hgetall(occKey).exec(),
+        await this.#written(this.#redis.multi().hgetall(sourceKey).hgetall(occKey).exec()),
       ) as [Record<string, string>, Record<string, string>];
       if (Object.keys(source).length === 0) throw unknown();
       const stale = staleReason(snapshot.generated_at, source.last_generated_at, now);
@@ -566,7 +590,9 @@ export class RedisStore implements Store {
         args.push(r.key, `${r.start_ms} ${r.end_ms} ${r.hash} ${r.data}`);
       }
       for (const key of plan.deletes) args.push(key);
-      const outcome = await this.#redis.eval(APPLY, 2, sourceKey, occKey, ...args);
+      const outcome = await this.#written(
+        this.#redis.eval(APPLY, 2, sourceKey, occKey, ...args),
+      );
       if (outcome === "unknown") throw unknown();
       if (outcome === "conflict") continue;
       const changed = plan.upserts.length > 0 || plan.deletes.length > 0 ||
