@@ -6,6 +6,7 @@
  */
 import { Hono } from "hono";
 import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
 import type { AppContext } from "./context.ts";
 import { HttpError } from "./http/errors.ts";
 import { StorageFullError } from "./store/errors.ts";
@@ -57,15 +58,18 @@ export function createApp(ctx: AppContext): Hono {
   app.route("/", metricsRoutes(ctx));
   app.route("/", uiRoutes(ctx));
 
-  app.notFound((c) =>
-    c.json({
+  app.notFound((c) => {
+    if (isPagePath(c.req.path)) {
+      return pageError(c, 404, `There is no page ${c.req.path}. Start again from the dashboard.`);
+    }
+    return c.json({
       error: {
         code: "not_found",
         message: `no route for ${c.req.method} ${c.req.path}; see /docs for the API`,
         field: null,
       },
-    }, 404)
-  );
+    }, 404);
+  });
 
   app.onError(async (err, c) => {
     if (err instanceof HttpError) {
@@ -75,6 +79,13 @@ export function createApp(ctx: AppContext): Hono {
         { error: { code: err.code, message: err.message, field: err.field } },
         err.status,
       );
+    }
+    // Hono's own refusals (a body it could not parse, say) are the client's fault: they
+    // get their status and a message, and no stack in the log.
+    if (err instanceof HTTPException && err.status < 500) {
+      const message = `the request was refused: ${err.message || "bad request"}`;
+      if (isPagePath(c.req.path)) return pageError(c, err.status, message);
+      return c.json({ error: { code: "bad_request", message, field: null } }, err.status);
     }
     // A full disk is the operator's to fix, not a bug and not a short wait; 507 says so,
     // and the agent retries at its next pass. Checked before the ping, which repeats it.

@@ -8,16 +8,19 @@
 import type { z } from "zod";
 import { HttpError, validationError } from "./errors.ts";
 
-function tooLarge(limit: number): HttpError {
+/** The fix a 413 names for the JSON API, whose limit the operator sets. */
+const RAISE_LIMIT = "raise MAX_BODY_MB on the master or send less";
+
+function tooLarge(limit: number, fix: string): HttpError {
   const mb = (limit / 1024 / 1024).toFixed(limit < 1024 * 1024 ? 3 : 0);
-  return new HttpError(
-    413,
-    "body_too_large",
-    `the request body is larger than ${mb} MB; raise MAX_BODY_MB on the master or send less`,
-  );
+  return new HttpError(413, "body_too_large", `the request body is larger than ${mb} MB; ${fix}`);
 }
 
-async function readLimited(stream: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
+async function readLimited(
+  stream: ReadableStream<Uint8Array>,
+  limit: number,
+  fix: string,
+): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = stream.getReader();
@@ -26,7 +29,7 @@ async function readLimited(stream: ReadableStream<Uint8Array>, limit: number): P
       const { done, value } = await reader.read();
       if (done) break;
       size += value.byteLength;
-      if (size > limit) throw tooLarge(limit);
+      if (size > limit) throw tooLarge(limit, fix);
       chunks.push(value);
     }
   } finally {
@@ -41,13 +44,22 @@ async function readLimited(stream: ReadableStream<Uint8Array>, limit: number): P
   return body;
 }
 
-/** Reads the raw body of `request` (gzip decoded), at most `limit` bytes. */
-export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+/**
+ * Reads the raw body of `request` (gzip decoded), at most `limit` bytes; `fix` is what a
+ * 413 tells the caller to do.
+ */
+export async function readBody(
+  request: Request,
+  limit: number,
+  fix = RAISE_LIMIT,
+): Promise<Uint8Array> {
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > limit) throw tooLarge(limit);
+  if (declared > limit) throw tooLarge(limit, fix);
   if (!request.body) return new Uint8Array();
   const encoding = (request.headers.get("content-encoding") ?? "identity").toLowerCase().trim();
-  if (encoding === "identity" || encoding === "") return await readLimited(request.body, limit);
+  if (encoding === "identity" || encoding === "") {
+    return await readLimited(request.body, limit, fix);
+  }
   if (encoding !== "gzip") {
     throw new HttpError(
       415,
@@ -56,7 +68,8 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
     );
   }
   try {
-    return await readLimited(request.body.pipeThrough(new DecompressionStream("gzip")), limit);
+    const decoded = request.body.pipeThrough(new DecompressionStream("gzip"));
+    return await readLimited(decoded, limit, fix);
   } catch (err) {
     if (err instanceof HttpError) throw err;
     throw new HttpError(400, "malformed_gzip", "the body is not valid gzip data");
@@ -84,4 +97,29 @@ export async function readJson<S extends z.ZodType>(
   const result = schema.safeParse(value);
   if (!result.success) throw validationError(result.error, value);
   return result.data;
+}
+
+/** The media type of the management page's forms; the only one `readForm` takes. */
+const FORM_TYPE = "application/x-www-form-urlencoded";
+
+/**
+ * Reads an HTML form of at most `limit` bytes. Only URL-encoded UTF-8 is taken, what the
+ * management page's forms send: a multipart or JSON body is a 400, not a parser's crash.
+ */
+export async function readForm(request: Request, limit: number): Promise<URLSearchParams> {
+  const type = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  if (type !== FORM_TYPE) {
+    throw new HttpError(
+      400,
+      "malformed_form",
+      `a form must be sent as ${FORM_TYPE}, not '${type || "no Content-Type"}'; ` +
+        "send it from the management page",
+    );
+  }
+  const bytes = await readBody(request, limit, "a form of the management page is far smaller");
+  try {
+    return new URLSearchParams(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch {
+    throw new HttpError(400, "malformed_form", "the form is not UTF-8 text; send it from the page");
+  }
 }

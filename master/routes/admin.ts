@@ -12,18 +12,18 @@ import {
   Identifier,
   type SourceRemoved,
 } from "../../shared/protocol.ts";
-import { Instant } from "../../shared/time.ts";
 import { removeAgent, removeSource, resetAgent } from "../admin_actions.ts";
 import type { AppContext } from "../context.ts";
 import { adminOnly, adminOrReader } from "../http/auth.ts";
+import { QueryInstant } from "../http/dates.ts";
 import { HttpError, validationError } from "../http/errors.ts";
 import { agentStatuses, syncStatus } from "../status.ts";
 
 /** `GET /api/events` query: the range and, optionally, one agent or source. */
 export const EventsQuery = z
   .object({
-    start: Instant,
-    end: Instant,
+    start: QueryInstant,
+    end: QueryInstant,
     agent_id: Identifier.optional(),
     source_id: Identifier.optional(),
   })

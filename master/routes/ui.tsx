@@ -7,10 +7,9 @@
  */
 import type { Context } from "hono";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { z } from "zod";
 import { TokenName } from "../../shared/protocol.ts";
-import { PlainDate } from "../../shared/time.ts";
 import {
   issueCredential,
   removeAgent,
@@ -19,7 +18,10 @@ import {
   revokeCredential,
 } from "../admin_actions.ts";
 import type { AppContext } from "../context.ts";
+import { readForm } from "../http/body.ts";
 import { publicOrigin } from "../http/client_address.ts";
+import { QueryDate } from "../http/dates.ts";
+import { validationError } from "../http/errors.ts";
 import { hashToken, sameHash } from "../secrets.ts";
 import { syncStatus } from "../status.ts";
 import { isKnownZone } from "../../shared/timezones.ts";
@@ -31,7 +33,7 @@ import { ConfirmPage, IssuedPage, LoginPage, MessagePage } from "../ui/pages.tsx
 import { currentSession, type Session, signIn, signOut, validCsrf } from "../ui/session.ts";
 import { STYLESHEET } from "../ui/style.ts";
 
-type Env = { Variables: { session: Session } };
+type Env = { Variables: { session: Session; form: URLSearchParams } };
 
 /** The credential kinds the page manages, by their path segment. */
 const KINDS = {
@@ -40,6 +42,24 @@ const KINDS = {
 } as const satisfies Record<string, { kind: Exclude<CredentialKind, "session">; noun: string }>;
 
 const FORM_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * The `csrf` field as this master issues it (a SHA-256 in hex). Checked before the
+ * constant-time compare, which needs two values of the same byte length.
+ */
+const CsrfField = z.string().regex(/^[0-9a-f]{64}$/);
+
+/** The dashboard's query: `date` is optional, but when given it must be a supported date. */
+const DashboardQuery = z.object({ date: QueryDate.optional() });
+
+/** Titles of error pages by status, so that the page says what kind of refusal it is. */
+const ERROR_TITLES: Partial<Record<number, string>> = {
+  400: "Bad request",
+  403: "Not allowed",
+  404: "Not found",
+  413: "Too large",
+  429: "Not now",
+};
 
 /** What a finished action says on the dashboard, by the `done` code it redirects with. */
 function noticeFor(done: string | undefined, what: string): string | null {
@@ -82,7 +102,8 @@ export function isPagePath(path: string): boolean {
 
 /** An error of a management page as an HTML page (such as a 429 after failed sign-ins). */
 export function pageError(c: Context, status: ContentfulStatusCode, message: string): Response {
-  return c.html(<MessagePage csrf={null} title="Not now" message={message} />, status) as Response;
+  const title = ERROR_TITLES[status] ?? "Refused";
+  return c.html(<MessagePage csrf={null} title={title} message={message} />, status) as Response;
 }
 
 /** Routes of the management page. */
@@ -96,18 +117,14 @@ export function uiRoutes(ctx: AppContext): Hono<Env> {
       "Cache-Control": "public, max-age=3600",
     }));
 
-  app.use("/login", bodyLimit({ maxSize: FORM_LIMIT_BYTES }));
-  app.use("/logout", bodyLimit({ maxSize: FORM_LIMIT_BYTES }));
-  app.use("/ui/*", bodyLimit({ maxSize: FORM_LIMIT_BYTES }));
-
   app.get("/login", async (c) => {
     if (await currentSession(c, ctx)) return c.redirect("/", 303);
     return c.html(<LoginPage />);
   });
 
   app.post("/login", async (c) => {
-    const form = await c.req.parseBody();
-    const token = typeof form.token === "string" ? form.token.trim() : "";
+    const form = await readForm(c.req.raw, FORM_LIMIT_BYTES);
+    const token = (form.get("token") ?? "").trim();
     if (token === "" || !sameHash(hashToken(token), ctx.adminTokenHash)) {
       return c.html(
         <LoginPage
@@ -129,17 +146,22 @@ export function uiRoutes(ctx: AppContext): Hono<Env> {
     if (!session) return c.redirect("/login", 303);
     c.set("session", session);
     if (c.req.method === "POST") {
-      const form = await c.req.parseBody();
-      if (!validCsrf(session, form.csrf)) {
+      const form = await readForm(c.req.raw, FORM_LIMIT_BYTES);
+      const csrf = CsrfField.safeParse(form.get("csrf"));
+      if (!csrf.success || !validCsrf(session, csrf.data)) {
+        const why = csrf.success
+          ? "This form was not sent from a current page of this master."
+          : "The form's csrf field is missing or is not a value this master issues (64 hex digits).";
         return c.html(
           <MessagePage
             csrf={session.csrf}
             title="Form expired"
-            message="This form was not sent from a current page of this master. Go back, reload the page and try again."
+            message={`${why} Go back, reload the page and try again.`}
           />,
           403,
         );
       }
+      c.set("form", form);
     }
     await next();
   };
@@ -154,10 +176,12 @@ export function uiRoutes(ctx: AppContext): Hono<Env> {
 
   app.get("/", async (c) => {
     const q = c.req.query();
+    const checked = DashboardQuery.safeParse(q);
+    if (!checked.success) throw validationError(checked.error, q);
     const mode: CalendarMode = q.view === "month" ? "month" : "week";
     const zone = q.tz && isKnownZone(q.tz) ? q.tz : defaultZone;
     const now = ctx.now();
-    const anchor = q.date && PlainDate.safeParse(q.date).success ? q.date : localDate(now, zone);
+    const anchor = checked.data.date ?? localDate(now, zone);
     const range = viewRange(mode, anchor, zone);
     const [status, feeds, readTokens, events] = await Promise.all([
       syncStatus(ctx),
@@ -416,7 +440,7 @@ export function uiRoutes(ctx: AppContext): Hono<Env> {
     });
 
     app.post(`/ui/${segment}/new`, async (c) => {
-      const name = nameOf(c, (await c.req.parseBody()).name);
+      const name = nameOf(c, c.get("form").get("name"));
       if (typeof name !== "string") return name;
       const { token } = await issueCredential(ctx, kind, name);
       const feedUrl = `${publicOrigin(c, ctx.trustProxy)}/feeds/${token}.ics`;
