@@ -19,6 +19,7 @@ import { readTokenRoutes } from "./routes/read_tokens.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { httpMetrics } from "./metrics/http.ts";
 import { limitAuthFailures } from "./http/rate_limit.ts";
+import { refuseReadTokens } from "./http/auth.ts";
 import { isPagePath, pageError, uiRoutes } from "./routes/ui.tsx";
 
 /** Paths that browsers of `CORS_ORIGINS` may read. */
@@ -48,6 +49,8 @@ export function createApp(ctx: AppContext): Hono {
     for (const path of READ_PATHS) app.use(path, allow);
   }
   app.use(limitAuthFailures(ctx));
+  app.use("/api/agents/*", refuseReadTokens(ctx, "an agent token or the enrollment token"));
+  app.use("/metrics", refuseReadTokens(ctx, "the admin token or METRICS_TOKEN"));
 
   app.route("/", healthRoutes(ctx));
   app.route("/", docsRoutes());

@@ -10,11 +10,19 @@ import { hashToken, sameHash } from "../secrets.ts";
 import type { Store } from "../store/types.ts";
 import { HttpError } from "./errors.ts";
 
+/** What a read token may call, as its 403s tell the bearer. */
+export const READ_TOKEN_SCOPE = "GET /api/events";
+
+/** The token of an `Authorization: Bearer …` header, or null when absent or malformed. */
+function bearerOrNull(request: Request): string | null {
+  const header = request.headers.get("authorization");
+  return (header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null)?.[1] ?? null;
+}
+
 /** The token of an `Authorization: Bearer …` header; a 401 when absent or malformed. */
 export function bearerToken(request: Request): string {
-  const header = request.headers.get("authorization");
-  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-  if (!match) {
+  const token = bearerOrNull(request);
+  if (token === null) {
     throw new HttpError(
       401,
       "missing_token",
@@ -23,7 +31,7 @@ export function bearerToken(request: Request): string {
       { "WWW-Authenticate": 'Bearer realm="calsync"' },
     );
   }
-  return match[1];
+  return token;
 }
 
 /** A 401 for a token that matches nothing; `which` says which token was expected. */
@@ -31,6 +39,15 @@ export function wrongToken(which: string): HttpError {
   return new HttpError(401, "invalid_token", `the ${which} is wrong or has been revoked`, null, {
     "WWW-Authenticate": 'Bearer realm="calsync", error="invalid_token"',
   });
+}
+
+/** A 403 for a read token used beyond `READ_TOKEN_SCOPE`; `needs` names the right token. */
+function readTokenRefused(needs: string): HttpError {
+  return new HttpError(
+    403,
+    "forbidden",
+    `a read token may read only ${READ_TOKEN_SCOPE}; this route needs ${needs}`,
+  );
 }
 
 /** What the admin and read checks need of the app context. */
@@ -54,13 +71,7 @@ async function access(request: Request, ctx: TokenContext): Promise<Access | nul
 export async function requireAdmin(request: Request, ctx: TokenContext): Promise<void> {
   const allowed = await access(request, ctx);
   if (allowed === null) throw wrongToken("admin token");
-  if (allowed === "read") {
-    throw new HttpError(
-      403,
-      "forbidden",
-      "read tokens can only read events (GET /api/events); this needs the admin token",
-    );
-  }
+  if (allowed === "read") throw readTokenRefused("the admin token");
 }
 
 /** Checks that the request carries the admin token or a read token; answers which. */
@@ -74,6 +85,22 @@ export async function requireReader(request: Request, ctx: TokenContext): Promis
 export function adminOnly(ctx: TokenContext): MiddlewareHandler {
   return async (c, next) => {
     await requireAdmin(c.req.raw, ctx);
+    await next();
+  };
+}
+
+/**
+ * Middleware that answers a read token with 403 on routes that check other tokens
+ * themselves (the agent API, `/metrics`): such a token is valid, so a 401 would tell its
+ * holder to fix the token rather than the route. Any other token goes on to the route.
+ */
+export function refuseReadTokens(ctx: TokenContext, needs: string): MiddlewareHandler {
+  return async (c, next) => {
+    const token = bearerOrNull(c.req.raw);
+    const hash = token === null ? null : hashToken(token);
+    if (hash !== null && await ctx.store.findCredential("read", hash, toInstant(ctx.now()))) {
+      throw readTokenRefused(needs);
+    }
     await next();
   };
 }

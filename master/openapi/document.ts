@@ -95,8 +95,9 @@ export function errorCodes(op: Operation): Map<number, string[]> {
     codes.set(status, known);
   };
   if (op.auth !== "none") add(401, "missing_token", "invalid_token");
-  // A read token is valid but not enough for the admin API.
-  if (op.auth === "admin") add(403, "forbidden");
+  // A read token is valid but reads only the events: every other route that takes a
+  // token answers it 403 (master/http/auth.ts), so a client does not retry with it.
+  if (op.auth !== "none" && op.auth !== "read-or-admin") add(403, "forbidden");
   if (op.body) {
     add(400, "malformed_json", "malformed_gzip", "invalid_field");
     add(413, "body_too_large");

@@ -80,14 +80,19 @@ Deno.test("a read token reads events and nothing else", async () => {
     ["POST", "/api/admin/agents/pc1/reset"],
     ["DELETE", "/api/admin/agents/pc1"],
     ["DELETE", `/api/admin/read-tokens/${token_id}`],
+    // Routes that check other tokens themselves: a read token is still a 403, not a 401.
+    ["POST", "/api/agents/register"],
+    ["PUT", "/api/agents/pc1/sources/main/snapshot"],
+    ["POST", "/api/agents/pc1/heartbeat"],
+    ["GET", "/metrics"],
   ];
   for (const [method, path] of denied) {
-    const body = method === "POST" ? { name: "x" } : undefined;
+    const body = method === "GET" || method === "DELETE" ? undefined : { name: "x" };
     const res = await master.call(method, path, { token, body });
     assert.equal(res.status, 403, `${method} ${path}`);
     const { error } = await res.json();
     assert.equal(error.code, "forbidden");
-    assert.match(error.message, /read tokens can only read events/);
+    assert.match(error.message, /a read token may read only GET \/api\/events; this route needs/);
   }
   assert.notEqual(await master.store.getAgent("pc1"), null, "nothing was removed");
 });

@@ -272,6 +272,8 @@ Deno.test("openapi: real answers match their documented schemas", async () => {
       .json();
   await call("GET", events, 200, { token: read.token });
   await call("GET", "/api/sync/status", 403, { token: read.token });
+  await call("GET", "/metrics", 403, { token: read.token });
+  await call("POST", "/api/agents/pc1/heartbeat", 403, { token: read.token, body: {} });
   await call("GET", "/api/admin/read-tokens", 200, admin);
   await call("DELETE", `/api/admin/read-tokens/${read.token_id}`, 204, admin);
   await call("GET", "/metrics", 200, admin);
