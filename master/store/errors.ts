@@ -28,17 +28,29 @@ const SQLITE_STORAGE_CODES: Record<number, string> = {
   13: "SQLITE_FULL",
 };
 
+/** SQLite's own texts of those codes, for errors that arrive without `errcode`. */
+const SQLITE_STORAGE_TEXTS: [RegExp, string][] = [
+  [/attempt to write a readonly database/, "SQLITE_READONLY"],
+  [/disk I\/O error/, "SQLITE_IOERR"],
+  [/database or disk is full/, "SQLITE_FULL"],
+];
+
 /**
  * `err` as a `StorageFullError` when it is a `node:sqlite` error whose (extended) result
- * code names full, read-only or failing storage; null for any other error.
+ * code names full, read-only or failing storage; null for any other error. A failed
+ * COMMIT on a full file system comes without `errcode`, so SQLite's text decides then.
  */
 export function sqliteStorageError(err: unknown): StorageFullError | null {
-  const errcode = (err as { errcode?: unknown } | null)?.errcode;
-  if (typeof errcode !== "number") return null;
+  if (!(err instanceof Error)) return null;
+  const errcode = (err as { errcode?: unknown }).errcode;
   // Extended codes (SQLITE_IOERR_WRITE = 778) keep the primary code in the low byte.
-  const name = SQLITE_STORAGE_CODES[errcode & 0xff];
+  const name = typeof errcode === "number"
+    ? SQLITE_STORAGE_CODES[errcode & 0xff]
+    : (err as { code?: unknown }).code === "ERR_SQLITE_ERROR"
+    ? SQLITE_STORAGE_TEXTS.find(([text]) => text.test(err.message))?.[1]
+    : undefined;
   if (name === undefined) return null;
-  return new StorageFullError("sqlite", `${name}: ${(err as Error).message}`, { cause: err });
+  return new StorageFullError("sqlite", `${name}: ${err.message}`, { cause: err });
 }
 
 /**

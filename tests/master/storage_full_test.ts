@@ -120,6 +120,17 @@ Deno.test("storage errors: full, I/O and read-only codes map, others do not", ()
     sqliteStorageError(sqlite(8, "attempt to write a readonly database"))!.reason,
     /^SQLITE_READONLY/,
   );
+  const commit = Object.assign(new Error("database or disk is full"), { code: "ERR_SQLITE_ERROR" });
+  assert.match(
+    sqliteStorageError(commit)!.reason,
+    /^SQLITE_FULL/,
+    "a COMMIT's error has no errcode",
+  );
   assert.equal(sqliteStorageError(sqlite(19, "UNIQUE constraint failed")), null);
+  assert.equal(
+    sqliteStorageError(new Error("database or disk is full")),
+    null,
+    "not node:sqlite's",
+  );
   assert.equal(sqliteStorageError(new Error("no code")), null);
 });
