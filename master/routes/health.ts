@@ -1,6 +1,8 @@
 /**
  * `GET /health`: no authentication, 200 while the store answers and 503 when it does not,
- * so load balancers and Docker can route around a sick master.
+ * so load balancers and Docker can route around a sick master. A store whose last write
+ * failed for want of space fails its ping with that cause (`StorageFullError`), so a full
+ * disk shows here until a write succeeds again, without a probe that would need space.
  *
  * @module
  */
