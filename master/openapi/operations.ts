@@ -26,6 +26,7 @@ import {
   StoredEvent,
   SyncStatus,
 } from "../../shared/protocol.ts";
+import { FIRST_YEAR, LAST_YEAR } from "../../shared/model.ts";
 import { CONTENT_TYPE as METRICS_CONTENT_TYPE } from "../metrics/registry.ts";
 import { EventsQuery } from "../routes/admin.ts";
 import { NewFeed } from "../routes/feeds.ts";
@@ -177,8 +178,8 @@ export const OPERATIONS: Operation[] = [
     auth: "read-or-admin",
     query: EventsQuery,
     paramNotes: {
-      start: "the range's start (inclusive)",
-      end: "the range's end (exclusive); after start",
+      start: `the range's start (inclusive), in the years ${FIRST_YEAR}-${LAST_YEAR}`,
+      end: `the range's end (exclusive); after start, in the years ${FIRST_YEAR}-${LAST_YEAR}`,
       agent_id: "only this agent's occurrences",
       source_id: "only this source's occurrences",
     },
