@@ -83,6 +83,8 @@ async function setup(dir: string) {
     destinations: [configured(dest, sourceFilter(["*"]))],
     debounceMs: 60 * 60_000,
   });
+  // The agent stamps generated_at with the real clock; the master refuses one ahead of its own.
+  master.clock.now = new Date();
   const config = await writeConfig(
     dir,
     configObject({
