@@ -107,7 +107,11 @@ export function errorCodes(op: Operation): Map<number, string[]> {
   // Every route that takes a credential is refused to an address that guessed too often.
   if (!isPublic(op.method.toUpperCase(), op.path)) add(429, "too_many_failures");
   add(500, "internal_error");
-  if (op.store !== false) add(503, "store_unavailable");
+  if (op.store !== false) {
+    add(503, "store_unavailable");
+    // master/app.ts answers a StorageFullError (disk, database or Redis memory full) so.
+    add(507, "storage_full");
+  }
   return new Map([...codes].sort(([a], [b]) => a - b).map(([s, n]) => [s, [...n]]));
 }
 

@@ -123,6 +123,7 @@ export const OPERATIONS: Operation[] = [
       403: ["forbidden"],
       404: ["unknown_source"],
       409: ["stale_snapshot"],
+      422: ["clock_skew"],
     },
   },
   {
@@ -406,7 +407,10 @@ export const OPERATIONS: Operation[] = [
     auth: "none",
     answers: {
       200: { description: "Healthy", json: HEALTH },
-      503: { description: "The store does not answer", json: HEALTH },
+      503: {
+        description: "The store does not answer, or its last write failed for want of space",
+        json: HEALTH,
+      },
     },
     store: false,
   },
