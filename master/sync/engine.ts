@@ -34,8 +34,13 @@ export type SyncEngineOptions = {
   intervalMs: number;
   /** Wait after a change before reconciling. */
   debounceMs?: number;
-  /** First retry delay after a failure; doubles up to `intervalMs`. */
+  /** First retry delay after a failure; doubles up to `maxRetryMs`. */
   retryMs?: number;
+  /**
+   * The longest wait between retries after a failure (capped by `intervalMs`), so a
+   * destination that comes back is written again within about this long.
+   */
+  maxRetryMs?: number;
   /** Who this master is, for destination leases; a random id by default. */
   owner?: string;
   /** How long a destination lease lasts without renewal: the failover time. */
@@ -67,6 +72,7 @@ export class SyncEngine {
     this.#o = {
       debounceMs: 2000,
       retryMs: 5000,
+      maxRetryMs: 60_000,
       now: () => new Date(),
       owner: crypto.randomUUID(),
       leaseMs: 30_000,
@@ -311,7 +317,7 @@ export class SyncEngine {
       return;
     }
     this.#retry = setTimeout(() => this.#runInBackground(), this.#retryDelay);
-    this.#retryDelay = Math.min(this.#retryDelay * 2, this.#o.intervalMs);
+    this.#retryDelay = Math.min(this.#retryDelay * 2, this.#o.maxRetryMs, this.#o.intervalMs);
   }
 
   /** A run nobody awaits: a failure (the store down, say) is logged, and retried later. */

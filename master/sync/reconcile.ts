@@ -94,6 +94,12 @@ export type ReconcileOptions = {
    * lease was lost), which ends the reconcile before the write.
    */
   beforeWrite?: () => Promise<void>;
+  /**
+   * Failed connections in a row (refused, reset, timed out; never an HTTP answer) after
+   * which the destination counts as down and the reconcile ends at once, so that status
+   * shows the outage within seconds instead of after every item's retries.
+   */
+  unreachableAfter?: number;
 };
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -103,16 +109,52 @@ function backoffMs(attempt: number): number {
   return Math.random() * Math.min(30_000, 1000 * 2 ** attempt);
 }
 
-/** Runs `fn`, retrying destination errors worth retrying, honouring `Retry-After`. */
+/**
+ * Counts failed connections in a row across all requests of one reconcile; any answer
+ * from the server resets it. Once `limit` is reached, `down` holds the error that ends it.
+ */
+class OutageCounter {
+  #inARow = 0;
+  /** The error ending the reconcile once the destination counts as down; null before. */
+  down: DestinationError | null = null;
+
+  /** Creates a counter that declares the destination down after `limit` failures. */
+  constructor(readonly limit: number) {}
+
+  /** Notes the outcome of one request. */
+  note(err: unknown): void {
+    if (!(err instanceof DestinationError) || err.kind !== "unreachable") {
+      this.#inARow = 0;
+      return;
+    }
+    if (++this.#inARow >= this.limit && this.down === null) {
+      this.down = new DestinationError(
+        "unreachable",
+        `destination unreachable (${this.#inARow} connections in a row failed): ${err.message}`,
+      );
+    }
+  }
+}
+
+/**
+ * Runs `fn`, retrying destination errors worth retrying, honouring `Retry-After`; stops
+ * at once, with the outage's error, once `outage` says the destination is down.
+ */
 async function withRetries<T>(
   fn: () => Promise<T>,
   maxAttempts: number,
   sleep: (ms: number) => Promise<void>,
+  outage: OutageCounter,
 ): Promise<T> {
   for (let attempt = 0;; attempt++) {
+    if (outage.down) throw outage.down;
     try {
-      return await fn();
+      const value = await fn();
+      outage.note(null);
+      return value;
     } catch (err) {
+      outage.note(err);
+      if (outage.down) throw outage.down;
       if (!(err instanceof DestinationError) || !err.retryable || attempt + 1 >= maxAttempts) {
         throw err;
       }
@@ -206,7 +248,8 @@ export async function reconcileDestination(
   const now = options.now ?? (() => new Date());
   const sleep = options.sleep ?? defaultSleep;
   const attempts = options.maxAttempts ?? 4;
-  const retry = <T>(fn: () => Promise<T>) => withRetries(fn, attempts, sleep);
+  const outage = new OutageCounter(options.unreachableAfter ?? 3);
+  const retry = <T>(fn: () => Promise<T>) => withRetries(fn, attempts, sleep, outage);
   const report = emptyReport(id);
 
   const state = await store.destinationState(id);
@@ -331,7 +374,7 @@ export async function reconcileDestination(
 
   const groups = groupOperations(plan.operations, destination.batch?.batchSize ?? 1);
   await pool(groups, options.concurrency ?? 4, async (ops) => {
-    if (refused) return;
+    if (refused || outage.down) return;
     await options.beforeWrite?.();
     for (const op of ops) {
       if (op.kind !== "create") continue;
@@ -356,6 +399,8 @@ export async function reconcileDestination(
 
   // Every later request would be refused too, and count against the account's lockout.
   if (refused) throw refused;
+  // The entries of completed writes are saved already; the engine records what waits.
+  if (outage.down) throw outage.down;
   const wrote = report.created + report.updated + report.deleted > 0;
   // With strays about, the next run must list again to adopt them rather than create.
   const nextToken = report.strays > 0
