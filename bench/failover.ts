@@ -1,8 +1,9 @@
 /**
  * Failover benchmark: two masters share Redis and write into Radicale; the leader is
- * killed with SIGKILL while writing, and the standby is asked to reconcile every 100 ms.
- * Measured: how long after the kill the standby holds the destination, and how long
- * until the destination is complete again.
+ * killed with SIGKILL while writing, and the standby is asked to reconcile once, which
+ * the dead leader's lease makes it skip. Measured: how long after the kill the standby
+ * writes by itself (it retries when the lease can expire), and how long until the
+ * destination is complete again.
  *
  * @module
  */
@@ -62,8 +63,13 @@ export async function failoverBenchmark(): Promise<Figure[]> {
     Deno.kill(leader.pid, "SIGKILL");
     const killed = performance.now();
     await running;
+    await reconcileNow(standby);
+    const before = proxy.counts().PUT ?? 0;
+    while ((proxy.counts().PUT ?? 0) === before) await new Promise((r) => setTimeout(r, 10));
+    const wrote = performance.now() - killed;
+    // The standby's own run completes the destination; an ordinary run then finds it so.
     let [report] = await reconcileNow(standby);
-    while (report.skipped) {
+    while (report.skipped || report.created + report.updated > 0) {
       await new Promise((r) => setTimeout(r, 100));
       [report] = await reconcileNow(standby);
     }
@@ -71,15 +77,16 @@ export async function failoverBenchmark(): Promise<Figure[]> {
     return [
       { name: `lease (DESTINATION_LEASE_SECONDS)`, value: LEASE_SECONDS, unit: "s" },
       {
+        name: "kill -9 of the leader until the standby wrote by itself",
+        value: wrote / 1000,
+        unit: "s",
+        target: LEASE_SECONDS + 2,
+      },
+      {
         name: "kill -9 of the leader until the standby completed",
         value: done / 1000,
         unit: "s",
         target: LEASE_SECONDS + 10,
-      },
-      {
-        name: "items the standby wrote after taking over",
-        value: report.created + report.updated,
-        unit: "",
       },
     ];
   } finally {

@@ -388,6 +388,12 @@ export class RedisStore implements Store {
     await this.#redis.eval(RELEASE_LEASE, 1, this.#key("lease", name), owner);
   }
 
+  async leaseRemainingMs(name: string): Promise<number | null> {
+    // PTTL answers -2 for no key; a lease always has an expiry, so -1 cannot occur.
+    const ms = await this.#redis.pttl(this.#key("lease", name));
+    return ms < 0 ? null : ms;
+  }
+
   async ping(): Promise<void> {
     await this.#redis.ping();
     // A Redis at its maxmemory still answers PING; only a write tells.

@@ -535,6 +535,16 @@ export class SqliteStore implements Store {
       this.#run("UPDATE leases SET expires_ms = 0 WHERE name = ? AND owner = ?", name, owner);
     });
   }
+
+  leaseRemainingMs(name: string): Promise<number | null> {
+    return Promise.try(() => {
+      const row = this.#db.prepare("SELECT expires_ms FROM leases WHERE name = ?").get(name) as
+        | { expires_ms: number }
+        | undefined;
+      const ms = (row?.expires_ms ?? 0) - Date.now();
+      return ms > 0 ? ms : null;
+    });
+  }
 }
 
 /** Whether stored settings JSON says the same as `settings` (defaults filled in). */

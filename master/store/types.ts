@@ -230,4 +230,9 @@ export interface Store {
   acquireLease(name: string, owner: string, ttlMs: number): Promise<number | null>;
   /** Gives the lease up, if `owner` holds it. */
   releaseLease(name: string, owner: string): Promise<void>;
+  /**
+   * How many milliseconds the lease `name` lasts unless renewed, or null when nobody
+   * holds it: a master kept out by another's lease tries again when it can expire.
+   */
+  leaseRemainingMs(name: string): Promise<number | null>;
 }

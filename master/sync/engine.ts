@@ -62,6 +62,7 @@ export class SyncEngine {
   #interval: ReturnType<typeof setInterval> | undefined;
   #retry: ReturnType<typeof setTimeout> | undefined;
   #wake: ReturnType<typeof setTimeout> | undefined;
+  #leaseRetry: ReturnType<typeof setTimeout> | undefined;
   #retryDelay: number;
   #stopped = false;
   /** Destinations whose resolved calendar this process has logged. */
@@ -167,7 +168,10 @@ export class SyncEngine {
   async #runAll(forceList: boolean, deleteStrays: boolean): Promise<ReconcileReport[]> {
     clearTimeout(this.#debounce);
     clearTimeout(this.#wake);
+    clearTimeout(this.#leaseRetry);
     const reports: ReconcileReport[] = [];
+    /** When each lease another master holds can expire, from now in ms. */
+    const heldElsewhere: number[] = [];
     const consolidate = await this.#consolidator();
     for (const configured of this.#o.destinations) {
       if (this.#stopped) break;
@@ -181,6 +185,7 @@ export class SyncEngine {
         token = await store.acquireLease(lease, owner, leaseMs);
         if (token === null) {
           reports.push({ ...emptyReport(configured.id), skipped: true });
+          heldElsewhere.push(await store.leaseRemainingMs(lease) ?? 0);
           continue;
         }
         const state = await store.destinationState(configured.id);
@@ -219,7 +224,20 @@ export class SyncEngine {
     }
     this.#scheduleRetry(reports.some((r) => r.failed > 0 && r.refused_until === null));
     this.#scheduleWake(reports);
+    this.#scheduleLeaseRetry(heldElsewhere);
     return reports;
+  }
+
+  /**
+   * Runs again when the earliest lease another master holds can expire: if that master
+   * died, this one takes over then, instead of at the next interval. A holder that lives
+   * renews its lease, and the next try finds it held and waits for the new expiry.
+   */
+  #scheduleLeaseRetry(remainingMs: number[]): void {
+    if (remainingMs.length === 0 || this.#stopped) return;
+    // Jitter keeps several waiting masters from asking at the same instant.
+    const delay = Math.min(...remainingMs) + 100 + Math.random() * 400;
+    this.#leaseRetry = setTimeout(() => this.#runInBackground(), delay);
   }
 
   /** Logs, once per process, and stores the calendar a destination resolved to. */
@@ -337,6 +355,7 @@ export class SyncEngine {
     clearTimeout(this.#debounce);
     clearTimeout(this.#retry);
     clearTimeout(this.#wake);
+    clearTimeout(this.#leaseRetry);
     clearInterval(this.#interval);
     await this.#queued?.catch(() => {});
     await this.#current?.catch(() => {});

@@ -488,4 +488,16 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     assert.ok(taken !== null && taken > first!);
     assert.equal(await store.acquireLease("destination:cal", "master-a", 60_000), null);
   });
+
+  test("a lease says how long it lasts unless renewed, and nothing once free", async (store) => {
+    assert.equal(await store.leaseRemainingMs("destination:cal"), null, "never taken");
+    await store.acquireLease("destination:cal", "master-a", 60_000);
+    const remaining = await store.leaseRemainingMs("destination:cal");
+    assert.ok(remaining !== null && remaining > 50_000 && remaining <= 60_000, `${remaining}`);
+    await store.releaseLease("destination:cal", "master-a");
+    assert.equal(await store.leaseRemainingMs("destination:cal"), null, "released");
+    await store.acquireLease("destination:cal", "master-a", 50);
+    await new Promise((r) => setTimeout(r, 120));
+    assert.equal(await store.leaseRemainingMs("destination:cal"), null, "expired");
+  });
 }

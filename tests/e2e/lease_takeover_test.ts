@@ -1,0 +1,101 @@
+/**
+ * Two master processes on a real redis-server, writing into a real Radicale: when the
+ * lease holder is killed with SIGKILL, the master its lease kept out takes over by
+ * itself once the lease can expire, without being asked again.
+ */
+import assert from "node:assert/strict";
+import { CalDavClient } from "../../shared/caldav/client.ts";
+import { startMaster } from "../helpers/master_process.ts";
+import {
+  calendar,
+  reconcileNow,
+  runAgentOk,
+  timedEvent,
+  writeAgentConfig,
+} from "../helpers/pipeline.ts";
+import { startRadicale } from "../helpers/radicale.ts";
+import { startRedis } from "../helpers/redis.ts";
+import { startRecordingProxy } from "../helpers/recording_proxy.ts";
+
+const LEASE_SECONDS = 5;
+
+/** Polls `check` every 50 ms until it holds; fails after `deadlineMs`. Answers the wait. */
+async function until(what: string, deadlineMs: number, check: () => boolean | Promise<boolean>) {
+  const started = performance.now();
+  while (!(await check())) {
+    if (performance.now() - started > deadlineMs) {
+      throw new Error(`${what}: not within ${deadlineMs} ms`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return performance.now() - started;
+}
+
+Deno.test("the lease holder killed: the master it kept out takes over by itself when the lease can expire", async () => {
+  const work = await Deno.makeTempDir({ prefix: "calsync-takeover-e2e-" });
+  await using redis = await startRedis();
+  await using radicale = await startRadicale();
+  await using proxy = startRecordingProxy(radicale.url);
+  const env = {
+    REDIS_URL: redis.url,
+    ADMIN_TOKEN: "shared-admin-token-0123456789",
+    AGENT_ENROLLMENT_TOKEN: "shared-enrollment-token-012345",
+    CALDAV_URL: proxy.via(radicale.collectionUrl),
+    CALDAV_USERNAME: radicale.username,
+    CALDAV_PASSWORD: radicale.password,
+    SYNC_INTERVAL_MINUTES: "60",
+    DESTINATION_LEASE_SECONDS: String(LEASE_SECONDS),
+  };
+  const leader = await startMaster(`${work}/leader`, env);
+  const standby = await startMaster(`${work}/standby`, env);
+  try {
+    const count = 200;
+    await Deno.writeTextFile(
+      `${work}/bulk.ics`,
+      calendar(
+        Array.from(
+          { length: count },
+          (_, i) => timedEvent(`bulk-${i}@e2e`, 1 + (i % 60), 6 + (i % 12), [`SUMMARY:Bulk ${i}`]),
+        ),
+      ),
+    );
+    proxy.reset();
+    // The snapshot reaches the leader only, so its debounced run is the one writing.
+    const config = await writeAgentConfig(`${work}/a.json`, leader, { id: "pc-a" }, [
+      { type: "ics", name: "Bulk", path: "bulk.ics" },
+    ]);
+    await runAgentOk(config);
+    await until("the leader writes", 60_000, () => (proxy.counts().PUT ?? 0) >= 30);
+    Deno.kill(leader.pid, "SIGKILL");
+    const killed = performance.now();
+    const [held] = await reconcileNow(standby);
+    assert.equal(held.skipped, true, "the dead leader's lease still holds");
+    const before = proxy.counts().PUT ?? 0;
+    // Nothing asks the standby again: it must come back by itself. 3x the target bounds it.
+    await until(
+      "the standby writes",
+      3 * (LEASE_SECONDS + 2) * 1000,
+      () => (proxy.counts().PUT ?? 0) > before,
+    );
+    const takeover = (performance.now() - killed) / 1000;
+    console.log(
+      `takeover: the standby wrote ${takeover.toFixed(2)} s after the SIGKILL ` +
+        `(target lease ${LEASE_SECONDS} s + 2 s)`,
+    );
+    const client = await CalDavClient.open({
+      url: radicale.collectionUrl,
+      username: radicale.username,
+      password: radicale.password,
+    });
+    await until(
+      "the destination is complete",
+      60_000,
+      async () => (await client.listObjects()).length >= count,
+    );
+    assert.equal((await client.listObjects()).length, count, "every item exactly once");
+  } finally {
+    await leader.stop();
+    await standby.stop();
+    await Deno.remove(work, { recursive: true });
+  }
+});
