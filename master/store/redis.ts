@@ -268,6 +268,8 @@ export class RedisStore implements Store {
   #prefix: string;
   /** The last agent write's refusal for want of memory; null once one succeeds. */
   #writeFailure: StorageFullError | null = null;
+  /** The connection in subscriber mode for change announcements; opened on first watch. */
+  #subscriber: Redis | null = null;
 
   private constructor(redis: Redis, prefix: string) {
     this.#redis = redis;
@@ -394,6 +396,35 @@ export class RedisStore implements Store {
     return ms < 0 ? null : ms;
   }
 
+  async announceChange(origin: string): Promise<void> {
+    await this.#redis.publish(this.#key("changed"), origin);
+  }
+
+  watchChanges(listener: (origin: string | null) => void): () => void {
+    const channel = this.#key("changed");
+    // A subscribed connection may send no other command, hence a connection of its own;
+    // ioredis subscribes it again after every reconnect. Its queue holds the SUBSCRIBE
+    // until it has connected, which the store's own connection refuses to do.
+    const subscriber = this.#subscriber ??= this.#redis.duplicate({ enableOfflineQueue: true });
+    subscriber.on("error", () => {});
+    const onMessage = (from: string, origin: string) => {
+      if (from === channel) listener(origin);
+    };
+    let connected = false;
+    // After a reconnect, what was announced meanwhile is lost: treat it as a change.
+    const onReady = () => {
+      if (connected) listener(null);
+      connected = true;
+    };
+    subscriber.on("message", onMessage);
+    subscriber.on("ready", onReady);
+    subscriber.subscribe(channel).catch(() => {});
+    return () => {
+      subscriber.off("message", onMessage);
+      subscriber.off("ready", onReady);
+    };
+  }
+
   async ping(): Promise<void> {
     await this.#redis.ping();
     // A Redis at its maxmemory still answers PING; only a write tells.
@@ -401,6 +432,7 @@ export class RedisStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.#subscriber?.disconnect();
     if (this.#redis.status === "end") return;
     try {
       await this.#redis.quit();

@@ -545,6 +545,15 @@ export class SqliteStore implements Store {
       return ms > 0 ? ms : null;
     });
   }
+
+  announceChange(_origin: string): Promise<void> {
+    // One master per SQLite file: its own engine was told directly.
+    return Promise.resolve();
+  }
+
+  watchChanges(_listener: (origin: string | null) => void): () => void {
+    return () => {};
+  }
 }
 
 /** Whether stored settings JSON says the same as `settings` (defaults filled in). */

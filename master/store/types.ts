@@ -235,4 +235,16 @@ export interface Store {
    * holds it: a master kept out by another's lease tries again when it can expire.
    */
   leaseRemainingMs(name: string): Promise<number | null>;
+  /**
+   * Tells every master sharing the store that occurrences or source settings changed, so
+   * whichever holds a destination's lease reconciles it; `origin` names the announcing
+   * master. Does nothing where one master owns the store.
+   */
+  announceChange(origin: string): Promise<void>;
+  /**
+   * Calls `listener` with the origin of every change a master announces, and with null
+   * when the connection to the store came back, as an announcement may have been missed
+   * meanwhile. Answers the function that stops listening.
+   */
+  watchChanges(listener: (origin: string | null) => void): () => void;
 }

@@ -63,6 +63,7 @@ export class SyncEngine {
   #retry: ReturnType<typeof setTimeout> | undefined;
   #wake: ReturnType<typeof setTimeout> | undefined;
   #leaseRetry: ReturnType<typeof setTimeout> | undefined;
+  #unwatch: () => void = () => {};
   #retryDelay: number;
   #stopped = false;
   /** Destinations whose resolved calendar this process has logged. */
@@ -88,9 +89,15 @@ export class SyncEngine {
     return this.#o.destinations;
   }
 
-  /** Starts the drift-repair timer and runs once now. */
+  /**
+   * Starts the drift-repair timer, listens for changes other masters announce, and runs
+   * once now.
+   */
   start(): void {
     if (this.#o.destinations.length === 0) return;
+    this.#unwatch = this.#o.store.watchChanges((origin) => {
+      if (origin !== this.#o.owner) this.#debounced();
+    });
     this.#interval = setInterval(() => this.#runInBackground(), this.#o.intervalMs);
     this.#runInBackground();
   }
@@ -98,6 +105,21 @@ export class SyncEngine {
   /** Says that stored occurrences or source settings changed: reconcile soon. */
   notifyChanged(): void {
     if (this.#stopped || this.#o.destinations.length === 0) return;
+    // Another master may hold a destination's lease; it reconciles on the announcement.
+    this.#o.store.announceChange(this.#o.owner).catch((err) =>
+      this.#o.logger.log(
+        "warn",
+        `announcing a change to the other masters failed: ${
+          err instanceof Error ? err.message : err
+        }`,
+      )
+    );
+    this.#debounced();
+  }
+
+  /** Reconciles after the debounce wait, restarted by every change. */
+  #debounced(): void {
+    if (this.#stopped) return;
     clearTimeout(this.#debounce);
     this.#debounce = setTimeout(() => this.#runInBackground(), this.#o.debounceMs);
   }
@@ -352,6 +374,7 @@ export class SyncEngine {
   /** Stops the timers and waits for a run in progress. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#unwatch();
     clearTimeout(this.#debounce);
     clearTimeout(this.#retry);
     clearTimeout(this.#wake);

@@ -99,3 +99,75 @@ Deno.test("the lease holder killed: the master it kept out takes over by itself 
     await Deno.remove(work, { recursive: true });
   }
 });
+
+Deno.test("a snapshot sent to the master without the lease is in the destination within seconds while the holder lives", async () => {
+  const work = await Deno.makeTempDir({ prefix: "calsync-wakeup-e2e-" });
+  await using redis = await startRedis();
+  await using radicale = await startRadicale();
+  await using proxy = startRecordingProxy(radicale.url);
+  // The default 30 s lease: only the announcement through Redis can make it quick.
+  const env = {
+    REDIS_URL: redis.url,
+    ADMIN_TOKEN: "shared-admin-token-0123456789",
+    AGENT_ENROLLMENT_TOKEN: "shared-enrollment-token-012345",
+    CALDAV_URL: proxy.via(radicale.collectionUrl),
+    CALDAV_USERNAME: radicale.username,
+    CALDAV_PASSWORD: radicale.password,
+    SYNC_INTERVAL_MINUTES: "60",
+  };
+  const leader = await startMaster(`${work}/leader`, env);
+  const other = await startMaster(`${work}/other`, env);
+  try {
+    const count = 100;
+    await Deno.writeTextFile(
+      `${work}/bulk.ics`,
+      calendar(
+        Array.from(
+          { length: count },
+          (_, i) => timedEvent(`bulk-${i}@e2e`, 1 + (i % 60), 6 + (i % 12), [`SUMMARY:Bulk ${i}`]),
+        ),
+      ),
+    );
+    await Deno.writeTextFile(
+      `${work}/late.ics`,
+      calendar([timedEvent("late@e2e", 3, 9, ["SUMMARY:Late"])]),
+    );
+    await runAgentOk(
+      await writeAgentConfig(`${work}/a.json`, leader, { id: "pc-a" }, [
+        { type: "ics", name: "Bulk", path: "bulk.ics" },
+      ]),
+    );
+    await until("the leader writes", 60_000, () => (proxy.counts().PUT ?? 0) >= 5);
+    const sent = performance.now();
+    await runAgentOk(
+      await writeAgentConfig(`${work}/b.json`, other, { id: "pc-b" }, [
+        { type: "ics", name: "Late", path: "late.ics" },
+      ]),
+    );
+    const client = await CalDavClient.open({
+      url: radicale.collectionUrl,
+      username: radicale.username,
+      password: radicale.password,
+    });
+    // 3x the 5 s target bounds it; the figure is printed.
+    await until(
+      "the late event is written",
+      15_000,
+      async () => (await client.listObjects()).some((o) => o.data.includes("SUMMARY:Late")),
+    );
+    const wakeup = (performance.now() - sent) / 1000;
+    console.log(
+      `wake-up: the late snapshot was in Radicale after ${wakeup.toFixed(2)} s (target 5 s)`,
+    );
+    await until(
+      "the destination is complete",
+      60_000,
+      async () => (await client.listObjects()).length >= count + 1,
+    );
+    assert.equal((await client.listObjects()).length, count + 1, "every item exactly once");
+  } finally {
+    await leader.stop();
+    await other.stop();
+    await Deno.remove(work, { recursive: true });
+  }
+});

@@ -219,3 +219,35 @@ Deno.test("redis store: a removal racing snapshots leaves no occurrence behind",
     await second.close();
   }
 });
+
+Deno.test("redis store: a change one master announces reaches the others, and a reconnect counts as one", async () => {
+  await using server = await startRedis();
+  const one = await RedisStore.open({ host: server.host, port: server.port });
+  const two = await RedisStore.open({ host: server.host, port: server.port });
+  try {
+    const heard: (string | null)[] = [];
+    const stop = two.watchChanges((origin) => heard.push(origin));
+    const waitFor = async (what: string, n: number) => {
+      for (let i = 0; heard.length < n; i++) {
+        if (i > 200) throw new Error(`${what}: heard ${JSON.stringify(heard)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    // The subscription is made asynchronously: announce until it has been heard once.
+    for (let i = 0; heard.length === 0; i++) {
+      if (i > 200) throw new Error("no announcement heard");
+      await one.announceChange("master-one");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(heard[0], "master-one");
+    await server.stop();
+    await server.restart();
+    const before = heard.length;
+    await waitFor("the reconnect", before + 1);
+    assert.equal(heard.at(-1), null, "a reconnect may have missed announcements");
+    stop();
+  } finally {
+    await one.close();
+    await two.close();
+  }
+});
