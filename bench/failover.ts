@@ -9,10 +9,10 @@
  */
 import { startMaster } from "../tests/helpers/master_process.ts";
 import {
-  calendar,
+  bulkCalendar,
   reconcileNow,
   runAgentOk,
-  timedEvent,
+  sharedMastersEnv,
   writeAgentConfig,
 } from "../tests/helpers/pipeline.ts";
 import { startRadicale } from "../tests/helpers/radicale.ts";
@@ -29,28 +29,18 @@ export async function failoverBenchmark(): Promise<Figure[]> {
   await using redis = await startRedis();
   await using radicale = await startRadicale();
   await using proxy = startRecordingProxy(radicale.url);
-  const env = {
-    REDIS_URL: redis.url,
-    ADMIN_TOKEN: "bench-admin-token-0123456789",
-    AGENT_ENROLLMENT_TOKEN: "bench-enrollment-token-0123",
-    CALDAV_URL: proxy.via(radicale.collectionUrl),
-    CALDAV_USERNAME: radicale.username,
-    CALDAV_PASSWORD: radicale.password,
-    SYNC_INTERVAL_MINUTES: "60",
-    DESTINATION_LEASE_SECONDS: String(LEASE_SECONDS),
-  };
+  const env = sharedMastersEnv({
+    redisUrl: redis.url,
+    caldavUrl: proxy.via(radicale.collectionUrl),
+    username: radicale.username,
+    password: radicale.password,
+  }, { DESTINATION_LEASE_SECONDS: String(LEASE_SECONDS) });
   const leader = await startMaster(`${work}/leader`, env);
   const standby = await startMaster(`${work}/standby`, env);
   try {
     await Deno.writeTextFile(
       `${work}/bulk.ics`,
-      calendar(
-        Array.from(
-          { length: COUNT },
-          (_, i) =>
-            timedEvent(`bulk-${i}@bench`, 1 + (i % 60), 6 + (i % 12), [`SUMMARY:Bulk ${i}`]),
-        ),
-      ),
+      bulkCalendar(COUNT, "bench"),
     );
     await runAgentOk(
       await writeAgentConfig(`${work}/a.json`, standby, { id: "bench" }, [

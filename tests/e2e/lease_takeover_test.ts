@@ -7,9 +7,11 @@ import assert from "node:assert/strict";
 import { CalDavClient } from "../../shared/caldav/client.ts";
 import { startMaster } from "../helpers/master_process.ts";
 import {
+  bulkCalendar,
   calendar,
   reconcileNow,
   runAgentOk,
+  sharedMastersEnv,
   timedEvent,
   writeAgentConfig,
 } from "../helpers/pipeline.ts";
@@ -36,28 +38,19 @@ Deno.test("the lease holder killed: the master it kept out takes over by itself 
   await using redis = await startRedis();
   await using radicale = await startRadicale();
   await using proxy = startRecordingProxy(radicale.url);
-  const env = {
-    REDIS_URL: redis.url,
-    ADMIN_TOKEN: "shared-admin-token-0123456789",
-    AGENT_ENROLLMENT_TOKEN: "shared-enrollment-token-012345",
-    CALDAV_URL: proxy.via(radicale.collectionUrl),
-    CALDAV_USERNAME: radicale.username,
-    CALDAV_PASSWORD: radicale.password,
-    SYNC_INTERVAL_MINUTES: "60",
-    DESTINATION_LEASE_SECONDS: String(LEASE_SECONDS),
-  };
+  const env = sharedMastersEnv({
+    redisUrl: redis.url,
+    caldavUrl: proxy.via(radicale.collectionUrl),
+    username: radicale.username,
+    password: radicale.password,
+  }, { DESTINATION_LEASE_SECONDS: String(LEASE_SECONDS) });
   const leader = await startMaster(`${work}/leader`, env);
   const standby = await startMaster(`${work}/standby`, env);
   try {
     const count = 200;
     await Deno.writeTextFile(
       `${work}/bulk.ics`,
-      calendar(
-        Array.from(
-          { length: count },
-          (_, i) => timedEvent(`bulk-${i}@e2e`, 1 + (i % 60), 6 + (i % 12), [`SUMMARY:Bulk ${i}`]),
-        ),
-      ),
+      bulkCalendar(count),
     );
     proxy.reset();
     // The snapshot reaches the leader only, so its debounced run is the one writing.
@@ -106,27 +99,19 @@ Deno.test("a snapshot sent to the master without the lease is in the destination
   await using radicale = await startRadicale();
   await using proxy = startRecordingProxy(radicale.url);
   // The default 30 s lease: only the announcement through Redis can make it quick.
-  const env = {
-    REDIS_URL: redis.url,
-    ADMIN_TOKEN: "shared-admin-token-0123456789",
-    AGENT_ENROLLMENT_TOKEN: "shared-enrollment-token-012345",
-    CALDAV_URL: proxy.via(radicale.collectionUrl),
-    CALDAV_USERNAME: radicale.username,
-    CALDAV_PASSWORD: radicale.password,
-    SYNC_INTERVAL_MINUTES: "60",
-  };
+  const env = sharedMastersEnv({
+    redisUrl: redis.url,
+    caldavUrl: proxy.via(radicale.collectionUrl),
+    username: radicale.username,
+    password: radicale.password,
+  });
   const leader = await startMaster(`${work}/leader`, env);
   const other = await startMaster(`${work}/other`, env);
   try {
     const count = 100;
     await Deno.writeTextFile(
       `${work}/bulk.ics`,
-      calendar(
-        Array.from(
-          { length: count },
-          (_, i) => timedEvent(`bulk-${i}@e2e`, 1 + (i % 60), 6 + (i % 12), [`SUMMARY:Bulk ${i}`]),
-        ),
-      ),
+      bulkCalendar(count),
     );
     await Deno.writeTextFile(
       `${work}/late.ics`,

@@ -7,10 +7,12 @@ import assert from "node:assert/strict";
 import { CalDavClient } from "../../shared/caldav/client.ts";
 import { startMaster } from "../helpers/master_process.ts";
 import {
+  bulkCalendar,
   calendar,
   reconcileNow,
   runAgent,
   runAgentOk,
+  sharedMastersEnv,
   syncStatus,
   timedEvent,
   writeAgentConfig,
@@ -130,28 +132,19 @@ Deno.test("the leader killed mid-reconcile: the other master takes over after th
   await using redis = await startRedis();
   await using radicale = await startRadicale();
   await using proxy = startRecordingProxy(radicale.url);
-  const env = {
-    REDIS_URL: redis.url,
-    ADMIN_TOKEN: "shared-admin-token-0123456789",
-    AGENT_ENROLLMENT_TOKEN: "shared-enrollment-token-012345",
-    CALDAV_URL: proxy.via(radicale.collectionUrl),
-    CALDAV_USERNAME: radicale.username,
-    CALDAV_PASSWORD: radicale.password,
-    SYNC_INTERVAL_MINUTES: "60",
-    DESTINATION_LEASE_SECONDS: "2",
-  };
+  const env = sharedMastersEnv({
+    redisUrl: redis.url,
+    caldavUrl: proxy.via(radicale.collectionUrl),
+    username: radicale.username,
+    password: radicale.password,
+  }, { DESTINATION_LEASE_SECONDS: "2" });
   const leader = await startMaster(`${work}/leader`, env);
   const standby = await startMaster(`${work}/standby`, env);
   try {
     const count = 120;
     await Deno.writeTextFile(
       `${work}/bulk.ics`,
-      calendar(
-        Array.from(
-          { length: count },
-          (_, i) => timedEvent(`bulk-${i}@e2e`, 1 + (i % 60), 6 + (i % 12), [`SUMMARY:Bulk ${i}`]),
-        ),
-      ),
+      bulkCalendar(count),
     );
     const config = await writeAgentConfig(`${work}/a.json`, standby, { id: "pc-a" }, [
       { type: "ics", name: "Bulk", path: "bulk.ics" },

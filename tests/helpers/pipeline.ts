@@ -33,6 +33,53 @@ export function timedEvent(uid: string, days: number, hour: number, extra: strin
   ]);
 }
 
+/**
+ * A VCALENDAR of `count` one-hour events `bulk-<i>@<domain>`, spread over the next 60 days
+ * and the hours 06 to 17: a backlog large enough for a reconcile to be caught mid-way.
+ */
+export function bulkCalendar(count: number, domain = "e2e"): string {
+  return calendar(
+    Array.from(
+      { length: count },
+      (_, i) =>
+        timedEvent(`bulk-${i}@${domain}`, 1 + (i % 60), 6 + (i % 12), [`SUMMARY:Bulk ${i}`]),
+    ),
+  );
+}
+
+/** What several masters sharing one Redis need to reconcile one CalDAV calendar. */
+export interface SharedMastersSetup {
+  /** The Redis they share. */
+  redisUrl: string;
+  /** The calendar's address as the masters reach it (through a recording proxy, say). */
+  caldavUrl: string;
+  /** Its login. */
+  username: string;
+  /** Its password. */
+  password: string;
+}
+
+/**
+ * The environment of masters sharing one Redis and one destination: the same admin and
+ * enrolment tokens everywhere, an hour between scheduled runs so that only snapshots,
+ * leases and announcements start a reconcile, and `extra` (a lease length, say).
+ */
+export function sharedMastersEnv(
+  setup: SharedMastersSetup,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    REDIS_URL: setup.redisUrl,
+    ADMIN_TOKEN: "shared-admin-token-0123456789",
+    AGENT_ENROLLMENT_TOKEN: "shared-enrollment-token-012345",
+    CALDAV_URL: setup.caldavUrl,
+    CALDAV_USERNAME: setup.username,
+    CALDAV_PASSWORD: setup.password,
+    SYNC_INTERVAL_MINUTES: "60",
+    ...extra,
+  };
+}
+
 /** A VCALENDAR of `events`. */
 export function calendar(events: string[][]): string {
   return [
