@@ -18,20 +18,9 @@ import {
 import { startRadicale } from "../helpers/radicale.ts";
 import { startRedis } from "../helpers/redis.ts";
 import { startRecordingProxy } from "../helpers/recording_proxy.ts";
+import { until } from "../helpers/poll.ts";
 
 const LEASE_SECONDS = 5;
-
-/** Polls `check` every 50 ms until it holds; fails after `deadlineMs`. Answers the wait. */
-async function until(what: string, deadlineMs: number, check: () => boolean | Promise<boolean>) {
-  const started = performance.now();
-  while (!(await check())) {
-    if (performance.now() - started > deadlineMs) {
-      throw new Error(`${what}: not within ${deadlineMs} ms`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return performance.now() - started;
-}
 
 Deno.test("the lease holder killed: the master it kept out takes over by itself when the lease can expire", async () => {
   const work = await Deno.makeTempDir({ prefix: "calsync-takeover-e2e-" });

@@ -12,6 +12,7 @@ import { CalDavClient } from "../../shared/caldav/client.ts";
 import { SyncStatus } from "../../shared/protocol.ts";
 import { ADMIN_TOKEN, enrol, type TestMaster, testMaster, timed } from "../helpers/master_app.ts";
 import { startRadicale } from "../helpers/radicale.ts";
+import { until } from "../helpers/poll.ts";
 
 const WINDOW = { start: "2026-03-01T00:00:00Z", end: "2026-04-01T00:00:00Z" };
 const EVENTS = 150;
@@ -19,18 +20,6 @@ const EVENTS = 150;
 async function status(master: TestMaster) {
   const res = await master.call("GET", "/api/sync/status", { token: ADMIN_TOKEN });
   return SyncStatus.parse(await res.json()).destinations[0];
-}
-
-/** Polls `check` every 50 ms until it holds; fails after `deadlineMs`. Answers the wait. */
-async function until(what: string, deadlineMs: number, check: () => Promise<boolean>) {
-  const started = performance.now();
-  while (!(await check())) {
-    if (performance.now() - started > deadlineMs) {
-      throw new Error(`${what}: not within ${deadlineMs} ms`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return performance.now() - started;
 }
 
 Deno.test("a destination that stops answering mid-reconcile shows as unreachable within seconds and converges once back", async () => {
