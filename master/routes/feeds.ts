@@ -15,6 +15,7 @@ import { issueCredential, revokeCredential } from "../admin_actions.ts";
 import type { AppContext } from "../context.ts";
 import { adminOnly } from "../http/auth.ts";
 import { readJson } from "../http/body.ts";
+import { ifNoneMatchHits } from "../http/conditional.ts";
 import { HttpError } from "../http/errors.ts";
 import { hashToken } from "../secrets.ts";
 
@@ -66,7 +67,7 @@ export function feedRoutes(ctx: AppContext): Hono {
     const etag = `W/"${sha256Hex(JSON.stringify([feed.name, items.map((i) => i.hash)]))}"`;
     c.header("ETag", etag);
     c.header("Cache-Control", "private, no-cache");
-    if (c.req.header("if-none-match")?.split(/\s*,\s*/).includes(etag)) return c.body(null, 304);
+    if (ifNoneMatchHits(c.req.header("if-none-match"), etag)) return c.body(null, 304);
     const body = generateIcs(
       items.map((i) => ({ ...i.event, uid: i.uid, recurrence_id: null })),
       { calendarName: feed.name },

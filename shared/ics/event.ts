@@ -69,6 +69,12 @@ export type Warn = (reason: WarningReason, message: string, line: number) => voi
 /** Name of the property in which calsync records an occurrence's original zone. */
 export const TIMEZONE_PROPERTY = "X-CALSYNC-TIMEZONE";
 
+/**
+ * The value of {@link TIMEZONE_PROPERTY} for a timed occurrence whose zone has no IANA
+ * name: no zone is called that, and libical refuses the empty value once written instead.
+ */
+export const NO_TIMEZONE = "none";
+
 const DAY_MS = 86_400_000;
 
 const STATUS: Record<string, Details["status"]> = {
@@ -107,6 +113,12 @@ function clip(text: string, max: number): string {
   if (text.length <= max) return text;
   const end = /[\uD800-\uDBFF]/.test(text[max - 1]) ? max - 1 : max;
   return text.slice(0, end);
+}
+
+/** The zone X-CALSYNC-TIMEZONE records; null for {@link NO_TIMEZONE} or, as older feeds wrote it, empty. */
+function recordedZoneName(value: string): string | null {
+  const name = clip(unescapeText(value.trim()), 128);
+  return name === "" || name === NO_TIMEZONE ? null : name;
 }
 
 /** ts-ics reads parameters as one string each; multi-valued ones are joined back. */
@@ -355,7 +367,7 @@ export function readEvent(component: Component, lookup: ZoneLookup, warn: Warn):
   const recurrenceId = one("RECURRENCE-ID");
   const recordedZone = one(TIMEZONE_PROPERTY);
   const timezone = recordedZone && !dtstart.params.has("TZID")
-    ? clip(unescapeText(recordedZone.value.trim()), 128) || null
+    ? recordedZoneName(recordedZone.value)
     : start.zone?.name ?? null;
   const sequence = Number.parseInt(one("SEQUENCE")?.value.trim() ?? "0", 10);
   const details = readDetails(one, all, lookup, warn);

@@ -19,7 +19,7 @@ import {
 } from "ts-ics";
 import type { Occurrence } from "../model.ts";
 import { VERSION } from "../version.ts";
-import { TIMEZONE_PROPERTY } from "./event.ts";
+import { NO_TIMEZONE, TIMEZONE_PROPERTY } from "./event.ts";
 
 /** Options for {@link generateIcs}. */
 export interface GenerateIcsOptions {
@@ -27,8 +27,11 @@ export interface GenerateIcsOptions {
   calendarName?: string;
   /** PRODID of the calendar; default `-//calsync//calsync <version>//EN`. */
   prodId?: string;
-  /** DTSTAMP for occurrences without `last_modified`; default now. */
-  stamp?: Date;
+  /**
+   * DTSTAMP: one instant for occurrences without `last_modified` (default now), or, per
+   * occurrence, when the writer last changed it, which then wins over `last_modified`.
+   */
+  stamp?: Date | ((occurrence: Occurrence) => Date);
   /**
    * Non-standard properties to add to an occurrence's VEVENT, as name (`X-…`) and text
    * value, which is escaped here; such as a marker that says who wrote the event.
@@ -100,17 +103,26 @@ function dateObject(value: string): IcsDateObject {
     : { date: new Date(value) };
 }
 
+type Stamp = NonNullable<GenerateIcsOptions["stamp"]>;
+
+function stampOf(o: Occurrence, stamp: Stamp): Date {
+  if (typeof stamp === "function") return stamp(o);
+  return o.last_modified ? new Date(o.last_modified) : stamp;
+}
+
 /** The zone a parser would assume from the times alone: "UTC" for UTC times, none for dates. */
 function impliedZone(o: Occurrence): string | null {
   return o.all_day ? null : "UTC";
 }
 
-function toIcsEvent(o: Occurrence, stamp: Date): IcsEvent<NonStandard> {
+function toIcsEvent(o: Occurrence, stamp: Stamp): IcsEvent<NonStandard> {
   const nonStandard: Partial<NonStandard> = { busyStatus: BUSY_STATUS[o.show_as] };
-  if (o.timezone !== impliedZone(o)) nonStandard.timezone = escapeText(o.timezone ?? "");
+  if (o.timezone !== impliedZone(o)) {
+    nonStandard.timezone = o.timezone === null ? NO_TIMEZONE : escapeText(o.timezone);
+  }
   return {
     uid: escapeText(o.uid),
-    stamp: { date: o.last_modified ? new Date(o.last_modified) : stamp },
+    stamp: { date: stampOf(o, stamp) },
     start: dateObject(o.start),
     end: dateObject(o.end),
     recurrenceId: o.recurrence_id ? { value: dateObject(o.recurrence_id) } : undefined,

@@ -151,6 +151,12 @@ Deno.test("ICS feed: created by an admin, served with ETag and 304, revoked", as
 
   const cached = await master.app.request(feed.path, { headers: { "if-none-match": etag } });
   assert.equal(cached.status, 304);
+  assert.match(etag, /^W\/"/);
+  const strong = etag.slice(2);
+  for (const header of [strong, "*", `"stale", ${strong}`]) {
+    const res = await master.app.request(feed.path, { headers: { "if-none-match": header } });
+    assert.equal(res.status, 304, `If-None-Match: ${header}`);
+  }
   await put(master, token, [timed("a", "2026-03-02T09:00:00Z", 60, { title: "Changed" })], {
     label: "PC",
   });

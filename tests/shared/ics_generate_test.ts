@@ -130,6 +130,25 @@ Deno.test("a timed occurrence is written with UTC times and every field", () => 
   );
 });
 
+Deno.test("a zone without an IANA name is written as 'none', never as an empty value", () => {
+  const text = generateIcs([occurrences[4]], { stamp });
+  assert.match(text, /\r\nX-CALSYNC-TIMEZONE:none\r\n/);
+  assert.doesNotMatch(text, /^[A-Z-]+(;[^:]*)?:\r?$/m, "no property with an empty value");
+  // libical-compatible readers take it as any X- property.
+  const vevent = new ICAL.Component(ICAL.parse(text)).getFirstSubcomponent("vevent")!;
+  assert.equal(vevent.getFirstPropertyValue("x-calsync-timezone"), "none");
+  // Feeds written before carried the empty value; it still reads as no zone.
+  const older = text.replace("X-CALSYNC-TIMEZONE:none", "X-CALSYNC-TIMEZONE:");
+  assert.equal(parseIcs(older, everything)[0].timezone, null);
+});
+
+Deno.test("DTSTAMP is the writer's own change instant when one is given per occurrence", () => {
+  const changed = new Date("2026-02-14T08:30:00Z");
+  const text = generateIcs([occurrences[1]], { stamp: () => changed });
+  assert.match(text, /\r\nDTSTAMP:20260214T083000Z\r\n/);
+  assert.match(text, /\r\nLAST-MODIFIED:20260302T101112Z\r\n/, "the source's own stays");
+});
+
 Deno.test("all-day occurrences are written as dates, also their RECURRENCE-ID", () => {
   const text = generateIcs([occurrences[3]], { stamp });
   assert.match(text, /\r\nDTSTART;VALUE=DATE:20260401\r\nDTEND;VALUE=DATE:20260402\r\n/);
