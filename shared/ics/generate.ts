@@ -117,6 +117,7 @@ function impliedZone(o: Occurrence): string | null {
 
 function toIcsEvent(o: Occurrence, stamp: Stamp): IcsEvent<NonStandard> {
   const nonStandard: Partial<NonStandard> = { busyStatus: BUSY_STATUS[o.show_as] };
+  const categories = o.categories.filter((c) => c.trim() !== "");
   if (o.timezone !== impliedZone(o)) {
     nonStandard.timezone = o.timezone === null ? NO_TIMEZONE : escapeText(o.timezone);
   }
@@ -132,7 +133,7 @@ function toIcsEvent(o: Occurrence, stamp: Stamp): IcsEvent<NonStandard> {
     status: o.status.toUpperCase() as IcsEventStatusType,
     timeTransparent: o.show_as === "free" ? "TRANSPARENT" : "OPAQUE",
     class: CLASS[o.sensitivity],
-    categories: o.categories.length > 0 ? o.categories.map(escapeText) : undefined,
+    categories: categories.length > 0 ? categories.map(escapeText) : undefined,
     organizer: o.organizer
       ? {
         email: cleanAddress(o.organizer.email),
@@ -203,7 +204,10 @@ export function generateIcs(occurrences: Occurrence[], options: GenerateIcsOptio
     name: options.calendarName === undefined ? undefined : escapeText(options.calendarName),
     events: occurrences.map((o) => toIcsEvent(o, stamp)),
   }, { nonStandard: NON_STANDARD });
-  const lines = text.replace(/\r\n[ \t]/g, "").split("\r\n").filter((line) => line !== "");
+  // ts-ics always writes SUMMARY; an empty one goes, as readers that refuse empty
+  // properties drop the whole event for it.
+  const lines = text.replace(/\r\n[ \t]/g, "").split("\r\n")
+    .filter((line) => line !== "" && line !== "SUMMARY:");
   const extra = options.extraProperties;
   // ts-ics writes the VEVENTs in the order given, so the n-th END:VEVENT closes the n-th.
   let index = 0;

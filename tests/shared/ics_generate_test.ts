@@ -142,6 +142,19 @@ Deno.test("a zone without an IANA name is written as 'none', never as an empty v
   assert.equal(parseIcs(older, everything)[0].timezone, null);
 });
 
+Deno.test("an untitled occurrence gets no empty SUMMARY or CATEGORIES", () => {
+  const untitled = occurrence({
+    uid: "untitled",
+    start: "2026-04-05T08:00:00Z",
+    end: "2026-04-05T09:00:00Z",
+    categories: ["", " "],
+  });
+  const text = generateIcs([untitled], { stamp });
+  assert.doesNotMatch(text, /^(SUMMARY|CATEGORIES)/m);
+  assert.doesNotMatch(text, /^[A-Z-]+(;[^:]*)?:\r?$/m);
+  assert.deepEqual(parseIcs(text, everything), [{ ...untitled, categories: [] }]);
+});
+
 Deno.test("DTSTAMP is the writer's own change instant when one is given per occurrence", () => {
   const changed = new Date("2026-02-14T08:30:00Z");
   const text = generateIcs([occurrences[1]], { stamp: () => changed });
