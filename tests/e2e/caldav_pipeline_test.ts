@@ -248,12 +248,12 @@ Deno.test("a master killed mid-reconcile and restarted: every item exactly once"
     ]);
     await runAgentOk(config);
     proxy.reset();
+    // The 31st write is held, so the master dies with its reconcile surely unfinished.
+    const writing = proxy.holdAfter("PUT", 30);
     const running = reconcileNow(master()).catch(() => null);
-    for (let i = 0; i < 300 && (proxy.counts().PUT ?? 0) < 30; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    assert.ok((proxy.counts().PUT ?? 0) >= 30, "the reconcile was under way");
+    await writing;
     await restartMaster(true);
+    proxy.release();
     await running;
     const [report] = await reconcileNow(master());
     assert.equal(report.failed, 0);

@@ -151,17 +151,17 @@ Deno.test("the leader killed mid-reconcile: the other master takes over after th
     ]);
     await runAgentOk(config);
     proxy.reset();
+    // The 31st write is held, so the leader dies with its reconcile surely unfinished.
+    const writing = proxy.holdAfter("PUT", 30);
     const running = reconcileNow(leader).catch(() => null);
-    for (let i = 0; i < 300 && (proxy.counts().PUT ?? 0) < 30; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    assert.ok((proxy.counts().PUT ?? 0) >= 30, "the leader was writing");
+    await writing;
     Deno.kill(leader.pid, "SIGKILL");
     await running;
-    const [held] = await reconcileNow(standby);
-    assert.equal(held.skipped, true, "the dead leader's lease still holds");
-    let report = held;
-    // The lease lasts 2 s; the bound only keeps a broken takeover from hanging the test.
+    proxy.release();
+    // Whether the dead leader's lease still holds by now depends on how busy the machine
+    // is (lease_takeover_test measures that); the standby tries until it takes over. The
+    // lease lasts 2 s; the bound only keeps a broken takeover from hanging the test.
+    let [report] = await reconcileNow(standby);
     for (let i = 0; i < 100 && report.skipped; i++) {
       await new Promise((r) => setTimeout(r, 200));
       [report] = await reconcileNow(standby);

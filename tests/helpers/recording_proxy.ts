@@ -1,7 +1,8 @@
 /**
  * An HTTP proxy for tests that stands between a client and a real server: it records
  * every request (method and path) and can simulate an outage, either answering 503 with
- * `Retry-After: 1` or refusing connections altogether.
+ * `Retry-After: 1` or refusing connections altogether. It can also hold requests, so
+ * that a test stops a client in the middle of its work without racing it.
  *
  * @module
  */
@@ -35,9 +36,27 @@ export interface RecordingProxy extends AsyncDisposable {
    * connections are refused; `up` forwards again (on the same port).
    */
   setMode(mode: ProxyMode): Promise<void>;
-  /** Stops the proxy. */
+  /**
+   * Lets the first `count` requests of `method` through and holds every later one until
+   * {@linkcode release}; resolves once the `count`-th has been forwarded. A held request
+   * whose client went away meanwhile is answered 502 and never forwarded.
+   */
+  holdAfter(method: string, count: number): Promise<void>;
+  /** Forwards the held requests and holds no more. */
+  release(): void;
+  /** Stops the proxy (releasing held requests first). */
   close(): Promise<void>;
 }
+
+/** Requests of one method held back after a number of them passed. */
+type Hold = {
+  method: string;
+  count: number;
+  seen: number;
+  reached: () => void;
+  gate: Promise<void>;
+  open: () => void;
+};
 
 /** Headers that describe one hop, not the message; fetch sets its own. */
 const HOP_HEADERS = ["connection", "keep-alive", "transfer-encoding", "host"];
@@ -51,6 +70,7 @@ export function startRecordingProxy(target: string): RecordingProxy {
   const origin = new URL(target).origin;
   const requests: RecordedRequest[] = [];
   let mode: ProxyMode = "up";
+  let hold: Hold | null = null;
 
   const handler = async (request: Request): Promise<Response> => {
     const url = new URL(request.url);
@@ -59,6 +79,12 @@ export function startRecordingProxy(target: string): RecordingProxy {
       path: url.pathname + url.search,
       headers: new Headers(request.headers),
     });
+    const counted = hold !== null && request.method === hold.method ? hold : null;
+    const index = counted ? ++counted.seen : 0;
+    if (counted && index > counted.count) {
+      await counted.gate;
+      if (request.signal.aborted) return new Response("client went away", { status: 502 });
+    }
     if (mode === "unavailable") {
       await request.body?.cancel();
       return new Response("down for a test", { status: 503, headers: { "retry-after": "1" } });
@@ -78,6 +104,7 @@ export function startRecordingProxy(target: string): RecordingProxy {
       // The target is down (a test may stop it): say so as a gateway would, quietly.
       return new Response("target unreachable", { status: 502 });
     }
+    if (counted && index === counted.count) counted.reached();
     const answer = new Headers(upstream.headers);
     // fetch has decoded the body already, so its encoding and length no longer hold.
     for (const name of ["content-encoding", "content-length", ...HOP_HEADERS]) {
@@ -97,7 +124,12 @@ export function startRecordingProxy(target: string): RecordingProxy {
   let server: Deno.HttpServer<Deno.NetAddr> | null = listen(0);
   const port = server.addr.port;
   const base = `http://127.0.0.1:${port}`;
+  const release = () => {
+    hold?.open();
+    hold = null;
+  };
   const stop = async () => {
+    release();
     const current = server;
     server = null;
     await current?.shutdown();
@@ -125,6 +157,14 @@ export function startRecordingProxy(target: string): RecordingProxy {
       else if (server === null) server = listen(port);
       mode = next;
     },
+    holdAfter(method, count) {
+      release();
+      const { promise: reached, resolve } = Promise.withResolvers<void>();
+      const { promise: gate, resolve: open } = Promise.withResolvers<void>();
+      hold = { method, count, seen: 0, reached: resolve, gate, open };
+      return reached;
+    },
+    release,
     close: stop,
     [Symbol.asyncDispose]: stop,
   };
