@@ -39,7 +39,7 @@ function titles(dest: MemoryDestination): string[] {
 
 /** Waits for the reconcile the removal asked for (debounced), not one the test runs. */
 async function untilTitles(dest: MemoryDestination, expected: string[]): Promise<void> {
-  const deadline = Date.now() + 5_000;
+  const deadline = Date.now() + 30_000;
   while (JSON.stringify(titles(dest)) !== JSON.stringify(expected)) {
     if (Date.now() > deadline) assert.deepEqual(titles(dest), expected, "no reconcile came");
     await new Promise((resolve) => setTimeout(resolve, 10));
