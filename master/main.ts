@@ -20,7 +20,7 @@ import { displayUrl, openDestination } from "./destinations/mod.ts";
 import { SyncEngine } from "./sync/engine.ts";
 import { Pruner } from "./sync/retention.ts";
 import { Metrics } from "./metrics/master_metrics.ts";
-import { AuthFailureLimiter } from "./http/auth_limiter.ts";
+import { authLimiterFor } from "./http/auth_limiter.ts";
 
 const USAGE = `usage: master                 serve (the default)
        master backup FILE     write everything the store holds to FILE (JSON)
@@ -153,7 +153,7 @@ async function main(): Promise<number> {
     startedAt: new Date(),
     sync,
     metrics,
-    authLimiter: new AuthFailureLimiter({
+    authLimiter: authLimiterFor(store, {
       limit: settings.authFailureLimit,
       windowMs: settings.authFailureWindowMs,
     }),
