@@ -325,6 +325,12 @@ export class RedisStore implements Store {
   #writeFailure: StorageFullError | null = null;
   /** The connection in subscriber mode for change announcements; opened on first watch. */
   #subscriber: Redis | null = null;
+  /**
+   * Where the last batch of a prune stopped: the source's occurrences key, its HSCAN
+   * cursor (null once scanned through) and the keys found but not yet pruned.
+   */
+  #pruneResume: { cutoff: number; occKey: string; cursor: string | null; found: string[] } | null =
+    null;
 
   private constructor(redis: Redis, prefix: string) {
     this.#redis = redis;
@@ -767,39 +773,55 @@ export class RedisStore implements Store {
   async pruneOccurrencesEndedBefore(instant: string, batchSize: number): Promise<number> {
     const cutoff = toMillis(instant);
     const agentIds = await this.#redis.smembers(this.#key("agents"));
-    if (agentIds.length === 0) return 0;
     const sourcesOf = this.#redis.multi();
     for (const a of agentIds) sourcesOf.smembers(this.#key("sources", a));
-    const sourceLists = results(await sourcesOf.exec()) as string[][];
+    const sourceLists = agentIds.length === 0 ? [] : results(await sourcesOf.exec()) as string[][];
+    const occKeys = agentIds.flatMap((a, i) =>
+      sourceLists[i].map((s) => ({
+        occKey: this.#key("occ", a, s),
+        sourceKey: this.#key("source", a, s),
+      }))
+    ).sort((x, y) => compareBinary(x.occKey, y.occKey));
     const destKeys = (await this.destinationIds()).map((d) => this.#key("dest_items", d));
+    // The batches of one cutoff go on where the last one stopped: starting over would scan
+    // every source again per batch, quadratic in a first prune of years of occurrences.
+    const resume = this.#pruneResume?.cutoff === cutoff ? this.#pruneResume : null;
+    this.#pruneResume = null;
     let removed = 0;
-    for (const [i, agentId] of agentIds.entries()) {
-      for (const sourceId of sourceLists[i]) {
-        const occKey = this.#key("occ", agentId, sourceId);
-        const found: string[] = [];
-        const scan = this.#redis.hscanStream(occKey, { count: 500 });
-        for await (const chunk of scan as AsyncIterable<string[]>) {
+    for (const { occKey, sourceKey } of occKeys) {
+      if (resume && compareBinary(occKey, resume.occKey) < 0) continue;
+      const resumed = resume?.occKey === occKey;
+      if (resumed && resume.cursor === null) continue;
+      let cursor = resumed ? resume.cursor! : "0";
+      const found = resumed ? resume.found : [];
+      let scanned = resumed;
+      const done = () => scanned && cursor === "0" && found.length === 0;
+      while (!done()) {
+        while (found.length < batchSize - removed && !(scanned && cursor === "0")) {
+          const [next, chunk] = await this.#redis.hscan(occKey, cursor, "COUNT", 500);
           for (let f = 0; f < chunk.length; f += 2) {
             if (Number(splitValue(chunk[f + 1])[1]) < cutoff) found.push(chunk[f]);
           }
-          if (found.length >= batchSize - removed) {
-            scan.destroy();
-            break;
-          }
+          [cursor, scanned] = [next, true];
         }
-        if (found.length === 0) continue;
-        removed += Number(
-          await this.#redis.eval(
-            PRUNE,
-            2 + destKeys.length,
-            this.#key("source", agentId, sourceId),
-            occKey,
-            ...destKeys,
-            String(cutoff),
-            ...found.slice(0, batchSize - removed),
-          ),
-        );
-        if (removed >= batchSize) return removed;
+        const batch = found.splice(0, batchSize - removed);
+        if (batch.length > 0) {
+          removed += Number(
+            await this.#redis.eval(
+              PRUNE,
+              2 + destKeys.length,
+              sourceKey,
+              occKey,
+              ...destKeys,
+              String(cutoff),
+              ...batch,
+            ),
+          );
+        }
+        if (removed >= batchSize) {
+          this.#pruneResume = { cutoff, occKey, cursor: done() ? null : cursor, found };
+          return removed;
+        }
       }
     }
     return removed;
