@@ -10,6 +10,9 @@ import { icsExpandBenchmark } from "./ics_expand.ts";
 import { type Figure, ingestBenchmark } from "./ingest.ts";
 import { pagesBenchmark } from "./pages.ts";
 import { startRedis } from "../tests/helpers/redis.ts";
+import { retentionBenchmark } from "./retention.ts";
+import { SqliteStore } from "../master/store/sqlite.ts";
+import { RedisStore } from "../master/store/redis.ts";
 
 function print(title: string, figures: Figure[]): void {
   console.log(`\n${title}`);
@@ -38,6 +41,23 @@ print(
     "Ingest (master on Redis, over HTTP)",
     await ingestBenchmark({ REDIS_URL: redis.url }),
   );
+}
+
+{
+  const dir = await Deno.makeTempDir();
+  await using redis = await startRedis();
+  const sqlite = await SqliteStore.open(dir);
+  const shared = await RedisStore.open({ url: redis.url });
+  try {
+    print("Retention (in-process, batches of 500)", [
+      ...await retentionBenchmark(sqlite, "SQLite"),
+      ...await retentionBenchmark(shared, "Redis"),
+    ]);
+  } finally {
+    await sqlite.close();
+    await shared.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 }
 
 for (

@@ -64,6 +64,7 @@ const Contents = z.object({
       href: z.string(),
       etag: z.string().nullable(),
       hash: z.string().nullable(),
+      end_ms: z.number().nullable().optional(),
     })),
   })),
 });

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { AuthFailureLimiter } from "./http/auth_limiter.ts";
+import type { AuthLimiter } from "./http/auth_limiter.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics/master_metrics.ts";
 import type { Store } from "./store/types.ts";
@@ -34,8 +34,8 @@ export type AppContext = {
   sync: SyncEngine;
   /** This process's metrics, which routes record into and `/metrics` serves. */
   metrics: Metrics;
-  /** Counts failed authentications per client address. */
-  authLimiter: AuthFailureLimiter;
+  /** Counts failed authentications per client address (through Redis when it is the store). */
+  authLimiter: AuthLimiter;
   /** Believe the reverse proxy's X-Forwarded-For and X-Forwarded-Proto. */
   trustProxy: boolean;
   /** How long a management-page sign-in lasts. */

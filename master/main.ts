@@ -18,8 +18,9 @@ import type { Settings } from "./settings.ts";
 import { loadDestinationConfigs } from "./destinations/config.ts";
 import { displayUrl, openDestination } from "./destinations/mod.ts";
 import { SyncEngine } from "./sync/engine.ts";
+import { Pruner } from "./sync/retention.ts";
 import { Metrics } from "./metrics/master_metrics.ts";
-import { AuthFailureLimiter } from "./http/auth_limiter.ts";
+import { authLimiterFor } from "./http/auth_limiter.ts";
 
 const USAGE = `usage: master                 serve (the default)
        master backup FILE     write everything the store holds to FILE (JSON)
@@ -125,7 +126,9 @@ async function main(): Promise<number> {
     intervalMs: settings.syncIntervalMinutes * 60_000,
     destinations: destinationConfigs.map(openDestination),
     onReport: (report, seconds) => metrics.reconciled(report, seconds),
+    retentionDays: settings.retentionDays,
   });
+  const pruner = new Pruner({ store, logger, owner, retentionDays: settings.retentionDays });
   for (const config of destinationConfigs) {
     logger.log("info", `destination ${config.id}: ${config.type} ${displayUrl(config.url)}`);
     if (config.type === "ews" && config.tls_insecure) {
@@ -150,7 +153,7 @@ async function main(): Promise<number> {
     startedAt: new Date(),
     sync,
     metrics,
-    authLimiter: new AuthFailureLimiter({
+    authLimiter: authLimiterFor(store, {
       limit: settings.authFailureLimit,
       windowMs: settings.authFailureWindowMs,
     }),
@@ -176,12 +179,14 @@ async function main(): Promise<number> {
       logger.log("info", `${signal}: finishing in-flight requests`);
       await server.shutdown();
       await sync.stop();
+      await pruner.stop();
       await store.close();
       logger.log("info", "stopped");
     })();
   Deno.addSignalListener("SIGINT", () => void stop("SIGINT"));
   Deno.addSignalListener("SIGTERM", () => void stop("SIGTERM"));
   sync.start();
+  pruner.start();
   await server.finished;
   await stopping;
   return 0;

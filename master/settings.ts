@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from "zod";
+import { DEFAULT_RETENTION_DAYS } from "./sync/retention.ts";
 
 const bool = (name: string) =>
   z
@@ -78,6 +79,7 @@ const SettingsSchema = z.object({
   AUTH_FAILURE_LIMIT: number("AUTH_FAILURE_LIMIT", 10, 0, 100_000),
   AUTH_FAILURE_WINDOW_MINUTES: number("AUTH_FAILURE_WINDOW_MINUTES", 15, 0.1, 1440, false),
   TRUST_PROXY: bool("TRUST_PROXY"),
+  RETENTION_DAYS: number("RETENTION_DAYS", DEFAULT_RETENTION_DAYS, 1, 36_500),
   REDIS_URL: z.string().optional().transform((v, ctx) => {
     const url = v?.trim();
     if (!url) return undefined;
@@ -133,6 +135,8 @@ export type Settings = {
   authFailureWindowMs: number;
   /** The master sits behind a reverse proxy whose X-Forwarded-* headers can be believed. */
   trustProxy: boolean;
+  /** Occurrences that ended more days ago leave the store (not the destinations). */
+  retentionDays: number;
   /** The Redis store, when `REDIS_URL` or `REDIS_HOST` is set; else SQLite. */
   redis: RedisSettings | null;
 };
@@ -174,6 +178,7 @@ export function parseSettings(env: Record<string, string | undefined>): Settings
     authFailureLimit: s.AUTH_FAILURE_LIMIT,
     authFailureWindowMs: s.AUTH_FAILURE_WINDOW_MINUTES * 60_000,
     trustProxy: s.TRUST_PROXY,
+    retentionDays: s.RETENTION_DAYS,
     redis: s.REDIS_URL || s.REDIS_HOST
       ? {
         url: s.REDIS_URL,

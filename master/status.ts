@@ -66,10 +66,11 @@ export async function agentStatuses(ctx: AppContext): Promise<AgentStatus[]> {
 
 /** The whole status document of `GET /api/sync/status`. */
 export async function syncStatus(ctx: AppContext): Promise<SyncStatus> {
-  const [agents, totals, destinations] = await Promise.all([
+  const [agents, totals, destinations, size] = await Promise.all([
     agentStatuses(ctx),
     ctx.store.totals(),
     destinationStatuses(ctx),
+    ctx.store.size(),
   ]);
-  return { agents, totals, destinations };
+  return { agents, totals, destinations, store: { backend: ctx.store.backend, ...size } };
 }

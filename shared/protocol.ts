@@ -213,6 +213,18 @@ export const DestinationStatus = z.object({
   last_error: z.string().nullable(),
 });
 
+/**
+ * How big the master's store is: its occurrences and its bytes, as `measure` says they
+ * were taken: `sqlite_file` the SQLite database's pages, `redis_used_memory` Redis's
+ * `used_memory` (the whole server's, other programs' keys included).
+ */
+export const StoreSizeStatus = z.object({
+  backend: z.string(),
+  occurrences: z.number().int(),
+  bytes: z.number().int(),
+  measure: z.enum(["sqlite_file", "redis_used_memory"]),
+});
+
 /** `GET /api/sync/status` document. */
 export const SyncStatus = z.object({
   agents: z.array(AgentStatus),
@@ -222,6 +234,8 @@ export const SyncStatus = z.object({
     events: z.number().int(),
   }),
   destinations: z.array(DestinationStatus),
+  /** The store's size; masters before it was reported leave it out. */
+  store: StoreSizeStatus.optional(),
 });
 /** The sync status document. */
 export type SyncStatus = z.output<typeof SyncStatus>;

@@ -1,5 +1,5 @@
 /**
- * The middleware that applies {@link AuthFailureLimiter}: it counts every answer that
+ * The middleware that applies `ctx.authLimiter` (`auth_limiter.ts`): it counts every answer that
  * refused a credential (401, or a 404 for a feed address, whose token is its secret), and
  * answers 429 with `Retry-After` to an address over its limit before any credential of
  * its request is checked, so a blocked guesser learns nothing more.
@@ -27,7 +27,7 @@ export function limitAuthFailures(ctx: AppContext): MiddlewareHandler {
   return async (c, next) => {
     const address = clientAddress(c, ctx.trustProxy);
     if (!isPublic(c.req.method, c.req.path)) {
-      const wait = ctx.authLimiter.retryAfter(address);
+      const wait = await ctx.authLimiter.retryAfter(address);
       if (wait > 0) {
         throw new HttpError(
           429,
@@ -41,7 +41,13 @@ export function limitAuthFailures(ctx: AppContext): MiddlewareHandler {
     }
     await next();
     if (refusedCredential(c.res.status, c.req.path)) {
-      ctx.authLimiter.fail(address);
+      // The answer stands even when the count cannot be kept (the store is down).
+      await ctx.authLimiter.fail(address).catch((err) =>
+        ctx.logger.log(
+          "warn",
+          `counting a failed authentication failed: ${err instanceof Error ? err.message : err}`,
+        )
+      );
       ctx.logger.log(
         "warn",
         `authentication refused for ${address}: ${c.req.method} ${

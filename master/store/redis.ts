@@ -15,7 +15,8 @@
  * |                                  |        | last_snapshot_at?, last_generated_at?,          |
  * |                                  |        | warnings? (JSON `WarningSummary`)               |
  * | `occ:{agent}:{source}`           | hash   | occurrence key → `start_ms end_ms hash data`    |
- * | `dest_items:{destination}`       | hash   | occurrence key → JSON `{href, etag, hash}`      |
+ * | `dest_items:{destination}`       | hash   | occurrence key → JSON `{href, etag, hash,       |
+ * |                                  |        | end_ms?}`                                       |
  * | `dest_state:{destination}`       | string | JSON `DestinationState`                         |
  * | `credentials:{kind}`             | zset   | credential id, scored by expiry in epoch ms     |
  * |                                  |        | (`+inf`: never)                                 |
@@ -44,6 +45,14 @@
  * the hashes `feeds` (feed id → JSON) and `feed_tokens` (token hash → feed id); opening
  * the store moves any found there into credentials of kind `feed`, so feed URLs survive
  * the upgrade.
+ *
+ * Pruning old occurrences reads each source's occurrences with `HSCAN` and deletes the
+ * ones that ended before the cutoff in one Lua script per source and batch, which checks
+ * each end again, gives the destination entries of those keys their `end_ms` when they
+ * lack it, and bumps the source's `rev`, so an apply planned on the older read retries.
+ *
+ * `authfail:{address}` strings count failed authentications of a client address; each
+ * expires at the end of its window, so the key count stays bounded.
  *
  * @module
  */
@@ -74,6 +83,7 @@ import {
   SnapshotRejected,
   type SourceRecord,
   type Store,
+  type StoreSize,
   type StoreTotals,
 } from "./types.ts";
 
@@ -261,6 +271,51 @@ const RELEASE_LEASE = `
 if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1`;
 
+/**
+ * Deletes occurrences that ended before a cutoff: KEYS[1] the source hash, KEYS[2] its
+ * occurrences, then every destination's entries; ARGV[1] the cutoff in epoch ms, then
+ * the occurrence keys found ending before it. Answers how many went.
+ */
+const PRUNE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local cutoff = tonumber(ARGV[1])
+local removed = 0
+for i = 2, #ARGV do
+  local value = redis.call('HGET', KEYS[2], ARGV[i])
+  if value then
+    local a = string.find(value, ' ', 1, true)
+    local b = string.find(value, ' ', a + 1, true)
+    local ends = tonumber(string.sub(value, a + 1, b - 1))
+    if ends < cutoff then
+      redis.call('HDEL', KEYS[2], ARGV[i])
+      removed = removed + 1
+      for d = 3, #KEYS do
+        local json = redis.call('HGET', KEYS[d], ARGV[i])
+        if json then
+          local entry = cjson.decode(json)
+          if entry.end_ms == nil or entry.end_ms == cjson.null then
+            entry.end_ms = ends
+            redis.call('HSET', KEYS[d], ARGV[i], cjson.encode(entry))
+          end
+        end
+      end
+    end
+  end
+end
+if removed > 0 then redis.call('HINCRBY', KEYS[1], 'rev', 1) end
+return removed`;
+
+/**
+ * Counts a failure in a window: KEYS[1] the counter; ARGV[1] the window in ms, which
+ * starts with the first failure. Answers the count and the ms left of the window.
+ */
+const COUNT_FAILURE = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 or redis.call('PTTL', KEYS[1]) < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return {count, redis.call('PTTL', KEYS[1])}`;
+
 /** The Redis implementation of `Store`. */
 export class RedisStore implements Store {
   readonly backend = "redis";
@@ -270,6 +325,12 @@ export class RedisStore implements Store {
   #writeFailure: StorageFullError | null = null;
   /** The connection in subscriber mode for change announcements; opened on first watch. */
   #subscriber: Redis | null = null;
+  /**
+   * Where the last batch of a prune stopped: the source's occurrences key, its HSCAN
+   * cursor (null once scanned through) and the keys found but not yet pruned.
+   */
+  #pruneResume: { cutoff: number; occKey: string; cursor: string | null; found: string[] } | null =
+    null;
 
   private constructor(redis: Redis, prefix: string) {
     this.#redis = redis;
@@ -703,6 +764,97 @@ export class RedisStore implements Store {
     return { agents: agentIds.length, sources, events };
   }
 
+  async size(): Promise<StoreSize> {
+    const [{ events }, info] = await Promise.all([this.totals(), this.#redis.info("memory")]);
+    const used = /^used_memory:(\d+)/m.exec(info);
+    return { occurrences: events, bytes: used ? Number(used[1]) : 0, measure: "redis_used_memory" };
+  }
+
+  async pruneOccurrencesEndedBefore(instant: string, batchSize: number): Promise<number> {
+    const cutoff = toMillis(instant);
+    const agentIds = await this.#redis.smembers(this.#key("agents"));
+    const sourcesOf = this.#redis.multi();
+    for (const a of agentIds) sourcesOf.smembers(this.#key("sources", a));
+    const sourceLists = agentIds.length === 0 ? [] : results(await sourcesOf.exec()) as string[][];
+    const occKeys = agentIds.flatMap((a, i) =>
+      sourceLists[i].map((s) => ({
+        occKey: this.#key("occ", a, s),
+        sourceKey: this.#key("source", a, s),
+      }))
+    ).sort((x, y) => compareBinary(x.occKey, y.occKey));
+    const destKeys = (await this.destinationIds()).map((d) => this.#key("dest_items", d));
+    // The batches of one cutoff go on where the last one stopped: starting over would scan
+    // every source again per batch, quadratic in a first prune of years of occurrences.
+    const resume = this.#pruneResume?.cutoff === cutoff ? this.#pruneResume : null;
+    this.#pruneResume = null;
+    let removed = 0;
+    for (const { occKey, sourceKey } of occKeys) {
+      if (resume && compareBinary(occKey, resume.occKey) < 0) continue;
+      const resumed = resume?.occKey === occKey;
+      if (resumed && resume.cursor === null) continue;
+      let cursor = resumed ? resume.cursor! : "0";
+      const found = resumed ? resume.found : [];
+      let scanned = resumed;
+      const done = () => scanned && cursor === "0" && found.length === 0;
+      while (!done()) {
+        while (found.length < batchSize - removed && !(scanned && cursor === "0")) {
+          const [next, chunk] = await this.#redis.hscan(occKey, cursor, "COUNT", 500);
+          for (let f = 0; f < chunk.length; f += 2) {
+            if (Number(splitValue(chunk[f + 1])[1]) < cutoff) found.push(chunk[f]);
+          }
+          [cursor, scanned] = [next, true];
+        }
+        const batch = found.splice(0, batchSize - removed);
+        if (batch.length > 0) {
+          removed += Number(
+            await this.#redis.eval(
+              PRUNE,
+              2 + destKeys.length,
+              sourceKey,
+              occKey,
+              ...destKeys,
+              String(cutoff),
+              ...batch,
+            ),
+          );
+        }
+        if (removed >= batchSize) {
+          this.#pruneResume = { cutoff, occKey, cursor: done() ? null : cursor, found };
+          return removed;
+        }
+      }
+    }
+    return removed;
+  }
+
+  /**
+   * Counts a failed authentication of `address` in a window of `windowMs` that starts
+   * with its first failure, shared by every master on this Redis: answers the failures
+   * so far and the ms left of the window.
+   */
+  async countAuthFailure(
+    address: string,
+    windowMs: number,
+  ): Promise<{ failures: number; remainingMs: number }> {
+    const [failures, remainingMs] = await this.#redis.eval(
+      COUNT_FAILURE,
+      1,
+      this.#key("authfail", address),
+      String(Math.max(1, Math.round(windowMs))),
+    ) as [number, number];
+    return { failures, remainingMs };
+  }
+
+  /** The failed authentications of `address` in its current window, or null outside one. */
+  async authFailures(address: string): Promise<{ failures: number; remainingMs: number } | null> {
+    const key = this.#key("authfail", address);
+    const [count, remainingMs] = results(
+      await this.#redis.multi().get(key).pttl(key).exec(),
+    ) as [string | null, number];
+    if (count === null || remainingMs <= 0) return null;
+    return { failures: Number(count), remainingMs };
+  }
+
   async destinationIds(): Promise<string[]> {
     const ids = new Set<string>();
     for (const kind of ["dest_items", "dest_state"]) {
@@ -720,17 +872,18 @@ export class RedisStore implements Store {
     return Object.entries(items)
       .sort(([a], [b]) => compareBinary(a, b))
       .map(([key, json]) => {
-        const { href, etag, hash } = JSON.parse(json) as Omit<DestinationEntry, "key">;
-        return { key, href, etag, hash };
+        const { href, etag, hash, end_ms } = JSON.parse(json) as Omit<DestinationEntry, "key">;
+        // An unknown end is left out, as entries written without one never had it.
+        return end_ms == null ? { key, href, etag, hash } : { key, href, etag, hash, end_ms };
       });
   }
 
   async saveDestinationEntry(destinationId: string, entry: DestinationEntry): Promise<void> {
-    const { key, href, etag, hash } = entry;
+    const { key, href, etag, hash, end_ms } = entry;
     await this.#redis.hset(
       this.#key("dest_items", destinationId),
       key,
-      JSON.stringify({ href, etag, hash }),
+      JSON.stringify(end_ms == null ? { href, etag, hash } : { href, etag, hash, end_ms }),
     );
   }
 

@@ -33,6 +33,7 @@ import {
   SnapshotRejected,
   type SourceRecord,
   type Store,
+  type StoreSize,
   type StoreTotals,
 } from "./types.ts";
 
@@ -371,6 +372,48 @@ export class SqliteStore implements Store {
     }));
   }
 
+  size(): Promise<StoreSize> {
+    return Promise.try(() => {
+      const pragma = (name: string) =>
+        Object.values(this.#db.prepare(`PRAGMA ${name}`).get()!)[0] as number;
+      const { n } = this.#db.prepare("SELECT COUNT(*) AS n FROM occurrences").get() as {
+        n: number;
+      };
+      return {
+        occurrences: n,
+        bytes: pragma("page_count") * pragma("page_size"),
+        measure: "sqlite_file",
+      };
+    });
+  }
+
+  pruneOccurrencesEndedBefore(instant: string, batchSize: number): Promise<number> {
+    return Promise.try(() =>
+      this.#transaction(() => {
+        const rows = this.#db.prepare(
+          `SELECT agent_id, source_id, key, end_ms FROM occurrences WHERE end_ms < ?
+           ORDER BY end_ms LIMIT ?`,
+        ).all(toMillis(instant), batchSize) as {
+          agent_id: string;
+          source_id: string;
+          key: string;
+          end_ms: number;
+        }[];
+        const keepEnd = this.#db.prepare(
+          "UPDATE destination_items SET end_ms = ? WHERE key = ? AND end_ms IS NULL",
+        );
+        const remove = this.#db.prepare(
+          "DELETE FROM occurrences WHERE agent_id = ? AND source_id = ? AND key = ?",
+        );
+        for (const r of rows) {
+          keepEnd.run(r.end_ms, r.key);
+          remove.run(r.agent_id, r.source_id, r.key);
+        }
+        return rows.length;
+      })
+    );
+  }
+
   destinationIds(): Promise<string[]> {
     return Promise.try(() =>
       this.#all(
@@ -383,23 +426,28 @@ export class SqliteStore implements Store {
   destinationEntries(destinationId: string): Promise<DestinationEntry[]> {
     return Promise.try(() =>
       this.#all(
-        "SELECT key, href, etag, hash FROM destination_items WHERE destination_id = ?",
+        "SELECT key, href, etag, hash, end_ms FROM destination_items WHERE destination_id = ?",
         destinationId,
-      ) as unknown as DestinationEntry[]
+      ).map(({ end_ms, ...entry }) =>
+        // An unknown end is left out, as entries written without one never had it.
+        (end_ms === null ? entry : { ...entry, end_ms }) as unknown as DestinationEntry
+      )
     );
   }
 
   saveDestinationEntry(destinationId: string, entry: DestinationEntry): Promise<void> {
     return Promise.try(() => {
       this.#run(
-        `INSERT INTO destination_items (destination_id, key, href, etag, hash) VALUES (?, ?, ?, ?, ?)
+        `INSERT INTO destination_items (destination_id, key, href, etag, hash, end_ms)
+         VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (destination_id, key) DO UPDATE SET href = excluded.href,
-           etag = excluded.etag, hash = excluded.hash`,
+           etag = excluded.etag, hash = excluded.hash, end_ms = excluded.end_ms`,
         destinationId,
         entry.key,
         entry.href,
         entry.etag,
         entry.hash,
+        entry.end_ms ?? null,
       );
     });
   }

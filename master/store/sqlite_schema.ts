@@ -116,4 +116,12 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE sources ADD COLUMN warnings TEXT NOT NULL
     DEFAULT '{"count":0,"by_reason":{},"samples":[]}';
   `,
+  // Retention prunes occurrences by their end. A destination entry keeps the end of what it
+  // was written for, so the reconciler keeps copies whose occurrence was pruned; pruning
+  // finds the entries of a key through the second index.
+  `
+  CREATE INDEX occurrences_by_end ON occurrences(end_ms);
+  ALTER TABLE destination_items ADD COLUMN end_ms INTEGER;
+  CREATE INDEX destination_items_by_key ON destination_items(key);
+  `,
 ];

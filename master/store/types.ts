@@ -69,6 +69,13 @@ export type DestinationEntry = {
    * until the next run looks.
    */
   hash: string | null;
+  /**
+   * When the occurrence the item was written for ends, in epoch milliseconds; absent or
+   * null when unknown (entries written before calsync kept it). An item that ended before
+   * the retention horizon is never deleted for being no longer desired: its occurrence
+   * may have been pruned from the store, which is not a delete by its source.
+   */
+  end_ms?: number | null;
 };
 
 /**
@@ -132,6 +139,17 @@ export type CredentialRecord = {
 /** Totals over the whole store. */
 export type StoreTotals = { agents: number; sources: number; events: number };
 
+/**
+ * How big the store is: its occurrences, and its bytes as the backend measures them
+ * (`sqlite_file`: the database's pages, `redis_used_memory`: Redis's `used_memory`, the
+ * whole server's, which may hold other programs' keys too).
+ */
+export type StoreSize = {
+  occurrences: number;
+  bytes: number;
+  measure: "sqlite_file" | "redis_used_memory";
+};
+
 /** Raised by `applySnapshot` when the snapshot cannot be applied; nothing was changed. */
 export class SnapshotRejected extends Error {
   /** `code` is the API error code: `unknown_source` or `stale_snapshot`. */
@@ -187,6 +205,16 @@ export interface Store {
   listEvents(query: EventQuery): Promise<StoredEvent[]>;
   /** Counts of agents, sources and occurrences. */
   totals(): Promise<StoreTotals>;
+  /** How many occurrences the store holds and how many bytes it takes. */
+  size(): Promise<StoreSize>;
+  /**
+   * Deletes at most `batchSize` occurrences, of any source, that ended before `instant`
+   * (ISO), in one transaction, and answers how many; fewer than `batchSize` means none
+   * is left. Destination entries of their keys that lack `end_ms` get it first, so that
+   * the reconciler keeps the copies: pruning leaves destinations alone. Sources'
+   * `event_count` drops by what went.
+   */
+  pruneOccurrencesEndedBefore(instant: string, batchSize: number): Promise<number>;
 
   /** The ids of every destination the store knows anything of, sorted. */
   destinationIds(): Promise<string[]>;

@@ -24,6 +24,7 @@ import { desiredItems, type SourceFilter } from "./desired.ts";
 import { planReconcile } from "./plan.ts";
 import { emptyReport, isRefusal, reconcileDestination, type ReconcileReport } from "./reconcile.ts";
 import { blockedUntil, refusedAgain, retryAllowed } from "./refusals.ts";
+import { DEFAULT_RETENTION_DAYS, keepHorizon } from "./retention.ts";
 
 /** How the engine runs. */
 export type SyncEngineOptions = {
@@ -51,6 +52,11 @@ export type SyncEngineOptions = {
    * master holds), with how long it took: the metrics' hook.
    */
   onReport?: (report: ReconcileReport, seconds: number) => void;
+  /**
+   * `RETENTION_DAYS`: copies of occurrences that ended longer ago are kept though the
+   * store no longer holds them (they were pruned).
+   */
+  retentionDays?: number;
 };
 
 /** Schedules and runs reconciles of all destinations. */
@@ -79,6 +85,7 @@ export class SyncEngine {
       owner: crypto.randomUUID(),
       leaseMs: 30_000,
       onReport: () => {},
+      retentionDays: DEFAULT_RETENTION_DAYS,
       ...options,
     };
     this.#retryDelay = this.#o.retryMs;
@@ -229,6 +236,7 @@ export class SyncEngine {
           now: this.#o.now,
           forceList,
           deleteStrays,
+          keepEndedBefore: keepHorizon(this.#o.now(), this.#o.retentionDays),
           // Renewing is the fencing check: a master that lost the lease stops writing.
           beforeWrite: async () => {
             if (await store.acquireLease(lease, owner, leaseMs) !== token) {
@@ -332,8 +340,9 @@ export class SyncEngine {
     const message = refused?.refusal.message ??
       (err instanceof Error ? err.message : String(err));
     this.#o.logger.log("warn", `reconcile ${id} failed: ${message}`);
-    const pending = planReconcile(desired, await store.destinationEntries(id), null)
-      .operations.length;
+    const pending = planReconcile(desired, await store.destinationEntries(id), null, {
+      keepEndedBefore: keepHorizon(this.#o.now(), this.#o.retentionDays),
+    }).operations.length;
     await store.saveDestinationState(id, {
       ...(state ?? EMPTY_DESTINATION_STATE),
       last_error: message,

@@ -51,14 +51,19 @@ export type ReconcilePlan = {
  * themselves (EWS), deletes every owned copy of a key but one: the one the status table
  * names, else the first listed. There, a second copy is calsync's own (a create whose
  * answer was lost, or an earlier version's marker that could not be read back).
+ * `keepEndedBefore` (epoch ms) is the retention horizon: an item known to have ended
+ * before it stays even though nothing desires it, because its occurrence may have been
+ * pruned from the store, which is no delete by its source; its entry is forgotten only
+ * once a listing shows the item gone.
  */
 export function planReconcile(
   desired: ReadonlyMap<string, DestinationItem>,
   entries: Iterable<DestinationEntry>,
   remote: RemoteItem[] | null,
-  { deleteStrays = false, deleteDuplicates = false }: {
+  { deleteStrays = false, deleteDuplicates = false, keepEndedBefore = -Infinity }: {
     deleteStrays?: boolean;
     deleteDuplicates?: boolean;
+    keepEndedBefore?: number;
   } = {},
 ): ReconcilePlan {
   const status = new Map<string, DestinationEntry>();
@@ -106,6 +111,11 @@ export function planReconcile(
 
   for (const [key, known] of status) {
     if (desired.has(key)) continue;
+    const agedOut = known.end_ms != null && known.end_ms < keepEndedBefore;
+    if (agedOut) {
+      if (remote !== null && !owned.has(key)) plan.forget.push(key);
+      continue;
+    }
     if (remote === null) {
       plan.operations.push({ kind: "delete", key, href: known.href, etag: known.etag });
       continue;

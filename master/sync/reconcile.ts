@@ -24,6 +24,7 @@ import {
 } from "../destinations/types.ts";
 import { type DestinationEntry, EMPTY_DESTINATION_STATE, type Store } from "../store/types.ts";
 import { toInstant } from "../../shared/time.ts";
+import { occurrenceBounds } from "../../shared/model.ts";
 import { type Operation, planReconcile } from "./plan.ts";
 import { keyedByMarker } from "./marker_keys.ts";
 
@@ -100,6 +101,11 @@ export type ReconcileOptions = {
    * shows the outage within seconds instead of after every item's retries.
    */
   unreachableAfter?: number;
+  /**
+   * The retention horizon in epoch ms: items that ended before it are kept though no
+   * longer desired (see `planReconcile`).
+   */
+  keepEndedBefore?: number;
 };
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -273,17 +279,30 @@ export async function reconcileDestination(
   const plan = planReconcile(desired, entries, remote, {
     deleteStrays: options.deleteStrays,
     deleteDuplicates: !destination.hrefFor,
+    keepEndedBefore: options.keepEndedBefore,
   });
 
   for (const { entry } of plan.adopt) {
-    await store.saveDestinationEntry(id, entry);
+    const item = desired.get(entry.key);
+    await store.saveDestinationEntry(id, {
+      ...entry,
+      end_ms: item ? occurrenceBounds(item.event)[1] : null,
+    });
     report.adopted++;
   }
   for (const key of plan.forget) await store.deleteDestinationEntry(id, key);
   report.strays = plan.strays.length;
 
+  // The item's end goes with its entry, so that pruning its occurrence later never reads
+  // as its deletion.
   const save = (item: DestinationItem, href: string, etag: string | null) =>
-    store.saveDestinationEntry(id, { key: item.key, href, etag, hash: item.hash });
+    store.saveDestinationEntry(id, {
+      key: item.key,
+      href,
+      etag,
+      hash: item.hash,
+      end_ms: occurrenceBounds(item.event)[1],
+    });
 
   /** Writes `item` over whatever owned item is at `href`, after a 412 told us it moved on. */
   const rewrite = async (item: DestinationItem, href: string): Promise<"created" | "updated"> => {

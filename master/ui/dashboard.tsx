@@ -285,6 +285,30 @@ function Credentials(
   );
 }
 
+const MEASURES = { sqlite_file: "database file", redis_used_memory: "Redis used_memory" };
+
+/** Bytes in the largest unit that keeps them at 1 or more, with one decimal: `4.2 MB`. */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** The store line: occurrences held and bytes taken, named by how they were measured. */
+function StoreSize({ store }: { store: NonNullable<SyncStatus["store"]> }) {
+  return (
+    <span class="store-size">
+      store: <b>{store.occurrences}</b> occurrences, <b>{formatBytes(store.bytes)}</b>{" "}
+      ({MEASURES[store.measure]})
+    </span>
+  );
+}
+
 /** The dashboard page. */
 export function Dashboard({ d }: { d: DashboardData }) {
   const { totals, agents } = d.status;
@@ -308,6 +332,7 @@ export function Dashboard({ d }: { d: DashboardData }) {
         <span>
           <b>{totals.events}</b> events
         </span>
+        {d.status.store ? <StoreSize store={d.status.store} /> : null}
         <span>
           <b class={problems > 0 ? "bad" : "ok"}>{problems}</b> errors
         </span>

@@ -12,7 +12,7 @@ import type { Store } from "../../master/store/types.ts";
 import type { ConfiguredDestination } from "../../master/destinations/mod.ts";
 import { SyncEngine } from "../../master/sync/engine.ts";
 import { Metrics } from "../../master/metrics/master_metrics.ts";
-import { AuthFailureLimiter } from "../../master/http/auth_limiter.ts";
+import { authLimiterFor } from "../../master/http/auth_limiter.ts";
 
 /** The admin token of test apps. */
 export const ADMIN_TOKEN = "admin-token-for-tests-0123456789";
@@ -73,11 +73,12 @@ export async function testMaster(
     startedAt: new Date("2026-03-01T11:00:00Z"),
     sync,
     metrics,
-    authLimiter: new AuthFailureLimiter({
-      limit: options.authFailureLimit ?? 0,
-      windowMs: 15 * 60_000,
-      now: () => clock.now.getTime(),
-    }),
+    // Over a Redis store the count is shared, as between masters; Redis keeps its time.
+    authLimiter: authLimiterFor(
+      store,
+      { limit: options.authFailureLimit ?? 0, windowMs: 15 * 60_000 },
+      () => clock.now.getTime(),
+    ),
     trustProxy: options.trustProxy ?? false,
     sessionHours: 12,
   });

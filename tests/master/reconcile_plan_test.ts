@@ -44,3 +44,23 @@ Deno.test("plan: where the client names items, a second marked copy is never del
   const plan = planReconcile(desired, entries, [copy("first"), copy("second")]);
   assert.ok(plan.operations.every((op) => op.kind !== "delete"));
 });
+
+Deno.test("plan: an item that ended before the retention horizon stays though nothing desires it", () => {
+  const ends = Date.parse("2026-03-10T10:00:00Z");
+  const aged = { key: item.key, href: "a", etag: "e-a", hash: item.hash, end_ms: ends };
+  const horizon = { keepEndedBefore: ends + 1 };
+  const none = new Map();
+  assert.deepEqual(planReconcile(none, [aged], null, horizon).operations, []);
+  const listed = planReconcile(none, [aged], [copy("a")], horizon);
+  assert.deepEqual([listed.operations, listed.forget, listed.strays], [[], [], []]);
+  // Gone from the destination (deleted by hand): only the entry is forgotten.
+  const gone = planReconcile(none, [aged], [], horizon);
+  assert.deepEqual([gone.operations, gone.forget], [[], [item.key]]);
+  // Within the horizon, or with no end known, no longer desired means deleted.
+  for (const entry of [aged, { ...aged, end_ms: undefined }]) {
+    const plan = planReconcile(none, [entry], null, { keepEndedBefore: ends });
+    assert.deepEqual(plan.operations.map((op) => op.kind), ["delete"]);
+  }
+  const unknownEnd = planReconcile(none, [{ ...aged, end_ms: undefined }], null, horizon);
+  assert.deepEqual(unknownEnd.operations.map((op) => op.kind), ["delete"]);
+});

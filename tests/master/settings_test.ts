@@ -11,6 +11,7 @@ Deno.test("settings: defaults need nothing set", () => {
   assert.equal(s.syncIntervalMinutes, 5);
   assert.equal(s.adminToken, undefined);
   assert.equal(s.maxBodyBytes, 50 * 1024 * 1024);
+  assert.equal(s.retentionDays, 400);
 });
 
 Deno.test("settings: values are parsed", () => {
@@ -30,6 +31,7 @@ Deno.test("settings: values are parsed", () => {
   assert.equal(s.adminToken, "0123456789abcdef0123");
   assert.equal(s.maxBodyBytes, 2 * 1024 * 1024);
   assert.equal(s.masterId, "master-1");
+  assert.equal(parseSettings({ RETENTION_DAYS: "30" }).retentionDays, 30);
 });
 
 Deno.test("settings: each bad value is named with what to do", () => {
@@ -41,6 +43,8 @@ Deno.test("settings: each bad value is named with what to do", () => {
     [{ MAX_BODY_MB: "lots" }, /MAX_BODY_MB must be a number/],
     [{ ADMIN_TOKEN: "short" }, /ADMIN_TOKEN must be at least 16 characters; generate one with/],
     [{ AGENT_ENROLLMENT_TOKEN: "short" }, /AGENT_ENROLLMENT_TOKEN must be at least 16/],
+    [{ RETENTION_DAYS: "0" }, /RETENTION_DAYS must be between 1 and 36500, got 0/],
+    [{ RETENTION_DAYS: "a year" }, /RETENTION_DAYS must be a whole number, got "a year"/],
   ];
   for (const [env, message] of cases) {
     assert.throws(

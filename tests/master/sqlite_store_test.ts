@@ -152,3 +152,23 @@ Deno.test("sqlite store: creating a credential deletes the expired ones", async 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("sqlite store: pruning finds old occurrences and their entries through indexes", async () => {
+  const { DatabaseSync } = await import("node:sqlite");
+  const db = new DatabaseSync(":memory:");
+  const store = SqliteStore.wrap(db);
+  try {
+    const plan = (sql: string) =>
+      db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(0, 500).map((r) => String(r.detail)).join("; ");
+    assert.match(
+      plan("SELECT key FROM occurrences WHERE end_ms < ? ORDER BY end_ms LIMIT ?"),
+      /USING (COVERING )?INDEX occurrences_by_end/,
+    );
+    assert.match(
+      plan("UPDATE destination_items SET end_ms = ? WHERE key = ? AND end_ms IS NULL"),
+      /USING INDEX destination_items_by_key/,
+    );
+  } finally {
+    await store.close();
+  }
+});

@@ -500,4 +500,100 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     await new Promise((r) => setTimeout(r, 120));
     assert.equal(await store.leaseRemainingMs("destination:cal"), null, "expired");
   });
+
+  test("pruning deletes occurrences that ended before the cutoff, in batches, of every source", async (store) => {
+    await store.registerAgent(
+      {
+        agent_id: "pc1",
+        agent_name: "PC1",
+        environment: "office",
+        version: "1.0",
+        sources: [
+          { source_id: "main", name: "Main", type: "ics" },
+          { source_id: "team", name: "Team", type: "ics" },
+        ],
+      },
+      "hash-pc1",
+      NOW,
+    );
+    await registerAgent(store, "pc2");
+    await store.applySnapshot(
+      "pc1",
+      "main",
+      snapshot({ events: [ev("a", 2), ev("b", 3), ev("c", 12)] }),
+      NOW,
+    );
+    await store.applySnapshot("pc1", "team", snapshot({ events: [ev("d", 4), ev("e", 20)] }), NOW);
+    await store.applySnapshot("pc2", "main", snapshot({ events: [ev("a", 2), ev("f", 9)] }), NOW);
+    const cutoff = "2026-03-09T10:00:00Z";
+    // f ends exactly at the cutoff: it did not end before it.
+    const rounds = [];
+    for (let n = -1; n !== 0;) {
+      n = await store.pruneOccurrencesEndedBefore(cutoff, 2);
+      rounds.push(n);
+    }
+    assert.deepEqual(rounds, [2, 2, 0]);
+    const left = await store.listEvents({
+      start: "2026-01-01T00:00:00Z",
+      end: "2027-01-01T00:00:00Z",
+    });
+    assert.deepEqual(left.map((e) => `${e.agent_id}/${e.source_id}/${e.uid}`), [
+      "pc2/main/f",
+      "pc1/main/c",
+      "pc1/team/e",
+    ]);
+    const counts = (await store.listAgents()).flatMap((a) =>
+      a.sources.map((s) => `${a.agent_id}/${s.source_id}:${s.event_count}`)
+    );
+    assert.deepEqual(counts, ["pc1/main:1", "pc1/team:1", "pc2/main:1"]);
+    assert.equal((await store.totals()).events, 3);
+    assert.equal((await store.size()).occurrences, 3);
+  });
+
+  test("pruning leaves every destination entry, giving an end to those of pruned keys", async (store) => {
+    await withAgent(store);
+    const old = ev("old", 2);
+    const kept = ev("kept", 20);
+    await store.applySnapshot("pc1", "main", snapshot({ events: [old, kept] }), NOW);
+    const [oldRow, keptRow] = [old, kept].map((e) => snapshot({ events: [e] }).rows[0]);
+    const known = { href: "/a.ics", etag: "e1", hash: "h1" };
+    await store.saveDestinationEntry("cal", { key: oldRow.key, ...known });
+    await store.saveDestinationEntry("other", { key: oldRow.key, ...known, end_ms: 5 });
+    await store.saveDestinationEntry("cal", { key: keptRow.key, ...known });
+    assert.equal(await store.pruneOccurrencesEndedBefore("2026-03-10T00:00:00Z", 500), 1);
+    assert.deepEqual(
+      await store.destinationEntries("cal"),
+      [
+        { key: keptRow.key, ...known },
+        { key: oldRow.key, ...known, end_ms: oldRow.end_ms },
+      ].sort((x, y) => (x.key < y.key ? -1 : 1)),
+    );
+    assert.deepEqual(await store.destinationEntries("other"), [
+      { key: oldRow.key, ...known, end_ms: 5 },
+    ]);
+    // The source goes on taking snapshots, and one covering the pruned time adds it again.
+    const again = await store.applySnapshot(
+      "pc1",
+      "main",
+      snapshot({ generated_at: "2026-03-01T12:05:00Z", events: [old, kept] }),
+      NOW,
+    );
+    assert.deepEqual(again.result, { added: 1, updated: 0, removed: 0, unchanged: 1 });
+  });
+
+  test("size counts the occurrences and the bytes the store takes", async (store) => {
+    const empty = await store.size();
+    assert.equal(empty.occurrences, 0);
+    assert.ok(["sqlite_file", "redis_used_memory"].includes(empty.measure), empty.measure);
+    assert.ok(empty.bytes > 0, `${empty.bytes}`);
+    await withAgent(store);
+    const events = Array.from(
+      { length: 200 },
+      (_, i) => ev(`u${i}`, 1 + (i % 28), "x".repeat(500)),
+    );
+    await store.applySnapshot("pc1", "main", snapshot({ events }), NOW);
+    const full = await store.size();
+    assert.equal(full.occurrences, 200);
+    assert.ok(full.bytes > empty.bytes, `${full.bytes} > ${empty.bytes}`);
+  });
 }

@@ -161,6 +161,7 @@ Deno.test("the dashboard shows agents, sources, destinations and the calendar", 
   assert.match(html, /10:00 Meeting m/);
   assert.match(html, /10:00 Meeting t/);
   assert.match(html, /pc1 \/ main/);
+  assert.match(html, /store: <b>2<\/b> occurrences, <b>\d+\.\d kB<\/b> \(database file\)/);
 });
 
 Deno.test("a form without the session's CSRF token changes nothing", async () => {
