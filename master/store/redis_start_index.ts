@@ -67,13 +67,16 @@ return 1`;
  * same start too). Answers source number, key and value of each occurrence, flat.
  *
  * Each source is walked by rank from the first start that can overlap the range, in
- * batches; keys are compared by their bytes, as Lua's own comparison follows the
- * server's locale.
+ * growing batches, and the sources are merged through a heap, so a page costs about its
+ * own size whatever the number of sources. Keys are compared by their bytes, as Lua's
+ * own comparison follows the server's locale.
  */
 export const EVENT_PAGE = `
 local rs, re, want = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local after_start, after_key = ARGV[4], ARGV[5]
-local batch = math.min(want, 1000)
+-- Each source is read in batches that start small, as a page may need few of its
+-- events, and double up to 1,000 while it supplies more.
+local first_batch = math.min(1000, math.max(16, math.ceil(want / (#KEYS / 3))))
 local function bytes_le(a, b)
   local n = math.min(#a, #b)
   for i = 1, n do
@@ -96,10 +99,12 @@ for i = 1, #KEYS / 3 do
   else
     rank = redis.call('ZCOUNT', index, '-inf', '(' .. after_start)
   end
-  sources[i] = { index = index, occ = KEYS[3 * i - 1], rank = rank, buf = {}, pos = 1,
-    done = false, skip = after_start ~= '' and mode == 'eq' }
+  sources[i] = { index = index, occ = KEYS[3 * i - 1], rank = rank, batch = first_batch,
+    buf = {}, pos = 1, done = false, skip = after_start ~= '' and mode == 'eq' }
 end
 local function refill(src)
+  local batch = src.batch
+  src.batch = math.min(1000, batch * 2)
   local got = redis.call('ZRANGE', src.index, src.rank, src.rank + batch - 1, 'WITHSCORES')
   src.rank = src.rank + #got / 2
   if #got / 2 < batch then src.done = true end
@@ -118,29 +123,65 @@ local function refill(src)
     if not skipped then src.buf[#src.buf + 1] = { key = got[j], score = score } end
   end
 end
-local out = {}
-while #out / 3 < want do
-  local best, best_score = nil, nil
-  for i = 1, #sources do
-    local src = sources[i]
-    while src.pos > #src.buf and not src.done do refill(src) end
-    if src.pos <= #src.buf and (best == nil or src.buf[src.pos].score < best_score) then
-      best, best_score = i, src.buf[src.pos].score
+-- Whether the source has an event to offer, reading its next batch if need be.
+local function ready(src)
+  while src.pos > #src.buf and not src.done do refill(src) end
+  return src.pos <= #src.buf
+end
+-- A binary heap of the sources with an event to offer, by that event's start, then by
+-- source number (the listing's agent and source order).
+local heap = {}
+local function before(a, b)
+  local x, y = sources[a].buf[sources[a].pos].score, sources[b].buf[sources[b].pos].score
+  if x ~= y then return x < y end
+  return a < b
+end
+local function push(i)
+  heap[#heap + 1] = i
+  local c = #heap
+  while c > 1 do
+    local p = math.floor(c / 2)
+    if not before(heap[c], heap[p]) then break end
+    heap[c], heap[p] = heap[p], heap[c]
+    c = p
+  end
+end
+local function pop()
+  local top = heap[1]
+  local last = table.remove(heap)
+  if #heap > 0 then
+    heap[1] = last
+    local c = 1
+    while true do
+      local l, r, m = 2 * c, 2 * c + 1, c
+      if l <= #heap and before(heap[l], heap[m]) then m = l end
+      if r <= #heap and before(heap[r], heap[m]) then m = r end
+      if m == c then break end
+      heap[c], heap[m] = heap[m], heap[c]
+      c = m
     end
   end
-  if best == nil then break end
-  local src = sources[best]
+  return top
+end
+for i = 1, #sources do
+  if ready(sources[i]) then push(i) end
+end
+local out = {}
+while #out / 3 < want and #heap > 0 do
+  local i = pop()
+  local src = sources[i]
   local key = src.buf[src.pos].key
   src.pos = src.pos + 1
   local value = redis.call('HGET', src.occ, key)
   if value then
     local e = tonumber(string.match(value, '^%S+ (%S+) '))
     if e > rs then
-      out[#out + 1] = best
+      out[#out + 1] = i
       out[#out + 1] = key
       out[#out + 1] = value
     end
   end
+  if ready(src) then push(i) end
 end
 return out`;
 

@@ -355,6 +355,25 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     );
   });
 
+  test("pages of many events, dozens at one start, match the whole listing", async (store) => {
+    await registerSources(store, "pc1", ["a", "b", "c"]);
+    for (const [i, source] of ["a", "b", "c"].entries()) {
+      // 55 events at one start, then one a day: more than any store reads at once.
+      const events = [
+        ...Array.from({ length: 50 }, (_, n) => ev(`same-${n}`, 2)),
+        // Bytes order these unlike most locales' collation.
+        ...["Zed", "ábc", "abc", "_x", "Ähm"].map((uid) => ev(uid, 2)),
+        ...Array.from({ length: 25 }, (_, n) => ev(`day-${n}`, 3 + n + i)),
+      ];
+      await store.applySnapshot("pc1", source, snapshot({ events }), NOW);
+    }
+    const whole = await store.listEvents(MARCH);
+    assert.equal(whole.length, 240);
+    for (const limit of [1, 2, 7, 49, 50, 51, 239]) {
+      assert.deepEqual((await readPages(store, MARCH, limit)).flat(), whole, `limit ${limit}`);
+    }
+  });
+
   test("a page overlapping the range includes long events that started before it", async (store) => {
     await withAgent(store);
     const events = [
