@@ -373,9 +373,18 @@ export class SqliteStore implements Store {
       filter += " AND +source_id = ?";
       params.push(query.source_id);
     }
-    if (after !== null) {
+    // One lower bound for the index walk, the tighter: an occurrence starting a longest
+    // span or more before the range ends before it; the position, when later, skips more.
+    const { max_ms } = this.#db.prepare("SELECT max_ms FROM occurrence_span").get() as {
+      max_ms: number;
+    };
+    const earliest = toMillis(query.start) - max_ms;
+    if (after !== null && after.start_ms >= earliest) {
       filter += " AND (start_ms, agent_id, source_id, key) > (?, ?, ?, ?)";
       params.push(after.start_ms, after.agent_id, after.source_id, after.key);
+    } else {
+      filter += " AND start_ms > ?";
+      params.push(earliest);
     }
     let tail = "";
     if (limit !== null) {
