@@ -9,6 +9,9 @@ import { failoverBenchmark } from "./failover.ts";
 import { icsExpandBenchmark } from "./ics_expand.ts";
 import { type Figure, ingestBenchmark } from "./ingest.ts";
 import { pagesBenchmark } from "./pages.ts";
+import { eventPagesBenchmark } from "./event_pages.ts";
+import { SqliteStore } from "../master/store/sqlite.ts";
+import { RedisStore } from "../master/store/redis.ts";
 import { startRedis } from "../tests/helpers/redis.ts";
 import { retentionBenchmark } from "./retention.ts";
 import { SqliteStore } from "../master/store/sqlite.ts";
@@ -31,6 +34,17 @@ function print(title: string, figures: Figure[]): void {
 
 print("Ingest (master on SQLite, over HTTP)", await ingestBenchmark());
 print("Reading 10,000 stored events (in-process)", await pagesBenchmark());
+print(
+  "Paged reads: 100,000 events in 4 sources, pages of 1,000 (SQLite, in-process)",
+  await eventPagesBenchmark(await SqliteStore.open(":memory:")),
+);
+{
+  await using redis = await startRedis();
+  print(
+    "Paged reads: 100,000 events in 4 sources, pages of 1,000 (Redis, in-process)",
+    await eventPagesBenchmark(await RedisStore.open({ url: redis.url })),
+  );
+}
 print(
   "ICS reader: ~50,000 occurrences in a year (parseIcsDetailed, child process)",
   await icsExpandBenchmark(),

@@ -249,13 +249,25 @@ export type EventQuery = RequestOptions & {
   agentId?: string;
   /** Only the events of sources with this id. */
   sourceId?: string;
+  /**
+   * Events per request, 1 to {@linkcode MAX_PAGE_SIZE}; the master's default (1,000) when
+   * left out. Larger pages mean fewer requests, smaller ones less memory per answer.
+   */
+  pageSize?: number;
 };
+
+/** The most events the master answers per request, the largest `pageSize`. */
+export const MAX_PAGE_SIZE = 10_000;
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 // setTimeout fires at once for longer delays.
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
-const EventsAnswer = z.object({ events: z.array(StoredEvent) });
+// A master from before paging answers no next_cursor: its one answer holds everything.
+const EventsAnswer = z.object({
+  events: z.array(StoredEvent),
+  next_cursor: z.string().min(1).nullable().optional(),
+});
 const AgentsAnswer = z.object({ agents: z.array(AgentStatus) });
 
 /**
@@ -328,6 +340,10 @@ export class CalendarClient {
    * or a plain date `YYYY-MM-DD`, which counts from UTC midnight as calsync places all-day
    * events. The range is widened to whole seconds, the master's precision.
    *
+   * The master answers a page at a time; this asks for every page in turn and answers all
+   * of them together. To handle a large range without holding it whole, iterate
+   * {@linkcode CalendarClient.events} instead.
+   *
    * @example
    * ```ts
    * const today = await client.getEvents("2026-03-02", "2026-03-03");
@@ -343,6 +359,55 @@ export class CalendarClient {
     end: Date | string,
     query: EventQuery = {},
   ): Promise<StoredEvent[]> {
+    const events: StoredEvent[] = [];
+    for await (const page of this.#pages(this.#eventParams(start, end, query), query?.signal)) {
+      for (const event of page) events.push(event);
+    }
+    return events;
+  }
+
+  /**
+   * The same events as {@linkcode CalendarClient.getEvents}, in the same order, one at a
+   * time: the next page is requested only when the events of the one before have been
+   * consumed, so memory holds one page whatever the range. Events added on the master
+   * while iterating are neither repeated nor do they hide events: each page continues
+   * after the last event of the page before.
+   *
+   * Arguments are checked at once: a bad one throws {@linkcode CalendarArgumentError}
+   * from this call, before any request. Failures of a request reject the iteration's
+   * `next()`, as {@linkcode CalendarClientError}s.
+   *
+   * @example Writing a year of events to a file without holding them all
+   * ```ts
+   * for await (const e of client.events("2026-01-01", "2027-01-01", { pageSize: 5_000 })) {
+   *   await file.write(`${e.start}\t${e.title}\n`);
+   * }
+   * ```
+   *
+   * @example Stopping early sends no more requests
+   * ```ts
+   * for await (const e of client.events(new Date(), "2030-01-01", { agentId: "office-pc-1" })) {
+   *   if (e.title === "Board meeting") {
+   *     console.log(`next board meeting: ${e.start}`);
+   *     break;
+   *   }
+   * }
+   * ```
+   */
+  events(
+    start: Date | string,
+    end: Date | string,
+    query: EventQuery = {},
+  ): AsyncIterableIterator<StoredEvent> {
+    const params = this.#eventParams(start, end, query);
+    const pages = this.#pages(params, query?.signal);
+    return (async function* () {
+      for await (const page of pages) yield* page;
+    })();
+  }
+
+  /** The query of `GET /api/events` for the arguments, or an argument error. */
+  #eventParams(start: Date | string, end: Date | string, query: EventQuery): URLSearchParams {
     const from = instantArgument(start, "start");
     const to = instantArgument(end, "end");
     if (to <= from) {
@@ -355,11 +420,35 @@ export class CalendarClient {
       start: toInstant(new Date(Math.floor(from / 1000) * 1000)),
       end: toInstant(new Date(Math.ceil(to / 1000) * 1000)),
     });
-    const { agentId, sourceId, signal } = query ?? {};
+    const { agentId, sourceId, pageSize } = query ?? {};
     if (agentId !== undefined) params.set("agent_id", identifierArgument(agentId, "agentId"));
     if (sourceId !== undefined) params.set("source_id", identifierArgument(sourceId, "sourceId"));
-    const answer = await this.#get("/api/events", params, EventsAnswer, signal);
-    return answer.events;
+    if (pageSize !== undefined) params.set("limit", String(pageSizeArgument(pageSize)));
+    return params;
+  }
+
+  /** Every page of `GET /api/events?params`, each requested when the one before is used. */
+  async *#pages(
+    params: URLSearchParams,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<StoredEvent[]> {
+    let cursor: string | null = null;
+    do {
+      const paged = new URLSearchParams(params);
+      if (cursor !== null) paged.set("cursor", cursor);
+      const answer = await this.#get("/api/events", paged, EventsAnswer, signal);
+      const next = answer.next_cursor ?? null;
+      if (next !== null && next === cursor) {
+        // A proxy answering from a cache, or a broken master: following it never ends.
+        throw new CalendarResponseError(
+          "GET /api/events answered the cursor it was asked for as the next one; " +
+            "is a cache in front of the master ignoring the query?",
+          { field: "next_cursor", status: 200, url: this.#url("/api/events", paged) },
+        );
+      }
+      yield answer.events;
+      cursor = next;
+    } while (cursor !== null);
   }
 
   /**
@@ -394,6 +483,14 @@ export class CalendarClient {
     return answer.agents;
   }
 
+  /** The address of `path` under the base URL, with `params` as its query. */
+  #url(path: string, params: URLSearchParams | null): string {
+    const target = new URL(this.#base);
+    target.pathname = this.#base.pathname.replace(/\/+$/, "") + path;
+    if (params) target.search = params.toString();
+    return target.href;
+  }
+
   /** GETs `path` under the base URL and returns its JSON answer validated by `schema`. */
   async #get<S extends z.ZodType>(
     path: string,
@@ -401,10 +498,7 @@ export class CalendarClient {
     schema: S,
     signal: AbortSignal | undefined,
   ): Promise<z.output<S>> {
-    const target = new URL(this.#base);
-    target.pathname = this.#base.pathname.replace(/\/+$/, "") + path;
-    if (params) target.search = params.toString();
-    const url = target.href;
+    const url = this.#url(path, params);
     const { status, headers, text } = await this.#send(url, signal);
     if (status < 200 || status > 299) throw httpError(status, headers, text, url);
 
@@ -521,6 +615,19 @@ function instantArgument(value: Date | string, argument: string): number {
     throw new CalendarArgumentError(argument, `${argument} must lie in the years 0000-9999`);
   }
   return millis;
+}
+
+/** A page size in 1..MAX_PAGE_SIZE, or an argument error naming `pageSize`. */
+function pageSizeArgument(value: unknown): number {
+  if (Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_PAGE_SIZE) {
+    return value as number;
+  }
+  throw new CalendarArgumentError(
+    "pageSize",
+    `pageSize must be a whole number from 1 to ${MAX_PAGE_SIZE}, got ${
+      typeof value === "number" ? value : describeType(value)
+    }`,
+  );
 }
 
 /** How a date argument reads in a message. */

@@ -13,8 +13,14 @@ import type { ReconcileReport as ReconcileReportType } from "../sync/reconcile.t
 /** `POST /api/agents/{agent_id}/heartbeat` answer. */
 export const HeartbeatResult = z.object({ ok: z.literal(true), server_time: Instant });
 
-/** `GET /api/events` answer. */
-export const EventList = z.object({ events: z.array(StoredEvent) });
+/** `GET /api/events` answer: one page of the listing. */
+export const EventList = z.object({
+  events: z.array(StoredEvent),
+  next_cursor: z.string().nullable().describe(
+    "Pass as `cursor`, with the same start, end, agent_id and source_id, for the next " +
+      "page; null on the last page",
+  ),
+});
 
 /** What one destination's reconcile did. */
 export const ReconcileReport = z.object({

@@ -28,7 +28,7 @@ import {
 } from "../../shared/protocol.ts";
 import { FIRST_YEAR, LAST_YEAR } from "../../shared/model.ts";
 import { CONTENT_TYPE as METRICS_CONTENT_TYPE } from "../metrics/registry.ts";
-import { EventsQuery } from "../routes/admin.ts";
+import { DEFAULT_PAGE_SIZE, EventsQuery, MAX_PAGE_SIZE } from "../routes/admin.ts";
 import { NewFeed } from "../routes/feeds.ts";
 import {
   AgentReset,
@@ -174,8 +174,11 @@ export const OPERATIONS: Operation[] = [
     path: "/api/events",
     operationId: "listEvents",
     tag: "status",
-    summary: "Stored occurrences overlapping a range",
-    description: "Sorted by start. A read token may call this, and only this.",
+    summary: "Stored occurrences overlapping a range, a page at a time",
+    description: "Sorted by start, then agent, source and occurrence key. Each answer is " +
+      "one page; while `next_cursor` is not null, ask again with `cursor` set to it and " +
+      "the same filters. Events added between pages never repeat or hide those already " +
+      "read. A read token may call this, and only this.",
     auth: "read-or-admin",
     query: EventsQuery,
     paramNotes: {
@@ -183,14 +186,21 @@ export const OPERATIONS: Operation[] = [
       end: `the range's end (exclusive); after start, in the years ${FIRST_YEAR}-${LAST_YEAR}`,
       agent_id: "only this agent's occurrences",
       source_id: "only this source's occurrences",
+      limit: `events per page, 1-${MAX_PAGE_SIZE}; ${DEFAULT_PAGE_SIZE} when left out`,
+      cursor: "the `next_cursor` of the previous page, with the same start, end, agent_id " +
+        "and source_id; left out for the first page",
     },
     answers: {
       200: {
-        description: "The occurrences",
-        json: named("EventList", EventList, "Occurrences sorted by start."),
+        description: "One page of the occurrences",
+        json: named(
+          "EventList",
+          EventList,
+          "A page of occurrences in listing order, and the cursor of the next page.",
+        ),
       },
     },
-    errors: { 400: ["invalid_field"] },
+    errors: { 400: ["invalid_field", "invalid_cursor"] },
   },
   {
     method: "post",

@@ -16,16 +16,37 @@ import { removeAgent, removeSource, resetAgent } from "../admin_actions.ts";
 import type { AppContext } from "../context.ts";
 import { adminOnly, adminOrReader } from "../http/auth.ts";
 import { QueryInstant } from "../http/dates.ts";
+import { decodeCursor, encodeCursor, MAX_CURSOR_LENGTH } from "../http/event_cursor.ts";
 import { HttpError, validationError } from "../http/errors.ts";
 import { agentStatuses, syncStatus } from "../status.ts";
 
-/** `GET /api/events` query: the range and, optionally, one agent or source. */
+/** Events per page of `GET /api/events` when the caller names no `limit`. */
+export const DEFAULT_PAGE_SIZE = 1_000;
+/** The most events one page of `GET /api/events` holds. */
+export const MAX_PAGE_SIZE = 10_000;
+
+const LIMIT_HINT = `must be a whole number from 1 to ${MAX_PAGE_SIZE}; ` +
+  `leave it out for pages of ${DEFAULT_PAGE_SIZE}`;
+
+/** `limit`: the page size, a decimal integer in 1..MAX_PAGE_SIZE. */
+const PageLimit = z
+  .string()
+  .regex(/^[0-9]{1,6}$/, { error: LIMIT_HINT })
+  .transform(Number)
+  .pipe(z.number().int().min(1, { error: LIMIT_HINT }).max(MAX_PAGE_SIZE, { error: LIMIT_HINT }));
+
+/**
+ * `GET /api/events` query: the range and, optionally, one agent or source, the page size
+ * and the `next_cursor` of the page before.
+ */
 export const EventsQuery = z
   .object({
     start: QueryInstant,
     end: QueryInstant,
     agent_id: Identifier.optional(),
     source_id: Identifier.optional(),
+    limit: PageLimit.optional(),
+    cursor: z.string().max(MAX_CURSOR_LENGTH).optional(),
   })
   .refine((q) => Date.parse(q.end) > Date.parse(q.start), {
     path: ["end"],
@@ -78,7 +99,11 @@ export function adminRoutes(ctx: AppContext): Hono {
     const query = c.req.query();
     const parsed = EventsQuery.safeParse(query);
     if (!parsed.success) throw validationError(parsed.error, query);
-    return c.json({ events: await store.listEvents(parsed.data) });
+    const { limit = DEFAULT_PAGE_SIZE, cursor, ...filters } = parsed.data;
+    const after = cursor === undefined ? null : decodeCursor(cursor, filters);
+    const page = await store.listEventPage(filters, { limit, after });
+    const next_cursor = page.next === null ? null : encodeCursor(page.next, filters);
+    return c.json({ events: page.events, next_cursor });
   });
 
   app.post("/api/admin/reconcile", async (c) => {

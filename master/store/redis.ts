@@ -15,6 +15,8 @@
  * |                                  |        | last_snapshot_at?, last_generated_at?,          |
  * |                                  |        | warnings? (JSON `WarningSummary`)               |
  * | `occ:{agent}:{source}`           | hash   | occurrence key → `start_ms end_ms hash data`    |
+ * | `occ_start:{agent}:{source}`     | zset   | occurrence keys scored by start_ms (see         |
+ * |                                  |        | `redis_start_index.ts`; source field max_span)  |
  * | `dest_items:{destination}`       | hash   | occurrence key → JSON `{href, etag, hash,       |
  * |                                  |        | end_ms?}`                                       |
  * | `dest_state:{destination}`       | string | JSON `DestinationState`                         |
@@ -72,6 +74,7 @@ import {
   type PreparedSnapshot,
   staleReason,
 } from "../snapshots/plan.ts";
+import { EVENT_PAGE, INDEX_SOURCE, INDEX_UPKEEP, type SourceMode } from "./redis_start_index.ts";
 import {
   type AgentRecord,
   type AppliedSnapshot,
@@ -79,6 +82,8 @@ import {
   type CredentialRecord,
   type DestinationEntry,
   type DestinationState,
+  type EventPage,
+  type EventPageRequest,
   type EventQuery,
   SnapshotRejected,
   type SourceRecord,
@@ -151,19 +156,26 @@ for i = 2, #KEYS do
 end
 return 1`;
 
-const APPLY = `
+/**
+ * Applies a planned snapshot: KEYS[1] the source hash, KEYS[2] its occurrences, KEYS[3]
+ * its start index (kept by the `index_*` functions of `INDEX_UPKEEP`).
+ */
+const APPLY = INDEX_UPKEEP + `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'unknown' end
 local rev = redis.call('HGET', KEYS[1], 'rev') or '0'
 if rev ~= ARGV[1] then return 'conflict' end
 local i = 7
 for _ = 1, tonumber(ARGV[6]) do
   redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+  index_upsert(ARGV[i], ARGV[i + 1])
   i = i + 2
 end
 while i <= #ARGV do
   redis.call('HDEL', KEYS[2], ARGV[i])
+  index_remove(ARGV[i])
   i = i + 1
 end
+index_finish()
 redis.call('HSET', KEYS[1], 'last_snapshot_at', ARGV[2], 'last_generated_at', ARGV[3],
   'settings', ARGV[4], 'warnings', ARGV[5])
 redis.call('HINCRBY', KEYS[1], 'rev', 1)
@@ -171,18 +183,20 @@ return 'ok'`;
 
 /**
  * Removes a source: KEYS[1] the agent's source set, KEYS[2] the source hash, KEYS[3] its
- * occurrences; ARGV[1] the source id. Answers 1, or 0 when nothing was there.
+ * occurrences, KEYS[4] its start index; ARGV[1] the source id. Answers 1, or 0 when
+ * nothing was there.
  */
 const REMOVE_SOURCE = `
-local removed = redis.call('SREM', KEYS[1], ARGV[1]) + redis.call('DEL', KEYS[2], KEYS[3])
+local removed = redis.call('SREM', KEYS[1], ARGV[1]) +
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
 if removed > 0 then return 1 end
 return 0`;
 
 /**
  * Removes an agent: KEYS[1] the agent set, KEYS[2] the agent hash, KEYS[3] agent_tokens,
- * KEYS[4] its source set, then each source's hash and occurrences; ARGV[1] the agent id,
- * then the source ids those keys were computed from. 'conflict' when the agent's
- * sources changed since they were read (a registration in between).
+ * KEYS[4] its source set, then each source's hash, occurrences and start index; ARGV[1]
+ * the agent id, then the source ids those keys were computed from. 'conflict' when the
+ * agent's sources changed since they were read (a registration in between).
  */
 const REMOVE_AGENT = `
 if redis.call('SCARD', KEYS[4]) ~= #ARGV - 1 then return 'conflict' end
@@ -273,8 +287,9 @@ return 1`;
 
 /**
  * Deletes occurrences that ended before a cutoff: KEYS[1] the source hash, KEYS[2] its
- * occurrences, then every destination's entries; ARGV[1] the cutoff in epoch ms, then
- * the occurrence keys found ending before it. Answers how many went.
+ * occurrences, KEYS[3] its start index, then every destination's entries; ARGV[1] the
+ * cutoff in epoch ms, then the occurrence keys found ending before it. Answers how many
+ * went.
  */
 const PRUNE = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -288,8 +303,9 @@ for i = 2, #ARGV do
     local ends = tonumber(string.sub(value, a + 1, b - 1))
     if ends < cutoff then
       redis.call('HDEL', KEYS[2], ARGV[i])
+      redis.call('ZREM', KEYS[3], ARGV[i])
       removed = removed + 1
-      for d = 3, #KEYS do
+      for d = 4, #KEYS do
         local json = redis.call('HGET', KEYS[d], ARGV[i])
         if json then
           local entry = cjson.decode(json)
@@ -379,6 +395,7 @@ export class RedisStore implements Store {
     const store = new RedisStore(redis, options.keyPrefix ?? "calsync:");
     try {
       await store.#migrateFeeds();
+      await store.#indexOccurrences();
     } catch (err) {
       redis.disconnect();
       throw err;
@@ -612,10 +629,11 @@ export class RedisStore implements Store {
   async removeSource(agentId: string, sourceId: string): Promise<boolean> {
     const removed = await this.#redis.eval(
       REMOVE_SOURCE,
-      3,
+      4,
       this.#key("sources", agentId),
       this.#key("source", agentId, sourceId),
       this.#key("occ", agentId, sourceId),
+      this.#key("occ_start", agentId, sourceId),
       sourceId,
     );
     return removed === 1;
@@ -627,6 +645,7 @@ export class RedisStore implements Store {
       const sourceKeys = sourceIds.flatMap((s) => [
         this.#key("source", agentId, s),
         this.#key("occ", agentId, s),
+        this.#key("occ_start", agentId, s),
       ]);
       const keys = [
         this.#key("agents"),
@@ -690,7 +709,14 @@ export class RedisStore implements Store {
       }
       for (const key of plan.deletes) args.push(key);
       const outcome = await this.#written(
-        this.#redis.eval(APPLY, 2, sourceKey, occKey, ...args),
+        this.#redis.eval(
+          APPLY,
+          3,
+          sourceKey,
+          occKey,
+          this.#key("occ_start", agentId, sourceId),
+          ...args,
+        ),
       );
       if (outcome === "unknown") throw unknown();
       if (outcome === "conflict") continue;
@@ -712,19 +738,7 @@ export class RedisStore implements Store {
   async listEvents(query: EventQuery): Promise<StoredEvent[]> {
     const startMs = toMillis(query.start);
     const endMs = toMillis(query.end);
-    const agentIds = query.agent_id === undefined
-      ? await this.#redis.smembers(this.#key("agents"))
-      : [query.agent_id];
-    if (agentIds.length === 0) return [];
-    const sourcesOf = this.#redis.multi();
-    for (const a of agentIds) sourcesOf.smembers(this.#key("sources", a));
-    const sourceLists = results(await sourcesOf.exec()) as string[][];
-    const pairs: [string, string][] = [];
-    agentIds.forEach((a, i) => {
-      for (const s of sourceLists[i]) {
-        if (query.source_id === undefined || s === query.source_id) pairs.push([a, s]);
-      }
-    });
+    const pairs = await this.#sourcesOf(query);
     if (pairs.length === 0) return [];
     const read = this.#redis.multi();
     for (const [a, s] of pairs) read.hgetall(this.#key("occ", a, s));
@@ -741,10 +755,115 @@ export class RedisStore implements Store {
       }
     });
     hits.sort((x, y) =>
-      x.start_ms - y.start_ms || compareBinary(x.key, y.key) ||
-      compareBinary(x.agent, y.agent) || compareBinary(x.source, y.source)
+      x.start_ms - y.start_ms || compareBinary(x.agent, y.agent) ||
+      compareBinary(x.source, y.source) || compareBinary(x.key, y.key)
     );
     return hits.map((h) => ({ ...JSON.parse(h.data), agent_id: h.agent, source_id: h.source }));
+  }
+
+  async listEventPage(query: EventQuery, page: EventPageRequest): Promise<EventPage> {
+    const pairs = await this.#sourcesOf(query);
+    if (pairs.length === 0) return { events: [], next: null };
+    const { after } = page;
+    const modes = pairs.map(([agent, source]): SourceMode => {
+      if (after === null) return "gt";
+      const order = compareBinary(agent, after.agent_id) || compareBinary(source, after.source_id);
+      return order < 0 ? "lt" : order === 0 ? "eq" : "gt";
+    });
+    const keys = pairs.flatMap(([a, s]) => [
+      this.#key("occ_start", a, s),
+      this.#key("occ", a, s),
+      this.#key("source", a, s),
+    ]);
+    // One beyond the page says whether another page follows.
+    const found = await this.#redis.eval(
+      EVENT_PAGE,
+      keys.length,
+      ...keys,
+      toMillis(query.start),
+      toMillis(query.end),
+      page.limit + 1,
+      after === null ? "" : after.start_ms,
+      after === null ? "" : after.key,
+      ...modes,
+    ) as (number | string)[];
+    const rows: { pair: [string, string]; key: string; start_ms: number; data: string }[] = [];
+    for (let i = 0; i < found.length; i += 3) {
+      const [start, , , data] = splitValue(found[i + 2] as string);
+      rows.push({
+        pair: pairs[Number(found[i]) - 1],
+        key: found[i + 1] as string,
+        start_ms: Number(start),
+        data,
+      });
+    }
+    const more = rows.length > page.limit;
+    if (more) rows.length = page.limit;
+    const last = rows.at(-1);
+    return {
+      events: rows.map((r) => ({
+        ...JSON.parse(r.data),
+        agent_id: r.pair[0],
+        source_id: r.pair[1],
+      })),
+      next: more && last
+        ? {
+          start_ms: last.start_ms,
+          agent_id: last.pair[0],
+          source_id: last.pair[1],
+          key: last.key,
+        }
+        : null,
+    };
+  }
+
+  /** The (agent, source) pairs a listing reads, sorted as listings are. */
+  async #sourcesOf(
+    query: Pick<EventQuery, "agent_id" | "source_id">,
+  ): Promise<[string, string][]> {
+    const agentIds = query.agent_id === undefined
+      ? await this.#redis.smembers(this.#key("agents"))
+      : [query.agent_id];
+    if (agentIds.length === 0) return [];
+    const sourcesOf = this.#redis.multi();
+    for (const a of agentIds) sourcesOf.smembers(this.#key("sources", a));
+    const sourceLists = results(await sourcesOf.exec()) as string[][];
+    const pairs: [string, string][] = [];
+    agentIds.forEach((a, i) => {
+      for (const s of sourceLists[i]) {
+        if (query.source_id === undefined || s === query.source_id) pairs.push([a, s]);
+      }
+    });
+    return pairs.sort(([a1, s1], [a2, s2]) => compareBinary(a1, a2) || compareBinary(s1, s2));
+  }
+
+  /**
+   * Builds the start index of every source that lacks it (a store written before it
+   * existed): one whose index does not hold as many keys as its occurrences, or that has
+   * no `max_span`. Idempotent, so masters opening the store together do no harm.
+   */
+  async #indexOccurrences(): Promise<void> {
+    const pairs = await this.#sourcesOf({});
+    if (pairs.length === 0) return;
+    const check = this.#redis.multi();
+    for (const [a, s] of pairs) {
+      check.hlen(this.#key("occ", a, s));
+      check.zcard(this.#key("occ_start", a, s));
+      check.hexists(this.#key("source", a, s), "max_span");
+    }
+    const counts = results(await check.exec()) as number[];
+    for (let i = 0; i < pairs.length; i++) {
+      const [held, indexed, spanned] = counts.slice(3 * i, 3 * i + 3);
+      if (held === indexed && (held === 0 || spanned === 1)) continue;
+      const [a, s] = pairs[i];
+      await this.#redis.eval(
+        INDEX_SOURCE,
+        3,
+        this.#key("source", a, s),
+        this.#key("occ", a, s),
+        this.#key("occ_start", a, s),
+      );
+    }
   }
 
   async totals(): Promise<StoreTotals> {
@@ -780,6 +899,7 @@ export class RedisStore implements Store {
       sourceLists[i].map((s) => ({
         occKey: this.#key("occ", a, s),
         sourceKey: this.#key("source", a, s),
+        startKey: this.#key("occ_start", a, s),
       }))
     ).sort((x, y) => compareBinary(x.occKey, y.occKey));
     const destKeys = (await this.destinationIds()).map((d) => this.#key("dest_items", d));
@@ -788,7 +908,7 @@ export class RedisStore implements Store {
     const resume = this.#pruneResume?.cutoff === cutoff ? this.#pruneResume : null;
     this.#pruneResume = null;
     let removed = 0;
-    for (const { occKey, sourceKey } of occKeys) {
+    for (const { occKey, sourceKey, startKey } of occKeys) {
       if (resume && compareBinary(occKey, resume.occKey) < 0) continue;
       const resumed = resume?.occKey === occKey;
       if (resumed && resume.cursor === null) continue;
@@ -809,9 +929,10 @@ export class RedisStore implements Store {
           removed += Number(
             await this.#redis.eval(
               PRUNE,
-              2 + destKeys.length,
+              3 + destKeys.length,
               sourceKey,
               occKey,
+              startKey,
               ...destKeys,
               String(cutoff),
               ...batch,

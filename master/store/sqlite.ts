@@ -29,6 +29,9 @@ import {
   type CredentialRecord,
   type DestinationEntry,
   type DestinationState,
+  type EventPage,
+  type EventPageRequest,
+  type EventPosition,
   type EventQuery,
   SnapshotRejected,
   type SourceRecord,
@@ -336,30 +339,65 @@ export class SqliteStore implements Store {
   }
 
   listEvents(query: EventQuery): Promise<StoredEvent[]> {
-    return Promise.try(() => this.#listEvents(query));
+    return Promise.try(() => this.#listEvents(query, null, null).map(toStoredEvent));
   }
 
-  #listEvents(query: EventQuery): StoredEvent[] {
+  listEventPage(query: EventQuery, page: EventPageRequest): Promise<EventPage> {
+    return Promise.try(() => {
+      // One row beyond the page says whether another page follows.
+      const rows = this.#listEvents(query, page.after, page.limit + 1);
+      const more = rows.length > page.limit;
+      const kept = more ? rows.slice(0, page.limit) : rows;
+      const last = kept.at(-1);
+      return {
+        events: kept.map(toStoredEvent),
+        next: more && last ? toPosition(last) : null,
+      };
+    });
+  }
+
+  /**
+   * The rows of a listing in `EventPosition` order, from after `after`, at most `limit`.
+   * The order is that of the index `occurrences_by_start`, which in a WITHOUT ROWID table
+   * holds the primary key (agent_id, source_id, key) after start_ms: SQLite walks it from
+   * the position on and stops after `limit` rows, sorting nothing. The unary `+` keeps
+   * the planner from reading a whole agent through the primary key and sorting it instead.
+   */
+  #listEvents(query: EventQuery, after: EventPosition | null, limit: number | null): Row[] {
     const params: SQLInputValue[] = [toMillis(query.end), toMillis(query.start)];
     let filter = "";
     if (query.agent_id !== undefined) {
-      filter += " AND agent_id = ?";
+      filter += " AND +agent_id = ?";
       params.push(query.agent_id);
     }
     if (query.source_id !== undefined) {
-      filter += " AND source_id = ?";
+      filter += " AND +source_id = ?";
       params.push(query.source_id);
     }
-    const rows = this.#all(
-      `SELECT agent_id, source_id, data FROM occurrences
-       WHERE start_ms < ? AND end_ms > ?${filter} ORDER BY start_ms, key, agent_id, source_id`,
+    // One lower bound for the index walk, the tighter: an occurrence starting a longest
+    // span or more before the range ends before it; the position, when later, skips more.
+    const { max_ms } = this.#db.prepare("SELECT max_ms FROM occurrence_span").get() as {
+      max_ms: number;
+    };
+    const earliest = toMillis(query.start) - max_ms;
+    if (after !== null && after.start_ms >= earliest) {
+      filter += " AND (start_ms, agent_id, source_id, key) > (?, ?, ?, ?)";
+      params.push(after.start_ms, after.agent_id, after.source_id, after.key);
+    } else {
+      filter += " AND start_ms > ?";
+      params.push(earliest);
+    }
+    let tail = "";
+    if (limit !== null) {
+      tail = " LIMIT ?";
+      params.push(limit);
+    }
+    return this.#all(
+      `SELECT agent_id, source_id, key, start_ms, data FROM occurrences
+       WHERE start_ms < ? AND end_ms > ?${filter}
+       ORDER BY start_ms, agent_id, source_id, key${tail}`,
       ...params,
     );
-    return rows.map((r) => ({
-      ...JSON.parse(r.data as string),
-      agent_id: r.agent_id as string,
-      source_id: r.source_id as string,
-    }));
   }
 
   totals(): Promise<StoreTotals> {
@@ -607,6 +645,25 @@ export class SqliteStore implements Store {
 /** Whether stored settings JSON says the same as `settings` (defaults filled in). */
 function sameSettings(stored: string, settings: SourceSettings): boolean {
   return JSON.stringify(SourceSettings.parse(JSON.parse(stored))) === JSON.stringify(settings);
+}
+
+/** An occurrence row as listings answer it. */
+function toStoredEvent(r: Row): StoredEvent {
+  return {
+    ...JSON.parse(r.data as string),
+    agent_id: r.agent_id as string,
+    source_id: r.source_id as string,
+  };
+}
+
+/** An occurrence row's place in listings. */
+function toPosition(r: Row): EventPosition {
+  return {
+    start_ms: Number(r.start_ms),
+    agent_id: r.agent_id as string,
+    source_id: r.source_id as string,
+    key: r.key as string,
+  };
 }
 
 function toSourceRecord(s: Row): SourceRecord {

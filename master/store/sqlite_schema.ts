@@ -124,4 +124,21 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE destination_items ADD COLUMN end_ms INTEGER;
   CREATE INDEX destination_items_by_key ON destination_items(key);
   `,
+  // The longest end - start of any occurrence stored since, kept by triggers in the
+  // writing transaction: an event listing starts its scan of occurrences_by_start at its
+  // range's start minus this, not at the first occurrence ever stored. It never shrinks,
+  // so it stays an upper bound when occurrences are deleted.
+  `
+  CREATE TABLE occurrence_span (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    max_ms INTEGER NOT NULL
+  );
+  INSERT INTO occurrence_span SELECT 1, COALESCE(MAX(end_ms - start_ms), 0) FROM occurrences;
+  CREATE TRIGGER occurrence_span_insert AFTER INSERT ON occurrences
+    WHEN NEW.end_ms - NEW.start_ms > (SELECT max_ms FROM occurrence_span)
+    BEGIN UPDATE occurrence_span SET max_ms = NEW.end_ms - NEW.start_ms; END;
+  CREATE TRIGGER occurrence_span_update AFTER UPDATE OF start_ms, end_ms ON occurrences
+    WHEN NEW.end_ms - NEW.start_ms > (SELECT max_ms FROM occurrence_span)
+    BEGIN UPDATE occurrence_span SET max_ms = NEW.end_ms - NEW.start_ms; END;
+  `,
 ];

@@ -50,6 +50,28 @@ export type EventQuery = {
   source_id?: string;
 };
 
+/**
+ * An occurrence's place in the order every event listing keeps: by start (epoch ms), then
+ * agent, source and occurrence key, a total order. A page ends at one; the next page
+ * starts after it, so occurrences added meanwhile never repeat or hide those already read.
+ */
+export type EventPosition = { start_ms: number; agent_id: string; source_id: string; key: string };
+
+/** Which page of an event listing to read: at most `limit` occurrences after `after`. */
+export type EventPageRequest = {
+  /** At least 1; the store reads only this many (and one more, to know if more follow). */
+  limit: number;
+  /** The `next` of the page before; null for the first page. */
+  after: EventPosition | null;
+};
+
+/** One page of an event listing. */
+export type EventPage = {
+  events: StoredEvent[];
+  /** The position of the page's last occurrence when more follow; null on the last page. */
+  next: EventPosition | null;
+};
+
 /** What applying a snapshot did: the API's counts, and whether anything changed at all. */
 export type AppliedSnapshot = {
   result: SnapshotResult;
@@ -201,8 +223,17 @@ export interface Store {
   ): Promise<AppliedSnapshot>;
   /** The content hashes of every occurrence the source holds (empty when unknown). */
   knownHashes(agentId: string, sourceId: string): Promise<Set<string>>;
-  /** Occurrences overlapping the query range, sorted by start, then uid. */
+  /**
+   * Occurrences overlapping the query range, sorted by start, then agent, source and
+   * occurrence key (the order of `EventPosition`).
+   */
   listEvents(query: EventQuery): Promise<StoredEvent[]>;
+  /**
+   * One page of `listEvents(query)`: the first `page.limit` occurrences after
+   * `page.after`, in the same order. Reads that page from the backend, not the whole
+   * listing.
+   */
+  listEventPage(query: EventQuery, page: EventPageRequest): Promise<EventPage>;
   /** Counts of agents, sources and occurrences. */
   totals(): Promise<StoreTotals>;
   /** How many occurrences the store holds and how many bytes it takes. */

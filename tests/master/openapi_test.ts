@@ -256,6 +256,14 @@ Deno.test("openapi: real answers match their documented schemas", async () => {
   const events = "/api/events?start=2026-03-01T00:00:00Z&end=2026-04-01T00:00:00Z";
   assert.equal((await (await call("GET", events, 200, admin)).json()).events.length, 2);
   await call("GET", "/api/events?start=2026-03-01T00:00:00Z", 400, admin);
+  const firstPage = await (await call("GET", `${events}&limit=1`, 200, admin)).json();
+  assert.equal(typeof firstPage.next_cursor, "string");
+  const lastPage = await (
+    await call("GET", `${events}&limit=1&cursor=${firstPage.next_cursor}`, 200, admin)
+  ).json();
+  assert.equal(lastPage.next_cursor, null);
+  await call("GET", `${events}&limit=0`, 400, admin);
+  await call("GET", `${events}&cursor=nonsense`, 400, admin);
   await call("POST", "/api/admin/reconcile?full=true", 200, admin);
   await call("POST", "/api/admin/destinations/nowhere/retry", 404, admin);
 

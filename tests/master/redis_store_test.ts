@@ -251,3 +251,32 @@ Deno.test("redis store: a change one master announces reaches the others, and a 
     await two.close();
   }
 });
+
+Deno.test("redis store: a store written before the start index gets it built when opened", async () => {
+  await using server = await startRedis();
+  const raw = new Redis(server.url);
+  try {
+    const store = await RedisStore.open({ url: server.url });
+    await registerAgent(store, "pc1");
+    const long = { uid: "long", start: "2026-03-01T00:00:00Z", end: "2026-03-20T00:00:00Z" };
+    await store.applySnapshot("pc1", "main", snapshot([long, ev("a", 2), ev("b", 12)]), NOW);
+    await store.close();
+    // As a master before the index left it: occurrences only.
+    await raw.del("calsync:occ_start:pc1:main");
+    await raw.hdel("calsync:source:pc1:main", "max_span");
+
+    const again = await RedisStore.open({ url: server.url });
+    try {
+      const range = { start: "2026-03-10T00:00:00Z", end: "2026-04-01T00:00:00Z" };
+      const page = await again.listEventPage(range, { limit: 5, after: null });
+      assert.deepEqual(page.events.map((e) => e.uid), ["long", "b"]);
+      assert.equal(await raw.zcard("calsync:occ_start:pc1:main"), 3);
+      assert.equal(await again.removeSource("pc1", "main"), true);
+      assert.deepEqual(await raw.keys("calsync:occ*"), [], "the index goes with the source");
+    } finally {
+      await again.close();
+    }
+  } finally {
+    raw.disconnect();
+  }
+});

@@ -172,3 +172,39 @@ Deno.test("sqlite store: pruning finds old occurrences and their entries through
     await store.close();
   }
 });
+
+Deno.test("sqlite store: the occurrence span migration counts events stored before it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { DatabaseSync } = await import("node:sqlite");
+    const db = new DatabaseSync(`${dir}/calsync.db`);
+    const spanMigration = MIGRATIONS.findIndex((m) => m.includes("occurrence_span"));
+    for (const migration of MIGRATIONS.slice(0, spanMigration)) db.exec(migration);
+    db.exec(`PRAGMA user_version = ${spanMigration}`);
+    db.prepare(
+      `INSERT INTO agents (agent_id, agent_name, environment, version, token_hash, created_at)
+       VALUES ('pc1', 'PC1', 'office', '1.0', 'hash-pc1', ?)`,
+    ).run(NOW);
+    db.prepare(
+      "INSERT INTO sources (agent_id, source_id, name, type) VALUES ('pc1', 'main', 'M', 'ics')",
+    )
+      .run();
+    const long = { uid: "long", start: "2026-02-01T00:00:00Z", end: "2026-03-20T00:00:00Z" };
+    db.prepare("INSERT INTO occurrences VALUES ('pc1', 'main', 'long', ?, ?, 'h', ?)").run(
+      Date.parse(long.start),
+      Date.parse(long.end),
+      JSON.stringify(long),
+    );
+    db.close();
+    const store = await SqliteStore.open(dir);
+    try {
+      const range = { start: "2026-03-10T00:00:00Z", end: "2026-03-11T00:00:00Z" };
+      const page = await store.listEventPage(range, { limit: 10, after: null });
+      assert.deepEqual(page.events.map((e) => e.uid), ["long"]);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -4,11 +4,13 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { SnapshotInput } from "../../shared/protocol.ts";
+import type { SnapshotInput, StoredEvent } from "../../shared/protocol.ts";
 import { prepareSnapshot } from "../../master/snapshots/prepare.ts";
 import {
   type CredentialKind,
   type CredentialRecord,
+  type EventPosition,
+  type EventQuery,
   SnapshotRejected,
   type Store,
 } from "../../master/store/types.ts";
@@ -77,6 +79,37 @@ export function registerAgent(store: Store, agentId: string): Promise<void> {
     `hash-${agentId}`,
     NOW,
   );
+}
+
+/** Registers `agentId` with the sources `sourceIds`. */
+function registerSources(store: Store, agentId: string, sourceIds: string[]): Promise<void> {
+  return store.registerAgent(
+    {
+      agent_id: agentId,
+      agent_name: agentId.toUpperCase(),
+      environment: "office",
+      version: "1.0",
+      sources: sourceIds.map((source_id) => ({ source_id, name: source_id, type: "ics" })),
+    },
+    `hash-${agentId}`,
+    NOW,
+  );
+}
+
+/** Every page of a listing of `limit` events, from after `after` on. */
+async function readPages(
+  store: Store,
+  query: EventQuery,
+  limit: number,
+  after: EventPosition | null = null,
+): Promise<StoredEvent[][]> {
+  const pages: StoredEvent[][] = [];
+  do {
+    const page = await store.listEventPage(query, { limit, after });
+    pages.push(page.events);
+    after = page.next;
+  } while (after !== null);
+  return pages;
 }
 
 function withAgent(store: Store): Promise<void> {
@@ -276,6 +309,112 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       ["z"],
     );
     assert.deepEqual(await store.totals(), { agents: 2, sources: 2, events: 3 });
+  });
+
+  test("pages a listing in its order, ties broken by agent, source and key", async (store) => {
+    await registerSources(store, "pc2", ["main", "team"]);
+    await registerSources(store, "pc1", ["team", "main"]);
+    // Four sources, each with a tie at every start, and a day without events.
+    for (const agent of ["pc2", "pc1"]) {
+      for (const source of ["team", "main"]) {
+        const events = [ev("b", 3), ev("a", 3), ev("c", 5), ev("d", 7)];
+        await store.applySnapshot(agent, source, snapshot({ events }), NOW);
+      }
+    }
+    const whole = await store.listEvents(MARCH);
+    const place = (e: StoredEvent) =>
+      `${e.start.slice(8, 10)} ${e.agent_id} ${e.source_id} ${e.uid}`;
+    assert.deepEqual(whole.map(place).slice(0, 5), [
+      "03 pc1 main a",
+      "03 pc1 main b",
+      "03 pc1 team a",
+      "03 pc1 team b",
+      "03 pc2 main a",
+    ]);
+    for (const limit of [1, 3, 4, 5, 16, 17]) {
+      const pages = await readPages(store, MARCH, limit);
+      assert.deepEqual(pages.flat(), whole, `limit ${limit}`);
+      assert.ok(pages.slice(0, -1).every((p) => p.length === limit), `full pages, limit ${limit}`);
+      assert.equal(pages.length, Math.max(1, Math.ceil(16 / limit)), `no empty last page`);
+    }
+    for (
+      const filter of [{ agent_id: "pc2" }, { source_id: "team" }, {
+        agent_id: "pc1",
+        source_id: "main",
+      }]
+    ) {
+      const query = { ...MARCH, ...filter };
+      assert.deepEqual((await readPages(store, query, 3)).flat(), await store.listEvents(query));
+    }
+    assert.deepEqual(
+      await store.listEventPage({ ...MARCH, agent_id: "nobody" }, { limit: 5, after: null }),
+      {
+        events: [],
+        next: null,
+      },
+    );
+  });
+
+  test("pages of many events, dozens at one start, match the whole listing", async (store) => {
+    await registerSources(store, "pc1", ["a", "b", "c"]);
+    for (const [i, source] of ["a", "b", "c"].entries()) {
+      // 55 events at one start, then one a day: more than any store reads at once.
+      const events = [
+        ...Array.from({ length: 50 }, (_, n) => ev(`same-${n}`, 2)),
+        // Bytes order these unlike most locales' collation.
+        ...["Zed", "ábc", "abc", "_x", "Ähm"].map((uid) => ev(uid, 2)),
+        ...Array.from({ length: 25 }, (_, n) => ev(`day-${n}`, 3 + n + i)),
+      ];
+      await store.applySnapshot("pc1", source, snapshot({ events }), NOW);
+    }
+    const whole = await store.listEvents(MARCH);
+    assert.equal(whole.length, 240);
+    for (const limit of [1, 2, 7, 49, 50, 51, 239]) {
+      assert.deepEqual((await readPages(store, MARCH, limit)).flat(), whole, `limit ${limit}`);
+    }
+  });
+
+  test("a page overlapping the range includes long events that started before it", async (store) => {
+    await withAgent(store);
+    const events = [
+      { uid: "month", start: "2026-03-01T00:00:00Z", end: "2026-03-25T00:00:00Z", title: "long" },
+      ev("early", 2),
+      ev("a", 9),
+      ev("b", 10),
+      ev("later", 20),
+    ];
+    await store.applySnapshot("pc1", "main", snapshot({ events }), NOW);
+    const range = { start: "2026-03-08T00:00:00Z", end: "2026-03-15T00:00:00Z" };
+    const pages = await readPages(store, range, 2);
+    assert.deepEqual(pages.map((p) => p.map((e) => e.uid)), [["month", "a"], ["b"]]);
+  });
+
+  test("events added or removed between pages neither repeat nor hide those read", async (store) => {
+    await registerSources(store, "pc1", ["main", "team"]);
+    const main = [ev("a", 2), ev("b", 4), ev("c", 6), ev("d", 8)];
+    await store.applySnapshot("pc1", "main", snapshot({ events: main }), NOW);
+    const first = await store.listEventPage(MARCH, { limit: 2, after: null });
+    assert.deepEqual(first.events.map((e) => e.uid), ["a", "b"]);
+    // Before the position (day 3, and the same start as b in an earlier key), after it
+    // (day 5), and in a source sorting after main at b's very start.
+    const later = snapshot({
+      events: [...main, ev("0", 4), ev("early", 3), ev("mid", 5)],
+      generated_at: "2026-03-01T12:01:00Z",
+    });
+    await store.applySnapshot("pc1", "main", later, NOW);
+    const team = [ev("b", 4), ev("x", 1)];
+    await store.applySnapshot("pc1", "team", snapshot({ events: team }), NOW);
+    const rest = await readPages(store, MARCH, 2, first.next);
+    assert.deepEqual(rest.flat().map((e) => `${e.source_id}/${e.uid}`), [
+      "team/b",
+      "main/mid",
+      "main/c",
+      "main/d",
+    ]);
+    // The source of the position is gone: the listing goes on from the same place.
+    await store.removeSource("pc1", "main");
+    const after = await readPages(store, MARCH, 2, first.next);
+    assert.deepEqual(after.flat().map((e) => `${e.source_id}/${e.uid}`), ["team/b"]);
   });
 
   test("stores source settings and says when a snapshot changed anything", async (store) => {
@@ -546,6 +685,11 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       a.sources.map((s) => `${a.agent_id}/${s.source_id}:${s.event_count}`)
     );
     assert.deepEqual(counts, ["pc1/main:1", "pc1/team:1", "pc2/main:1"]);
+    const page = await store.listEventPage({
+      start: "2026-01-01T00:00:00Z",
+      end: "2027-01-01T00:00:00Z",
+    }, { limit: 10, after: null });
+    assert.deepEqual(page.events.map((e) => e.uid).sort(), ["c", "e", "f"], "pages skip them too");
     assert.equal((await store.totals()).events, 3);
     assert.equal((await store.size()).occurrences, 3);
   });

@@ -49,6 +49,8 @@ Deno.test("the bundle built by `deno task build:client` works in Node against a 
 
   assert.equal(report.node, version);
   assert.deepEqual((report.events as StoredEvent[]).toSorted(eventOrder), master.sent);
+  assert.deepEqual(report.pagedByOne, report.events, "pages of one event, cursor by cursor");
+  assert.deepEqual(report.iterated, report.events, "events() yields the same, in order");
   assert.deepEqual(
     (report.pc2Main as StoredEvent[]).toSorted(eventOrder),
     master.sent.filter((e) => e.agent_id === "pc2" && e.source_id === "main"),
