@@ -116,4 +116,20 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE sources ADD COLUMN warnings TEXT NOT NULL
     DEFAULT '{"count":0,"by_reason":{},"samples":[]}';
   `,
+  // The activity log: each entry as JSON, with the columns its listings and pruning seek
+  // by; a count per destination, so that pruning to a maximum never counts the rows.
+  `
+  CREATE TABLE activity (
+    id TEXT PRIMARY KEY,
+    destination_id TEXT NOT NULL,
+    started_ms INTEGER NOT NULL,
+    entry TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX activity_by_destination ON activity(destination_id, started_ms, id);
+  CREATE INDEX activity_by_start ON activity(started_ms, id);
+  CREATE TABLE activity_counts (
+    destination_id TEXT PRIMARY KEY,
+    entries INTEGER NOT NULL
+  );
+  `,
 ];
