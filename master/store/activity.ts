@@ -6,7 +6,6 @@
  * @module
  */
 import { z } from "zod";
-import { Instant } from "../../shared/time.ts";
 
 /**
  * What started a reconcile: the master starting, a snapshot that changed something (on
@@ -42,7 +41,8 @@ export const ActivityEntry = z.object({
   destination_id: z.string().min(1),
   /** `MASTER_ID` of the master that ran it. */
   master_id: z.string(),
-  started_at: Instant,
+  /** In UTC to the millisecond, so that runs within one second keep their order. */
+  started_at: z.iso.datetime({ precision: 3 }),
   took_ms: z.number().int().nonnegative(),
   trigger: ActivityTrigger.nullable(),
   outcome: ActivityOutcome,
