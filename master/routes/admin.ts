@@ -18,6 +18,7 @@ import { adminOnly, adminOrReader } from "../http/auth.ts";
 import { QueryInstant } from "../http/dates.ts";
 import { HttpError, validationError } from "../http/errors.ts";
 import { agentStatuses, syncStatus } from "../status.ts";
+import type { ActivityList } from "../openapi/answers.ts";
 
 /** `GET /api/events` query: the range and, optionally, one agent or source. */
 export const EventsQuery = z
@@ -31,6 +32,19 @@ export const EventsQuery = z
     path: ["end"],
     error: "end must be after start",
   });
+
+/** The most entries `GET /api/admin/activity` answers at once. */
+export const ACTIVITY_LIMIT_MAX = 1000;
+
+const LIMIT_HINT = `expected a whole number from 1 to ${ACTIVITY_LIMIT_MAX}`;
+
+/** `GET /api/admin/activity` query: one destination or all, since an instant, how many. */
+export const ActivityQueryParams = z.object({
+  destination: Identifier.optional(),
+  since: QueryInstant.optional(),
+  limit: z.coerce.number({ error: LIMIT_HINT }).int({ error: LIMIT_HINT })
+    .min(1, { error: LIMIT_HINT }).max(ACTIVITY_LIMIT_MAX, { error: LIMIT_HINT }).optional(),
+});
 
 function unknownAgent(agentId: string): HttpError {
   return new HttpError(
@@ -79,6 +93,29 @@ export function adminRoutes(ctx: AppContext): Hono {
     const parsed = EventsQuery.safeParse(query);
     if (!parsed.success) throw validationError(parsed.error, query);
     return c.json({ events: await store.listEvents(parsed.data) });
+  });
+
+  app.get("/api/admin/activity", async (c) => {
+    const query = c.req.query();
+    const parsed = ActivityQueryParams.safeParse(query);
+    if (!parsed.success) throw validationError(parsed.error, query);
+    const { destination, since, limit = 100 } = parsed.data;
+    if (destination !== undefined) {
+      const configured = ctx.sync.destinations.map((d) => d.id);
+      // A destination taken out of the configuration keeps its entries until they age out.
+      if (
+        !configured.includes(destination) && !(await store.destinationIds()).includes(destination)
+      ) {
+        throw new HttpError(
+          404,
+          "unknown_destination",
+          `no destination '${destination}'; configured are: ${configured.join(", ") || "none"}`,
+          "destination",
+        );
+      }
+    }
+    const entries = await store.listActivity({ destination_id: destination, since, limit });
+    return c.json({ entries } satisfies ActivityList);
   });
 
   app.post("/api/admin/reconcile", async (c) => {
