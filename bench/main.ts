@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { activityBenchmark } from "./activity.ts";
 import { radicaleBenchmark, sogoBenchmark } from "./caldav.ts";
 import { ewsBenchmark } from "./ews.ts";
 import { failoverBenchmark } from "./failover.ts";
@@ -28,6 +29,7 @@ function print(title: string, figures: Figure[]): void {
 
 print("Ingest (master on SQLite, over HTTP)", await ingestBenchmark());
 print("Reading 10,000 stored events (in-process)", await pagesBenchmark());
+print("Activity log at its bound, one run a minute (in-process)", await activityBenchmark());
 print(
   "ICS reader: ~50,000 occurrences in a year (parseIcsDetailed, child process)",
   await icsExpandBenchmark(),
