@@ -222,6 +222,7 @@ export class SyncEngine {
       const startedAt = this.#o.now();
       /** What the activity log records of this destination; null while it is not ours. */
       let finished: FinishedReconcile | null = null;
+      const progress = emptyReport(configured.id);
       try {
         token = await store.acquireLease(lease, owner, leaseMs);
         if (token === null) {
@@ -255,6 +256,7 @@ export class SyncEngine {
         const destination = await configured.open();
         await this.#announce(configured, state, destination.displayUrl);
         report = await reconcileDestination(destination, store, desired, {
+          report: progress,
           logger: this.#o.logger,
           now: this.#o.now,
           forceList,
@@ -272,7 +274,11 @@ export class SyncEngine {
         if (finished) finished.failure = err;
         const failed = await this.#recordFailure(configured, desired, err);
         report = failed.report;
-        if (finished) Object.assign(finished, failed);
+        if (finished) {
+          // What landed before the reconcile ended early is saved, and the log says so.
+          const { created, updated, deleted } = progress;
+          Object.assign(finished, failed, { report: { ...report, created, updated, deleted } });
+        }
       } finally {
         if (token !== null) await store.releaseLease(lease, owner).catch(() => {});
         if (finished) await this.#log({ ...finished, took_ms: performance.now() - started });

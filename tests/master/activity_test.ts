@@ -213,6 +213,28 @@ Deno.test("activity: a refused password, then the runs that leave it alone, are 
   assert.equal(dest.calls.changeToken, 1, "the second run sent nothing");
 });
 
+Deno.test("activity: a reconcile refused halfway is logged as failed, with the writes that landed", async () => {
+  const dest = new MemoryDestination("sogo");
+  await using master = await testMaster({
+    destinations: [configured(dest)],
+    debounceMs: 3_600_000,
+  });
+  const token = await enrol(master, "pc1");
+  await snapshot(master, token, [
+    timed("a", "2026-03-02T09:00:00Z"),
+    timed("b", "2026-03-03T09:00:00Z"),
+  ], "2026-03-01T11:00:00Z");
+  dest.failNext("create", new DestinationError("unauthorized", "HTTP 401"));
+  const [report] = await master.sync.run();
+  assert.notEqual(report.refused_until, null);
+  const [entry] = await activity(master);
+  assert.deepEqual(
+    [entry.outcome, entry.created, entry.pending, dest.items.size],
+    ["failed", 1, 1, 1],
+  );
+  assert.match(entry.error!, /refused calsync's credentials: HTTP 401/);
+});
+
 Deno.test("activity: a log that cannot be written is logged, and the reconcile's outcome stands", async () => {
   const dest = new MemoryDestination("wall");
   const store = storeWith(await SqliteStore.open(":memory:"), {
