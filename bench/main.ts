@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { activityBenchmark } from "./activity.ts";
 import { radicaleBenchmark, sogoBenchmark } from "./caldav.ts";
 import { ewsBenchmark } from "./ews.ts";
 import { failoverBenchmark } from "./failover.ts";
@@ -14,8 +15,6 @@ import { SqliteStore } from "../master/store/sqlite.ts";
 import { RedisStore } from "../master/store/redis.ts";
 import { startRedis } from "../tests/helpers/redis.ts";
 import { retentionBenchmark } from "./retention.ts";
-import { SqliteStore } from "../master/store/sqlite.ts";
-import { RedisStore } from "../master/store/redis.ts";
 
 function print(title: string, figures: Figure[]): void {
   console.log(`\n${title}`);
@@ -34,6 +33,7 @@ function print(title: string, figures: Figure[]): void {
 
 print("Ingest (master on SQLite, over HTTP)", await ingestBenchmark());
 print("Reading 10,000 stored events (in-process)", await pagesBenchmark());
+print("Activity log at its bound, one run a minute (in-process)", await activityBenchmark());
 print(
   "Paged reads: 100,000 events in 4 sources, pages of 1,000 (SQLite, in-process)",
   await eventPagesBenchmark(await SqliteStore.open(":memory:")),

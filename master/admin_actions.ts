@@ -24,7 +24,7 @@ export async function resetAgent(ctx: AppContext, agentId: string): Promise<bool
 export async function removeAgent(ctx: AppContext, agentId: string): Promise<boolean> {
   if (!(await ctx.store.removeAgent(agentId))) return false;
   ctx.logger.log("info", `agent '${agentId}' removed by an admin with its sources`);
-  ctx.sync.notifyChanged();
+  ctx.sync.notifyChanged("removal");
   return true;
 }
 
@@ -36,7 +36,7 @@ export async function removeSource(
 ): Promise<boolean> {
   if (!(await ctx.store.removeSource(agentId, sourceId))) return false;
   ctx.logger.log("info", `source '${sourceId}' of agent '${agentId}' removed by an admin`);
-  ctx.sync.notifyChanged();
+  ctx.sync.notifyChanged("removal");
   return true;
 }
 

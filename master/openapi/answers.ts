@@ -9,6 +9,7 @@ import { z } from "zod";
 import { StoredEvent } from "../../shared/protocol.ts";
 import { Instant } from "../../shared/time.ts";
 import type { ReconcileReport as ReconcileReportType } from "../sync/reconcile.ts";
+import { ActivityEntry } from "../store/activity.ts";
 
 /** `POST /api/agents/{agent_id}/heartbeat` answer. */
 export const HeartbeatResult = z.object({ ok: z.literal(true), server_time: Instant });
@@ -40,6 +41,11 @@ export const ReconcileReport = z.object({
 
 /** `POST /api/admin/reconcile` answer. */
 export const ReconcileResult = z.object({ reports: z.array(ReconcileReport) });
+
+/** `GET /api/admin/activity` answer: newest first. */
+export const ActivityList = z.object({ entries: z.array(ActivityEntry) });
+/** `GET /api/admin/activity` answer. */
+export type ActivityList = z.infer<typeof ActivityList>;
 
 /** `POST /api/admin/agents/{agent_id}/reset` answer. */
 export const AgentReset = z.object({ agent_id: z.string(), reset: z.literal(true) });

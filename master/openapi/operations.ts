@@ -28,9 +28,16 @@ import {
 } from "../../shared/protocol.ts";
 import { FIRST_YEAR, LAST_YEAR } from "../../shared/model.ts";
 import { CONTENT_TYPE as METRICS_CONTENT_TYPE } from "../metrics/registry.ts";
-import { DEFAULT_PAGE_SIZE, EventsQuery, MAX_PAGE_SIZE } from "../routes/admin.ts";
+import {
+  ACTIVITY_LIMIT_MAX,
+  ActivityQueryParams,
+  DEFAULT_PAGE_SIZE,
+  EventsQuery,
+  MAX_PAGE_SIZE,
+} from "../routes/admin.ts";
 import { NewFeed } from "../routes/feeds.ts";
 import {
+  ActivityList,
   AgentReset,
   EventList,
   FeedCreated,
@@ -201,6 +208,30 @@ export const OPERATIONS: Operation[] = [
       },
     },
     errors: { 400: ["invalid_field", "invalid_cursor"] },
+  },
+  {
+    method: "get",
+    path: "/api/admin/activity",
+    operationId: "listActivity",
+    tag: "status",
+    summary: "What each master's reconciles did, newest first",
+    description: "One entry per reconcile of a destination: when it started, what started it, " +
+      "what it wrote, what failed and the first error. Kept for 7 days, at most 5,000 " +
+      "entries per destination.",
+    auth: "admin",
+    query: ActivityQueryParams,
+    paramNotes: {
+      destination: "only this destination's entries (its id, as `/api/sync/status` lists it)",
+      since: "only entries started at or after this instant",
+      limit: `at most this many entries, the newest (default 100, at most ${ACTIVITY_LIMIT_MAX})`,
+    },
+    answers: {
+      200: {
+        description: "The entries",
+        json: named("ActivityList", ActivityList, "Reconciles, newest first."),
+      },
+    },
+    errors: { 400: ["invalid_field"], 404: ["unknown_destination"] },
   },
   {
     method: "post",

@@ -19,6 +19,7 @@ import { QueryInstant } from "../http/dates.ts";
 import { decodeCursor, encodeCursor, MAX_CURSOR_LENGTH } from "../http/event_cursor.ts";
 import { HttpError, validationError } from "../http/errors.ts";
 import { agentStatuses, syncStatus } from "../status.ts";
+import type { ActivityList } from "../openapi/answers.ts";
 
 /** Events per page of `GET /api/events` when the caller names no `limit`. */
 export const DEFAULT_PAGE_SIZE = 1_000;
@@ -52,6 +53,20 @@ export const EventsQuery = z
     path: ["end"],
     error: "end must be after start",
   });
+
+/** The most entries `GET /api/admin/activity` answers at once. */
+export const ACTIVITY_LIMIT_MAX = 1000;
+
+const ACTIVITY_LIMIT_HINT = `expected a whole number from 1 to ${ACTIVITY_LIMIT_MAX}`;
+
+/** `GET /api/admin/activity` query: one destination or all, since an instant, how many. */
+export const ActivityQueryParams = z.object({
+  destination: Identifier.optional(),
+  since: QueryInstant.optional(),
+  limit: z.coerce.number({ error: ACTIVITY_LIMIT_HINT }).int({ error: ACTIVITY_LIMIT_HINT })
+    .min(1, { error: ACTIVITY_LIMIT_HINT }).max(ACTIVITY_LIMIT_MAX, { error: ACTIVITY_LIMIT_HINT })
+    .optional(),
+});
 
 function unknownAgent(agentId: string): HttpError {
   return new HttpError(
@@ -104,6 +119,29 @@ export function adminRoutes(ctx: AppContext): Hono {
     const page = await store.listEventPage(filters, { limit, after });
     const next_cursor = page.next === null ? null : encodeCursor(page.next, filters);
     return c.json({ events: page.events, next_cursor });
+  });
+
+  app.get("/api/admin/activity", async (c) => {
+    const query = c.req.query();
+    const parsed = ActivityQueryParams.safeParse(query);
+    if (!parsed.success) throw validationError(parsed.error, query);
+    const { destination, since, limit = 100 } = parsed.data;
+    if (destination !== undefined) {
+      const configured = ctx.sync.destinations.map((d) => d.id);
+      // A destination taken out of the configuration keeps its entries until they age out.
+      if (
+        !configured.includes(destination) && !(await store.destinationIds()).includes(destination)
+      ) {
+        throw new HttpError(
+          404,
+          "unknown_destination",
+          `no destination '${destination}'; configured are: ${configured.join(", ") || "none"}`,
+          "destination",
+        );
+      }
+    }
+    const entries = await store.listActivity({ destination_id: destination, since, limit });
+    return c.json({ entries } satisfies ActivityList);
   });
 
   app.post("/api/admin/reconcile", async (c) => {

@@ -28,6 +28,7 @@ import { isKnownZone } from "../../shared/timezones.ts";
 import type { CredentialKind } from "../store/types.ts";
 import type { ReconcileReport } from "../sync/reconcile.ts";
 import { type CalendarMode, layoutCalendar, localDate, viewRange } from "../ui/calendar_view.ts";
+import { ACTIVITY_PAGE_HOURS, ACTIVITY_PAGE_LIMIT } from "../ui/activity.tsx";
 import { Dashboard } from "../ui/dashboard.tsx";
 import { ConfirmPage, IssuedPage, LoginPage, MessagePage } from "../ui/pages.tsx";
 import { currentSession, type Session, signIn, signOut, validCsrf } from "../ui/session.ts";
@@ -183,11 +184,20 @@ export function uiRoutes(ctx: AppContext): Hono<Env> {
     const now = ctx.now();
     const anchor = checked.data.date ?? localDate(now, zone);
     const range = viewRange(mode, anchor, zone);
-    const [status, feeds, readTokens, events] = await Promise.all([
+    const since = new Date(now.getTime() - ACTIVITY_PAGE_HOURS * 3_600_000).toISOString();
+    const [status, feeds, readTokens, events, activity] = await Promise.all([
       syncStatus(ctx),
       ctx.store.listCredentials("feed", now.toISOString()),
       ctx.store.listCredentials("read", now.toISOString()),
       ctx.store.listEvents({ start: range.start, end: range.end }),
+      Promise.all(ctx.sync.destinations.map(async ({ id }) => ({
+        destination_id: id,
+        entries: await ctx.store.listActivity({
+          destination_id: id,
+          since,
+          limit: ACTIVITY_PAGE_LIMIT,
+        }),
+      }))),
     ]);
     const query = (p: { view?: string; date?: string; tz?: string }) => {
       const params = new URLSearchParams({ view: mode, date: anchor, tz: zone, ...p });
@@ -206,6 +216,7 @@ export function uiRoutes(ctx: AppContext): Hono<Env> {
           status,
           feeds,
           readTokens,
+          activity,
           view: layoutCalendar(mode, anchor, zone, events, now),
           now,
           notice,

@@ -25,6 +25,9 @@
  * | `credential:{kind}:{id}`         | string | JSON `CredentialRecord`; expires with it        |
  * | `credential_token:{kind}:{hash}` | string | the id of the credential whose token hashes to  |
  * |                                  |        | `hash`; expires with it                         |
+ * | `activity_destinations`          | set    | ids of destinations with activity entries       |
+ * | `activity:{destination}`         | zset   | JSON `ActivityEntry`, scored by its start in    |
+ * |                                  |        | epoch ms                                        |
  *
  * A field marked `?` is absent while its value is null. An occurrence's value is its start
  * and end in epoch milliseconds, its content hash, and the occurrence JSON, separated by
@@ -91,6 +94,7 @@ import {
   type StoreSize,
   type StoreTotals,
 } from "./types.ts";
+import type { ActivityEntry, ActivityQuery, ActivityRetention } from "./activity.ts";
 
 /** How to reach Redis. */
 export type RedisStoreOptions = {
@@ -501,6 +505,51 @@ export class RedisStore implements Store {
       subscriber.off("message", onMessage);
       subscriber.off("ready", onReady);
     };
+  }
+
+  async recordActivity(entry: ActivityEntry, retention: ActivityRetention): Promise<void> {
+    const started = toMillis(entry.started_at);
+    const { id, ...rest } = entry;
+    const destinations = this.#key("activity_destinations");
+    const known = await this.#redis.smembers(destinations);
+    const multi = this.#redis.multi()
+      .sadd(destinations, entry.destination_id)
+      // The id leads the JSON, so entries of one instant sort by id.
+      .zadd(
+        this.#key("activity", entry.destination_id),
+        started,
+        JSON.stringify({ id, ...rest }),
+      );
+    // Each removal seeks the sorted set's ends: it touches only what it removes.
+    for (const destination of new Set([...known, entry.destination_id])) {
+      multi.zremrangebyscore(
+        this.#key("activity", destination),
+        "-inf",
+        `(${started - retention.max_age_ms}`,
+      );
+    }
+    multi.zremrangebyrank(
+      this.#key("activity", entry.destination_id),
+      0,
+      -(retention.max_entries + 1),
+    );
+    results(await multi.exec());
+  }
+
+  async listActivity(query: ActivityQuery): Promise<ActivityEntry[]> {
+    const ids = query.destination_id === undefined
+      ? await this.#redis.smembers(this.#key("activity_destinations"))
+      : [query.destination_id];
+    const min = query.since === undefined ? "-inf" : String(toMillis(query.since));
+    const read = this.#redis.multi();
+    for (const id of ids) {
+      read.zrevrangebyscore(this.#key("activity", id), "+inf", min, "LIMIT", 0, query.limit);
+    }
+    const entries = (results(await read.exec()) as string[][]).flat()
+      .map((json) => JSON.parse(json) as ActivityEntry);
+    return entries
+      .sort((a, b) => toMillis(b.started_at) - toMillis(a.started_at) || compareBinary(b.id, a.id))
+      .slice(0, query.limit);
   }
 
   async ping(): Promise<void> {

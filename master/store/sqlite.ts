@@ -16,6 +16,7 @@ import { toMillis } from "../../shared/time.ts";
 import { storedWarnings } from "./warnings.ts";
 import { sqliteStorageError, type StorageFullError } from "./errors.ts";
 import { MIGRATIONS } from "./sqlite_schema.ts";
+import type { ActivityEntry, ActivityQuery, ActivityRetention } from "./activity.ts";
 import {
   type HeldOccurrence,
   planSnapshot,
@@ -639,6 +640,64 @@ export class SqliteStore implements Store {
 
   watchChanges(_listener: (origin: string | null) => void): () => void {
     return () => {};
+  }
+
+  recordActivity(entry: ActivityEntry, retention: ActivityRetention): Promise<void> {
+    const destination = entry.destination_id;
+    const started = toMillis(entry.started_at);
+    return Promise.try(() =>
+      this.#transaction(() => {
+        const added = this.#db.prepare(
+          `INSERT INTO activity (id, destination_id, started_ms, entry) VALUES (?, ?, ?, ?)
+           ON CONFLICT (id) DO NOTHING`,
+        ).run(entry.id, destination, started, JSON.stringify(entry)).changes;
+        this.#countActivity(destination, Number(added));
+        // Both deletes seek an index from the oldest entry, so they touch only what they
+        // delete; the counts spare counting what stays.
+        const aged = this.#db.prepare(
+          "DELETE FROM activity WHERE started_ms < ? RETURNING destination_id",
+        ).all(started - retention.max_age_ms) as { destination_id: string }[];
+        for (const row of aged) this.#countActivity(row.destination_id, -1);
+        const excess = this.#countActivity(destination, 0) - retention.max_entries;
+        if (excess <= 0) return;
+        const dropped = this.#db.prepare(
+          `DELETE FROM activity WHERE id IN (SELECT id FROM activity WHERE destination_id = ?
+             ORDER BY started_ms, id LIMIT ?)`,
+        ).run(destination, excess).changes;
+        this.#countActivity(destination, -Number(dropped));
+      })
+    );
+  }
+
+  /** Adds `delta` to the destination's count of log entries; answers the new count. */
+  #countActivity(destinationId: string, delta: number): number {
+    const { entries } = this.#db.prepare(
+      `INSERT INTO activity_counts (destination_id, entries) VALUES (?, ?)
+       ON CONFLICT (destination_id) DO UPDATE SET entries = entries + excluded.entries
+       RETURNING entries`,
+    ).get(destinationId, delta) as { entries: number };
+    return entries;
+  }
+
+  listActivity(query: ActivityQuery): Promise<ActivityEntry[]> {
+    const where: string[] = [];
+    const params: SQLInputValue[] = [];
+    if (query.destination_id !== undefined) {
+      where.push("destination_id = ?");
+      params.push(query.destination_id);
+    }
+    if (query.since !== undefined) {
+      where.push("started_ms >= ?");
+      params.push(toMillis(query.since));
+    }
+    const filter = where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`;
+    return Promise.try(() =>
+      this.#all(
+        `SELECT entry FROM activity ${filter} ORDER BY started_ms DESC, id DESC LIMIT ?`,
+        ...params,
+        query.limit,
+      ).map((row) => JSON.parse(row.entry as string) as ActivityEntry)
+    );
   }
 }
 

@@ -141,4 +141,20 @@ export const MIGRATIONS: readonly string[] = [
     WHEN NEW.end_ms - NEW.start_ms > (SELECT max_ms FROM occurrence_span)
     BEGIN UPDATE occurrence_span SET max_ms = NEW.end_ms - NEW.start_ms; END;
   `,
+  // The activity log: each entry as JSON, with the columns its listings and pruning seek
+  // by; a count per destination, so that pruning to a maximum never counts the rows.
+  `
+  CREATE TABLE activity (
+    id TEXT PRIMARY KEY,
+    destination_id TEXT NOT NULL,
+    started_ms INTEGER NOT NULL,
+    entry TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX activity_by_destination ON activity(destination_id, started_ms, id);
+  CREATE INDEX activity_by_start ON activity(started_ms, id);
+  CREATE TABLE activity_counts (
+    destination_id TEXT PRIMARY KEY,
+    entries INTEGER NOT NULL
+  );
+  `,
 ];

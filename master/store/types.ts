@@ -13,6 +13,7 @@ import type {
 import type { PreparedSnapshot } from "../snapshots/plan.ts";
 import type { StoredEvent } from "../../shared/protocol.ts";
 import type { WarningSummary } from "../../shared/warnings.ts";
+import type { ActivityEntry, ActivityQuery, ActivityRetention } from "./activity.ts";
 
 /** A source of an agent as the store keeps it. */
 export type SourceRecord = {
@@ -306,4 +307,16 @@ export interface Store {
    * meanwhile. Answers the function that stops listening.
    */
   watchChanges(listener: (origin: string | null) => void): () => void;
+
+  /**
+   * Appends an entry to the activity log and prunes its destination's entries: those that
+   * started more than `retention.max_age_ms` before `entry` and all but the newest
+   * `retention.max_entries`. Costs a bounded number of index steps, however full the log.
+   */
+  recordActivity(entry: ActivityEntry, retention: ActivityRetention): Promise<void>;
+  /**
+   * The newest `query.limit` entries of the activity log started at or after
+   * `query.since`, of one destination or all, newest first (ties by id, descending).
+   */
+  listActivity(query: ActivityQuery): Promise<ActivityEntry[]>;
 }

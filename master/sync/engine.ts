@@ -20,6 +20,8 @@ import {
   type Store,
 } from "../store/types.ts";
 import type { SourceSettings } from "../../shared/protocol.ts";
+import { ACTIVITY_RETENTION, type ActivityTrigger } from "../store/activity.ts";
+import { activityEntry, type FinishedReconcile } from "./activity.ts";
 import { desiredItems, type SourceFilter } from "./desired.ts";
 import { planReconcile } from "./plan.ts";
 import { emptyReport, isRefusal, reconcileDestination, type ReconcileReport } from "./reconcile.ts";
@@ -103,14 +105,17 @@ export class SyncEngine {
   start(): void {
     if (this.#o.destinations.length === 0) return;
     this.#unwatch = this.#o.store.watchChanges((origin) => {
-      if (origin !== this.#o.owner) this.#debounced();
+      if (origin !== this.#o.owner) this.#debounced("snapshot");
     });
-    this.#interval = setInterval(() => this.#runInBackground(), this.#o.intervalMs);
-    this.#runInBackground();
+    this.#interval = setInterval(() => this.#runInBackground("timer"), this.#o.intervalMs);
+    this.#runInBackground("startup");
   }
 
-  /** Says that stored occurrences or source settings changed: reconcile soon. */
-  notifyChanged(): void {
+  /**
+   * Says that stored occurrences or source settings changed: reconcile soon. `trigger`
+   * says why, for the activity log: a snapshot, or an admin's removal.
+   */
+  notifyChanged(trigger: "snapshot" | "removal" = "snapshot"): void {
     if (this.#stopped || this.#o.destinations.length === 0) return;
     // Another master may hold a destination's lease; it reconciles on the announcement.
     this.#o.store.announceChange(this.#o.owner).catch((err) =>
@@ -121,14 +126,14 @@ export class SyncEngine {
         }`,
       )
     );
-    this.#debounced();
+    this.#debounced(trigger);
   }
 
-  /** Reconciles after the debounce wait, restarted by every change. */
-  #debounced(): void {
+  /** Reconciles after the debounce wait, restarted by every change (the last one names it). */
+  #debounced(trigger: ActivityTrigger): void {
     if (this.#stopped) return;
     clearTimeout(this.#debounce);
-    this.#debounce = setTimeout(() => this.#runInBackground(), this.#o.debounceMs);
+    this.#debounce = setTimeout(() => this.#runInBackground(trigger), this.#o.debounceMs);
   }
 
   /** What the destinations should hold, for the sources `include` lets in. */
@@ -154,20 +159,27 @@ export class SyncEngine {
    * Reconciles every destination now, after a run in progress if there is one. The
    * reports say what each did; a destination that could not be reached has a report
    * with `failed` set and its error. `deleteStrays` is an admin's clean-up of owned items
-   * no source holds any more (see `ReconcilePlan.strays`).
+   * no source holds any more (see `ReconcilePlan.strays`). `trigger` is what the activity
+   * log says started it: an admin's, unless the engine names its own reason; a run that
+   * joins one queued already is logged under that one's.
    */
-  run(forceList = false, deleteStrays = false): Promise<ReconcileReport[]> {
+  run(
+    forceList = false,
+    deleteStrays = false,
+    trigger: ActivityTrigger = "admin",
+  ): Promise<ReconcileReport[]> {
     // A clean-up must not be folded into a queued ordinary run, which would skip it.
     if (this.#queued && !deleteStrays) return this.#queued;
     if (this.#current) {
       const after = this.#current.then(() => {
         if (this.#queued === after) this.#queued = null;
-        return this.run(forceList, deleteStrays);
+        return this.run(forceList, deleteStrays, trigger);
       });
       if (!deleteStrays) this.#queued = after;
       return after;
     }
-    this.#current = this.#runAll(forceList, deleteStrays).finally(() => (this.#current = null));
+    this.#current = this.#runAll(forceList, deleteStrays, trigger)
+      .finally(() => (this.#current = null));
     return this.#current;
   }
 
@@ -194,7 +206,11 @@ export class SyncEngine {
     return { reports: await this.run() };
   }
 
-  async #runAll(forceList: boolean, deleteStrays: boolean): Promise<ReconcileReport[]> {
+  async #runAll(
+    forceList: boolean,
+    deleteStrays: boolean,
+    trigger: ActivityTrigger,
+  ): Promise<ReconcileReport[]> {
     clearTimeout(this.#debounce);
     clearTimeout(this.#wake);
     clearTimeout(this.#leaseRetry);
@@ -208,8 +224,12 @@ export class SyncEngine {
       const lease = `destination:${configured.id}`;
       const { store, owner, leaseMs } = this.#o;
       let token: number | null = null;
-      let report: ReconcileReport;
+      let report: ReconcileReport | undefined;
       const started = performance.now();
+      const startedAt = this.#o.now();
+      /** What the activity log records of this destination; null while it is not ours. */
+      let finished: FinishedReconcile | null = null;
+      const progress = emptyReport(configured.id);
       try {
         token = await store.acquireLease(lease, owner, leaseMs);
         if (token === null) {
@@ -217,21 +237,33 @@ export class SyncEngine {
           heldElsewhere.push(await store.leaseRemainingMs(lease) ?? 0);
           continue;
         }
+        finished = {
+          destination_id: configured.id,
+          master_id: owner,
+          started: startedAt,
+          took_ms: 0,
+          trigger,
+          pending: 0,
+          failure: null,
+        };
         const state = await store.destinationState(configured.id);
         const refusal = state?.auth_refusal ?? null;
         const until = blockedUntil(refusal, await configured.settingsDigest(), this.#o.now());
         if (until !== null) {
-          reports.push({
+          finished.report = {
             ...emptyReport(configured.id),
             refused_until: until,
             errors: [refusal!.message],
             error_kinds: { unauthorized: 1 },
-          });
+          };
+          finished.pending = state?.pending ?? 0;
+          reports.push(finished.report);
           continue;
         }
         const destination = await configured.open();
         await this.#announce(configured, state, destination.displayUrl);
         report = await reconcileDestination(destination, store, desired, {
+          report: progress,
           logger: this.#o.logger,
           now: this.#o.now,
           forceList,
@@ -244,10 +276,20 @@ export class SyncEngine {
             }
           },
         });
+        Object.assign(finished, { report, pending: report.failed });
       } catch (err) {
-        report = await this.#recordFailure(configured, desired, err);
+        // Set first: should recording the failure fail too, the log still has the cause.
+        if (finished) finished.failure = err;
+        const failed = await this.#recordFailure(configured, desired, err);
+        report = failed.report;
+        if (finished) {
+          // What landed before the reconcile ended early is saved, and the log says so.
+          const { created, updated, deleted } = progress;
+          Object.assign(finished, failed, { report: { ...report, created, updated, deleted } });
+        }
       } finally {
         if (token !== null) await store.releaseLease(lease, owner).catch(() => {});
+        if (finished) await this.#log({ ...finished, took_ms: performance.now() - started });
       }
       reports.push(report);
       this.#o.onReport(report, (performance.now() - started) / 1000);
@@ -259,6 +301,23 @@ export class SyncEngine {
   }
 
   /**
+   * Appends a finished reconcile to the activity log. A failure to record is logged and
+   * goes no further: the reconcile's own outcome stands.
+   */
+  async #log(finished: FinishedReconcile): Promise<void> {
+    try {
+      await this.#o.store.recordActivity(activityEntry(finished), ACTIVITY_RETENTION);
+    } catch (err) {
+      this.#o.logger.log(
+        "warn",
+        `recording the activity of ${finished.destination_id} failed: ${
+          err instanceof Error ? err.message : err
+        }`,
+      );
+    }
+  }
+
+  /**
    * Runs again when the earliest lease another master holds can expire: if that master
    * died, this one takes over then, instead of at the next interval. A holder that lives
    * renews its lease, and the next try finds it held and waits for the new expiry.
@@ -267,7 +326,7 @@ export class SyncEngine {
     if (remainingMs.length === 0 || this.#stopped) return;
     // Jitter keeps several waiting masters from asking at the same instant.
     const delay = Math.min(...remainingMs) + 100 + Math.random() * 400;
-    this.#leaseRetry = setTimeout(() => this.#runInBackground(), delay);
+    this.#leaseRetry = setTimeout(() => this.#runInBackground("lease"), delay);
   }
 
   /** Logs, once per process, and stores the calendar a destination resolved to. */
@@ -319,18 +378,19 @@ export class SyncEngine {
     const untils = reports.flatMap((r) => (r.refused_until ? [Date.parse(r.refused_until)] : []));
     if (untils.length === 0 || this.#stopped) return;
     const delay = Math.max(0, Math.min(...untils) - this.#o.now().getTime()) + 1000;
-    this.#wake = setTimeout(() => this.#runInBackground(), delay);
+    this.#wake = setTimeout(() => this.#runInBackground("retry"), delay);
   }
 
   /**
    * Keeps the status table, and records the error and how much is waiting; a refusal of
-   * the credentials also leaves the destination alone for a while.
+   * the credentials also leaves the destination alone for a while. Answers the report
+   * and how many writes wait.
    */
   async #recordFailure(
     configured: ConfiguredDestination,
     desired: Map<string, DestinationItem>,
     err: unknown,
-  ): Promise<ReconcileReport> {
+  ): Promise<{ report: ReconcileReport; pending: number }> {
     const { id } = configured;
     const { store } = this.#o;
     const state = await store.destinationState(id);
@@ -350,13 +410,14 @@ export class SyncEngine {
       auth_refusal: refused?.refusal ?? state?.auth_refusal ?? null,
     });
     const kind = err instanceof DestinationError ? err.kind : "unknown";
-    return {
+    const report = {
       ...emptyReport(id),
       failed: Math.max(pending, 1),
       refused_until: refused?.until ?? null,
       errors: [message],
       error_kinds: { [kind]: 1 },
     };
+    return { report, pending };
   }
 
   #scheduleRetry(failed: boolean): void {
@@ -365,13 +426,13 @@ export class SyncEngine {
       this.#retryDelay = this.#o.retryMs;
       return;
     }
-    this.#retry = setTimeout(() => this.#runInBackground(), this.#retryDelay);
+    this.#retry = setTimeout(() => this.#runInBackground("retry"), this.#retryDelay);
     this.#retryDelay = Math.min(this.#retryDelay * 2, this.#o.maxRetryMs, this.#o.intervalMs);
   }
 
   /** A run nobody awaits: a failure (the store down, say) is logged, and retried later. */
-  #runInBackground(): void {
-    this.run().catch((err) => {
+  #runInBackground(trigger: ActivityTrigger): void {
+    this.run(false, false, trigger).catch((err) => {
       this.#o.logger.log(
         "error",
         `reconcile run failed: ${err instanceof Error ? err.message : err}`,

@@ -106,6 +106,11 @@ export type ReconcileOptions = {
    * longer desired (see `planReconcile`).
    */
   keepEndedBefore?: number;
+  /**
+   * The report to count into (a fresh one by default), so that a caller whose reconcile
+   * ended early by a throw still knows what was written before.
+   */
+  report?: ReconcileReport;
 };
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -256,7 +261,7 @@ export async function reconcileDestination(
   const attempts = options.maxAttempts ?? 4;
   const outage = new OutageCounter(options.unreachableAfter ?? 3);
   const retry = <T>(fn: () => Promise<T>) => withRetries(fn, attempts, sleep, outage);
-  const report = emptyReport(id);
+  const report = options.report ?? emptyReport(id);
 
   const state = await store.destinationState(id);
   const entries = await store.destinationEntries(id);

@@ -6,6 +6,7 @@
  */
 import type { SourceStatus, SyncStatus } from "../../shared/protocol.ts";
 import type { CredentialRecord } from "../store/types.ts";
+import { Activity, type DestinationActivity } from "./activity.tsx";
 import { Calendar } from "./calendar.tsx";
 import type { CalendarView } from "./calendar_view.ts";
 import { Page } from "./layout.tsx";
@@ -18,6 +19,8 @@ export type DashboardData = {
   readTokens: CredentialRecord[];
   view: CalendarView;
   now: Date;
+  /** Each configured destination's reconciles of the last day, newest first. */
+  activity: DestinationActivity[];
   /** A confirmation of the action just done, in plain words. */
   notice: string | null;
   /** Builds the address of the dashboard with some calendar parameters changed. */
@@ -339,6 +342,7 @@ export function Dashboard({ d }: { d: DashboardData }) {
       </div>
       <Agents d={d} />
       <Destinations d={d} />
+      <Activity activity={d.activity} zone={d.view.zone} />
       <Calendar view={d.view} query={d.query} />
       <Credentials d={d} kind="feeds" records={d.feeds} />
       <Credentials d={d} kind="read-tokens" records={d.readTokens} />

@@ -97,4 +97,7 @@ code.secret { display: block; padding: .6rem; background: #f3f4f6; border-radius
 .month .cell.out { background: #f3f4f6; color: var(--muted); }
 .month .cell.today .num { color: #fff; background: var(--accent); border-radius: 999px; padding: 0 .4rem; }
 .month .num { font-size: .8rem; }
+.activity h3 { font-size: .95rem; margin: .8rem 0 .3rem; }
+tr.failed td { background: #fef2f2; }
+tr.quiet td { font-size: .85rem; }
 `;

@@ -266,6 +266,9 @@ Deno.test("openapi: real answers match their documented schemas", async () => {
   await call("GET", `${events}&cursor=nonsense`, 400, admin);
   await call("POST", "/api/admin/reconcile?full=true", 200, admin);
   await call("POST", "/api/admin/destinations/nowhere/retry", 404, admin);
+  await call("GET", "/api/admin/activity?limit=5", 200, admin);
+  await call("GET", "/api/admin/activity?limit=0", 400, admin);
+  await call("GET", "/api/admin/activity?destination=nowhere", 404, admin);
 
   const feed =
     await (await call("POST", "/api/admin/feeds", 201, { ...admin, body: { name: "Wall" } }))

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import type { SnapshotInput, StoredEvent } from "../../shared/protocol.ts";
 import { prepareSnapshot } from "../../master/snapshots/prepare.ts";
+import type { ActivityEntry } from "../../master/store/activity.ts";
 import {
   type CredentialKind,
   type CredentialRecord,
@@ -115,6 +116,28 @@ async function readPages(
 function withAgent(store: Store): Promise<void> {
   return registerAgent(store, "pc1");
 }
+
+/** An activity entry `id` of `destination` that started `minutes` after `NOW`. */
+function activity(id: string, destination: string, minutes: number): ActivityEntry {
+  return {
+    id,
+    destination_id: destination,
+    master_id: "master-a",
+    started_at: new Date(Date.parse(NOW) + minutes * 60_000).toISOString(),
+    took_ms: 120,
+    trigger: "timer",
+    outcome: "completed",
+    created: 1,
+    updated: 2,
+    deleted: 3,
+    failed: 0,
+    pending: 0,
+    error: null,
+  };
+}
+
+/** Keeps everything in the activity tests that do not test pruning. */
+const KEEP_ALL = { max_age_ms: 365 * 86_400_000, max_entries: 1000 };
 
 /** Registers the contract tests for a store opened fresh by `open` for each test. */
 export function storeContract(name: string, open: () => Promise<Store>): void {
@@ -739,5 +762,57 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     const full = await store.size();
     assert.equal(full.occurrences, 200);
     assert.ok(full.bytes > empty.bytes, `${full.bytes} > ${empty.bytes}`);
+  });
+
+  test("the activity log lists entries newest first, by destination, since, up to a limit", async (store) => {
+    assert.deepEqual(await store.listActivity({ limit: 10 }), [], "empty at first");
+    const failed = {
+      ...activity("w2", "wall", 20),
+      trigger: null,
+      outcome: "failed" as const,
+      failed: 4,
+      pending: 4,
+      error: "destination unreachable: connection refused",
+    };
+    for (
+      const e of [activity("w1", "wall", 10), failed, activity("o1", "office", 15)]
+    ) await store.recordActivity(e, KEEP_ALL);
+    // Two entries of one instant come in the order of their ids, descending.
+    await store.recordActivity(activity("o0", "office", 15), KEEP_ALL);
+    await store.recordActivity(activity("o1", "office", 15), KEEP_ALL); // recorded once
+    const ids = async (query: Parameters<Store["listActivity"]>[0]) =>
+      (await store.listActivity(query)).map((e) => e.id);
+    assert.deepEqual(await ids({ limit: 10 }), ["w2", "o1", "o0", "w1"]);
+    assert.deepEqual(await ids({ limit: 2 }), ["w2", "o1"]);
+    assert.deepEqual(await ids({ destination_id: "wall", limit: 10 }), ["w2", "w1"]);
+    assert.deepEqual(await ids({ destination_id: "nowhere", limit: 10 }), []);
+    const since = activity("", "", 15).started_at;
+    assert.deepEqual(await ids({ since, limit: 10 }), ["w2", "o1", "o0"], "since is inclusive");
+    assert.deepEqual(await ids({ destination_id: "office", since, limit: 1 }), ["o1"]);
+    assert.deepEqual(
+      (await store.listActivity({ destination_id: "wall", limit: 1 }))[0],
+      failed,
+      "an entry reads back as it was recorded",
+    );
+  });
+
+  test("the activity log drops entries past the retention's age, and beyond its count per destination", async (store) => {
+    const retention = { max_age_ms: 60 * 60_000, max_entries: 3 };
+    for (let i = 0; i < 5; i++) await store.recordActivity(activity(`w${i}`, "wall", i), retention);
+    await store.recordActivity(activity("o0", "office", 5), retention);
+    const ids = async (destination_id?: string) =>
+      (await store.listActivity({ destination_id, limit: 100 })).map((e) => e.id);
+    assert.deepEqual(await ids("wall"), ["w4", "w3", "w2"], "the newest three of wall");
+    assert.deepEqual(await ids("office"), ["o0"], "another destination's count is its own");
+    // An hour and 3 minutes later, wall's entries of minutes 0-2 are too old; the count
+    // keeps up with what ages out, so wall keeps three again once it has them.
+    await store.recordActivity(activity("w63", "wall", 63), retention);
+    assert.deepEqual(await ids("wall"), ["w63", "w4", "w3"]);
+    await store.recordActivity(activity("o70", "office", 70), retention);
+    assert.deepEqual(await ids(), ["o70", "w63"], "age applies to every destination");
+    for (const [i, minute] of [71, 72, 73].entries()) {
+      await store.recordActivity(activity(`w-${i}`, "wall", minute), retention);
+    }
+    assert.deepEqual(await ids("wall"), ["w-2", "w-1", "w-0"]);
   });
 }
