@@ -1,0 +1,76 @@
+/**
+ * The tenant as Entra ID and Exchange Online see it: app registrations (client secrets,
+ * certificates, granted application permissions), application access policies, and the
+ * users whose mailboxes exist.
+ *
+ * @module
+ */
+import { accessDenied, blockedByPolicy, invalidUser } from "./errors.ts";
+
+/** The application permissions (app roles) of Microsoft Graph that the stand-in checks. */
+export type AppPermission =
+  | "Calendars.Read"
+  | "Calendars.ReadWrite"
+  | "MailboxSettings.Read"
+  | "MailboxSettings.ReadWrite";
+
+/**
+ * An application access policy (New-ApplicationAccessPolicy): `RestrictAccess` lets the app
+ * reach only the listed mailboxes, `DenyAccess` every mailbox but them.
+ */
+export interface AccessPolicy {
+  accessRight: "RestrictAccess" | "DenyAccess";
+  mailboxes: string[];
+}
+
+/** An app registration. */
+export interface AppRegistration {
+  /** The application (client) id. */
+  clientId: string;
+  /** Client secrets (values) the app may present. */
+  secrets: string[];
+  /** Public keys of uploaded certificates, for `client_assertion` (RS256) checks. */
+  certificates: CryptoKey[];
+  /** Application permissions granted with admin consent. */
+  permissions: AppPermission[];
+  /** Null when no policy restricts the app. */
+  accessPolicy: AccessPolicy | null;
+}
+
+/** What an access token carries. */
+export interface TokenGrant {
+  tenant: string;
+  clientId: string;
+  roles: AppPermission[];
+  expiresAtMs: number;
+}
+
+/** One tenant: its apps and its mailboxes (lower-cased UPNs). */
+export class Directory {
+  readonly apps = new Map<string, AppRegistration>();
+  readonly users = new Set<string>();
+
+  constructor(readonly tenantId: string, readonly domains: string[]) {}
+
+  /** Whether `tenant` (its id or one of its domains) names this tenant. */
+  isTenant(tenant: string): boolean {
+    const name = tenant.toLowerCase();
+    return name === this.tenantId || this.domains.includes(name);
+  }
+
+  /**
+   * The checks Graph makes before touching a mailbox, in its order: the user exists, the app
+   * holds one of the permissions, the access policy lets it in.
+   */
+  authorize(grant: TokenGrant, upn: string, anyOf: AppPermission[]): string {
+    const user = upn.toLowerCase();
+    if (!this.users.has(user)) throw invalidUser(upn);
+    if (!anyOf.some((permission) => grant.roles.includes(permission))) throw accessDenied();
+    const policy = this.apps.get(grant.clientId)?.accessPolicy;
+    if (policy) {
+      const listed = policy.mailboxes.map((m) => m.toLowerCase()).includes(user);
+      if (listed !== (policy.accessRight === "RestrictAccess")) throw blockedByPolicy();
+    }
+    return user;
+  }
+}
