@@ -117,18 +117,19 @@ export class GraphServer {
     return new Response(payload, { status: answer.status, headers });
   };
 
-  /** An answer whose body stops halfway and whose connection then breaks. */
+  /**
+   * An answer whose body stops halfway: it announces the full length, sends half and ends,
+   * so the client's read fails as on a dropped connection.
+   */
   #cutOff(payload: string, headers: Headers): Response {
-    const half = new TextEncoder().encode(payload.slice(0, Math.floor(payload.length / 2)));
+    const bytes = new TextEncoder().encode(payload);
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
-        controller.enqueue(half);
-      },
-      pull(controller) {
-        controller.error(new Error("connection killed by the test"));
+        controller.enqueue(bytes.slice(0, Math.floor(bytes.length / 2)));
+        controller.close();
       },
     });
-    headers.delete("content-length");
+    headers.set("content-length", String(bytes.length));
     return new Response(body, { status: 200, headers });
   }
 

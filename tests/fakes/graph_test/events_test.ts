@@ -205,17 +205,18 @@ Deno.test("events: an occurrence patched becomes an exception; one deleted leave
   const view = `/users/${ANN}/calendarView?startDateTime=2026-12-01&endDateTime=2026-12-04`;
   const before = await s.call<Collection>("GET", view);
   assert.equal(before.body.value.length, 3);
-  const [first, second] = before.body.value;
+  const [first, second, third] = before.body.value;
   const patched = await s.call<Tagged>("PATCH", `/users/${ANN}/events/${first.id}`, {
     body: { subject: "Daily (long)", end: { dateTime: "2026-12-01T10:00:00", timeZone: "UTC" } },
   });
   assert.equal(patched.body.type, "exception");
   assert.equal(patched.body.seriesMasterId, master);
+  await s.call("PATCH", `/users/${ANN}/events/${third.id}`, { body: { subject: "Daily (last)" } });
   assert.equal((await s.call("DELETE", `/users/${ANN}/events/${second.id}`)).status, 204);
   const after = await s.call<Collection>("GET", view);
-  assert.deepEqual(after.body.value.map((e) => [e.type, e.subject]), [
-    ["exception", "Daily (long)"],
-    ["occurrence", "Daily"],
+  assert.deepEqual(after.body.value.map((e) => [e.type, e.subject, e.end!.dateTime]), [
+    ["exception", "Daily (long)", "2026-12-01T10:00:00.0000000"],
+    ["exception", "Daily (last)", "2026-12-03T09:15:00.0000000"],
   ]);
   assert.equal((await s.call("GET", `/users/${ANN}/events/${second.id}`)).status, 404);
 });

@@ -36,6 +36,7 @@ import { preferenceApplied, preferences, shapeOf } from "../query.ts";
 import { shapeEvent } from "../shape.ts";
 import type { Mailbox, SentMessage, StoredEvent } from "../store.ts";
 import { readEventBody, timesOf } from "../event_body.ts";
+import { dateTimeTimeZone } from "../zones.ts";
 
 /** Changes that make Exchange send attendees an updated meeting request. */
 const MEETING_FIELDS: (keyof Event)[] = [
@@ -158,7 +159,14 @@ export function updateEvent(ctx: GraphContext, upn: string, id: string): GraphAn
     const start = instance.originalStartMs;
     const previous = event.exceptions.get(start);
     const changed = { ...(previous?.fields ?? {}), ...fields };
-    const times = timesOf({ ...instance.fields, ...fields });
+    // What the PATCH leaves out keeps the occurrence's own times, not the series' first.
+    const zone = event.fields.start?.timeZone ?? "UTC";
+    const times = timesOf({
+      ...instance.fields,
+      ...fields,
+      start: fields.start ?? dateTimeTimeZone(instance.startMs, zone),
+      end: fields.end ?? dateTimeTimeZone(instance.endMs, zone),
+    });
     const exception = previous ??
       { fields: changed, changeKey: "", modifiedMs: 0, seq: 0, ...times };
     Object.assign(exception, { fields: changed, ...times });
