@@ -44,7 +44,7 @@
  * one (400 naming the form), calendar groups, group calendars, attachments, online
  * meetings, meeting responses, real rate limits (only injected throttling), delta
  * reporting an event that moved out of its window (the client sees nothing), `Location`
- * headers, response reordering inside `$batch` (answers come in request order).
+ * headers. `$batch` answers come in reverse order (the documentation allows any).
  *
  * Pages followed (Microsoft Learn, Graph v1.0):
  * - event resource type: https://learn.microsoft.com/en-us/graph/api/resources/event?view=graph-rest-1.0

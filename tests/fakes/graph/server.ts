@@ -2,9 +2,9 @@
  * The HTTP side of the stand-in: the token endpoint, bearer-token checks on every Graph
  * call, injected faults, the request log, and `$batch` ("Combine multiple HTTP requests
  * using JSON batching", https://learn.microsoft.com/en-us/graph/json-batching): up to 20
- * requests with relative URLs, each answered with its own status, headers and body, a
- * request whose `dependsOn` failed answering 424 Failed Dependency, more than 20 refused
- * with 400.
+ * requests with relative URLs, each answered with its own status, headers and body (the
+ * answers in reverse order: the page says any order), a request whose `dependsOn` failed
+ * answering 424 Failed Dependency, more than 20 refused with 400.
  *
  * @module
  */
@@ -222,6 +222,9 @@ export class GraphServer {
       statuses.set(item.id, response.status);
       return response;
     });
+    // JSON batching says answers may come in any order; reversed, a client that pairs them
+    // with its requests by position instead of by id fails here rather than in production.
+    responses.reverse();
     return { status: 200, headers: { "content-type": "application/json" }, body: { responses } };
   }
 
