@@ -6,7 +6,7 @@
  * @module
  */
 import type { AppPermission, Directory, TokenGrant } from "./directory.ts";
-import { badRequest, GraphError, itemNotFound, malformedId } from "./errors.ts";
+import { badRequest, itemNotFound, malformedId } from "./errors.ts";
 import type { Mailbox, Store, StoredCalendar } from "./store.ts";
 
 /** The kinds of request the counter distinguishes. */
@@ -110,5 +110,3 @@ export function objectBody(ctx: GraphContext): Record<string, unknown> {
   }
   return body as Record<string, unknown>;
 }
-
-export { GraphError };

@@ -12,7 +12,7 @@ import { GraphError } from "./errors.ts";
 
 /** A run of throttled requests. */
 export interface ThrottleOptions {
-  /** Requests let through before throttling starts; default 0. */
+  /** Matching requests let through before throttling starts; default 0. */
   after?: number;
   /** Requests throttled; default 1. */
   count?: number;

@@ -90,6 +90,7 @@ export type {
   RequestKind,
   RequestRecord,
   SentMessage,
+  StoredEvent,
   ThrottleOptions,
 };
 

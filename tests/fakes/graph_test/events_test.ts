@@ -232,7 +232,7 @@ Deno.test("events: calendars listed with the default flagged; events created in 
     `/users/${ANN}/calendars`,
   );
   assert.deepEqual(calendars.body.value.map((c) => c.isDefaultCalendar), [true, false]);
-  await s.call("POST", `/users/${ANN}/calendars/${other}/events`, {
+  const there = await s.call<Tagged>("POST", `/users/${ANN}/calendars/${other}/events`, {
     body: utcEvent("there", "2026-12-01T09:00:00", "2026-12-01T10:00:00"),
   });
   const range = "startDateTime=2026-12-01&endDateTime=2026-12-02";
@@ -242,4 +242,6 @@ Deno.test("events: calendars listed with the default flagged; events created in 
     `/users/${ANN}/calendars/${other}/calendarView?${range}`,
   );
   assert.deepEqual([inDefault.body.value.length, inOther.body.value.length], [0, 1]);
+  const byPath = await s.call("GET", `/users/${ANN}/calendars/${other}/events/${there.body.id}`);
+  assert.equal(byPath.status, 200, "an event is reachable under its calendar too");
 });

@@ -35,17 +35,18 @@ export function route(ctx: GraphContext, generation: number): GraphAnswer {
   if (head === "mailboxsettings" && method === "GET") {
     return getMailboxSettings(ctx, upn, rest[1] ?? null);
   }
-  if (head === "events" && rest.length === 2) {
-    if (method === "GET") return getEvent(ctx, upn, rest[1]);
-    if (method === "PATCH") return updateEvent(ctx, upn, rest[1]);
-    if (method === "DELETE") return deleteEvent(ctx, upn, rest[1]);
-  }
   if (head === "calendars" && rest.length === 1 && method === "GET") return listCalendars(ctx, upn);
   let calendarId: string | null = null;
   if (head === "calendar") rest = rest.slice(1);
   else if (head === "calendars" && rest[1]) {
     calendarId = rest[1];
     rest = rest.slice(2);
+  }
+  // An event's id names it in the whole mailbox, under any calendar or none.
+  if (rest[0]?.toLowerCase() === "events" && rest.length === 2) {
+    if (method === "GET") return getEvent(ctx, upn, rest[1]);
+    if (method === "PATCH") return updateEvent(ctx, upn, rest[1]);
+    if (method === "DELETE") return deleteEvent(ctx, upn, rest[1]);
   }
   const tail = rest.map((p) => p.toLowerCase()).join("/");
   if (tail === "" && head !== undefined && head.startsWith("calendar") && method === "GET") {
