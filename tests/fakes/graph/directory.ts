@@ -45,10 +45,10 @@ export interface TokenGrant {
   expiresAtMs: number;
 }
 
-/** One tenant: its apps and its mailboxes (lower-cased UPNs). */
+/** One tenant: its apps and its users (lower-cased UPN → object id). */
 export class Directory {
   readonly apps = new Map<string, AppRegistration>();
-  readonly users = new Set<string>();
+  readonly users = new Map<string, string>();
 
   constructor(readonly tenantId: string, readonly domains: string[]) {}
 
@@ -58,13 +58,28 @@ export class Directory {
     return name === this.tenantId || this.domains.includes(name);
   }
 
+  /** Adds a user; returns its object id. */
+  addUser(upn: string): string {
+    const id = `6e7b768e-07e2-4810-8459-${String(this.users.size + 1).padStart(12, "0")}`;
+    this.users.set(upn.toLowerCase(), id);
+    return id;
+  }
+
+  /** The UPN of a user named by UPN or object id, as `/users/{id | userPrincipalName}` allows. */
+  resolve(key: string): string | null {
+    const name = key.toLowerCase();
+    if (this.users.has(name)) return name;
+    for (const [upn, id] of this.users) if (id === name) return upn;
+    return null;
+  }
+
   /**
    * The checks Graph makes before touching a mailbox, in its order: the user exists, the app
-   * holds one of the permissions, the access policy lets it in.
+   * holds one of the permissions, the access policy lets it in. Returns the user's UPN.
    */
-  authorize(grant: TokenGrant, upn: string, anyOf: AppPermission[]): string {
-    const user = upn.toLowerCase();
-    if (!this.users.has(user)) throw invalidUser(upn);
+  authorize(grant: TokenGrant, key: string, anyOf: AppPermission[]): string {
+    const user = this.resolve(key);
+    if (user === null) throw invalidUser(key);
     if (!anyOf.some((permission) => grant.roles.includes(permission))) throw accessDenied();
     const policy = this.apps.get(grant.clientId)?.accessPolicy;
     if (policy) {

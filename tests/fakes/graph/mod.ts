@@ -124,6 +124,8 @@ export interface FakeApp {
 /** A test's handle on one mailbox. */
 export interface FakeMailbox {
   upn: string;
+  /** The user's object id, which names the mailbox in paths as well as the UPN. */
+  userId: string;
   /** The default calendar's id. */
   calendarId: string;
   /** Adds a calendar; returns its id. */
@@ -170,7 +172,7 @@ export interface FakeGraph extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-function mailboxHandle(mailbox: Mailbox): FakeMailbox {
+function mailboxHandle(mailbox: Mailbox, userId: string): FakeMailbox {
   const series = (id: string) => {
     const event = [...mailbox.events.values()].find((e) => e.id === id);
     if (!event?.fields.recurrence) throw new Error(`no series ${id} in ${mailbox.upn}`);
@@ -178,6 +180,7 @@ function mailboxHandle(mailbox: Mailbox): FakeMailbox {
   };
   return {
     upn: mailbox.upn,
+    userId,
     calendarId: mailbox.defaultCalendar.id,
     addCalendar: (name) => mailbox.addCalendar(name),
     addEvent(event, calendarId = mailbox.defaultCalendar.id) {
@@ -239,8 +242,8 @@ export function startFakeGraph(options: FakeGraphOptions = {}): Promise<FakeGrap
       directory.apps.get(clientId)!.accessPolicy = policy;
     },
     addMailbox(upn, mailboxOptions = {}) {
-      directory.users.add(upn.toLowerCase());
-      return mailboxHandle(store.mailbox(upn, mailboxOptions.timeZone ?? "UTC"));
+      const userId = directory.addUser(upn);
+      return mailboxHandle(store.mailbox(upn, mailboxOptions.timeZone ?? "UTC"), userId);
     },
     get requests() {
       return server.requests;

@@ -168,7 +168,8 @@ export class GraphServer {
 
   /** One Graph request (top level or inside `$batch`), faults first. */
   #one(request: GraphRequest, grant: TokenGrant, record: RequestRecord): GraphAnswer {
-    const fault = this.faults.next(mailboxOfPath(request.url.pathname));
+    const named = mailboxOfPath(request.url.pathname);
+    const fault = this.faults.next(named === null ? null : this.directory.resolve(named) ?? named);
     if (fault) throw fault;
     const ctx: GraphContext = {
       request,

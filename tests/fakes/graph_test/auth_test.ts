@@ -234,6 +234,8 @@ Deno.test("Graph: an application access policy keeps the app out of other mailbo
 // does not exist, https://learn.microsoft.com/en-us/graph/errors.
 Deno.test("Graph: 404 ErrorInvalidUser for a mailbox the tenant does not have", async () => {
   await using s = await setup();
+  // "List calendarView": the path names the user by id or userPrincipalName.
+  assert.equal((await s.call("GET", `/users/${s.ann.userId}/calendar`)).status, 200);
   const answer = await s.call(
     "GET",
     "/users/nobody@contoso.com/calendar/calendarView?startDateTime=2026-11-30&endDateTime=2026-12-01",
