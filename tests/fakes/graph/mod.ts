@@ -18,6 +18,7 @@
  *   bodies (`invalid_client` AADSTS7000215, `unauthorized_client` AADSTS700016,
  *   `invalid_request` AADSTS90002/900144, `invalid_scope` AADSTS1002012); opaque tokens
  *   that live 3599 s on the stand-in's clock (`advanceClock`);
+ * - users named in paths by UPN or object id;
  * - every Graph call checks its bearer token (401 `InvalidAuthenticationToken`), the user
  *   (404 `ErrorInvalidUser`), the application permission (403 `ErrorAccessDenied`) and the
  *   application access policy (403 `ErrorAccessDenied`, "Access to OData is disabled…");
@@ -45,6 +46,14 @@
  * meetings, meeting responses, real rate limits (only injected throttling), delta
  * reporting an event that moved out of its window (the client sees nothing), `Location`
  * headers. `$batch` answers come in reverse order (the documentation allows any).
+ *
+ * Where the pages are silent, the stand-in chose, and says so here: `If-Match` on events
+ * (412 with Exchange's `ErrorIrresolvableConflict`, the general OData rule); the texts of
+ * `ErrorInvalidUser`, of the access-policy denial and of the delta option refusal
+ * (`ErrorInvalidUrlQuery`) are Exchange Online's as commonly reported, not quoted from a
+ * page; the 400 texts for a batch over 20, a changed `transactionId` and an unknown
+ * `$filter` form are the stand-in's own; delta refuses `$top` (the pages steer page size to
+ * `odata.maxpagesize`); a `Prefer: outlook.timezone` naming no zone is ignored (UTC).
  *
  * Pages followed (Microsoft Learn, Graph v1.0):
  * - event resource type: https://learn.microsoft.com/en-us/graph/api/resources/event?view=graph-rest-1.0
