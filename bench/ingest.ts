@@ -51,7 +51,8 @@ export function bigSnapshot(count: number, generatedAt: string): SnapshotInput {
   };
 }
 
-async function gzip(text: string): Promise<ArrayBuffer> {
+/** `text` gzipped, as the agent compresses a snapshot body. */
+export async function gzip(text: string): Promise<ArrayBuffer> {
   const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
   return await new Response(stream).arrayBuffer();
 }

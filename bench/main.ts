@@ -9,12 +9,17 @@ import { ewsBenchmark } from "./ews.ts";
 import { failoverBenchmark } from "./failover.ts";
 import { icsExpandBenchmark } from "./ics_expand.ts";
 import { type Figure, ingestBenchmark } from "./ingest.ts";
+import { loadBenchmark } from "./load.ts";
 import { pagesBenchmark } from "./pages.ts";
 import { eventPagesBenchmark } from "./event_pages.ts";
 import { SqliteStore } from "../master/store/sqlite.ts";
 import { RedisStore } from "../master/store/redis.ts";
 import { startRedis } from "../tests/helpers/redis.ts";
 import { retentionBenchmark } from "./retention.ts";
+
+/** The heading of the load benchmark on `store`. */
+const LOAD_TITLE = (store: string) =>
+  `Load: 500 agents register, send 50 events and a heartbeat, 32 in flight (master on ${store})`;
 
 function print(title: string, figures: Figure[]): void {
   console.log(`\n${title}`);
@@ -32,6 +37,7 @@ function print(title: string, figures: Figure[]): void {
 }
 
 print("Ingest (master on SQLite, over HTTP)", await ingestBenchmark());
+print(LOAD_TITLE("SQLite"), await loadBenchmark());
 print("Reading 10,000 stored events (in-process)", await pagesBenchmark());
 print("Activity log at its bound, one run a minute (in-process)", await activityBenchmark());
 print(
@@ -55,6 +61,7 @@ print(
     "Ingest (master on Redis, over HTTP)",
     await ingestBenchmark({ REDIS_URL: redis.url }),
   );
+  print(LOAD_TITLE("Redis"), await loadBenchmark({ REDIS_URL: redis.url }));
 }
 
 {
