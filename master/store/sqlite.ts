@@ -4,7 +4,12 @@
  *
  * @module
  */
-import { DatabaseSync, type SQLInputValue, type StatementResultingChanges } from "node:sqlite";
+import {
+  DatabaseSync,
+  type SQLInputValue,
+  type StatementResultingChanges,
+  type StatementSync,
+} from "node:sqlite";
 import { join } from "node:path";
 import {
   type Heartbeat,
@@ -52,6 +57,11 @@ export class SqliteStore implements Store {
   #db: DatabaseSync;
   /** The last write's storage failure; null once a write succeeds. */
   #writeFailure: StorageFullError | null = null;
+  /**
+   * Compiled statements by their SQL, which is always a constant of this file (values are
+   * bound), so the map stays small; compiling cost more than running most of them.
+   */
+  readonly #statements = new Map<string, StatementSync>();
 
   private constructor(db: DatabaseSync) {
     this.#db = db;
@@ -146,14 +156,24 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** The compiled statement for `sql`, compiled on first use. */
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   /** One write statement outside a transaction, through `#write`. */
   #run(sql: string, ...params: SQLInputValue[]): StatementResultingChanges {
-    return this.#write(() => this.#db.prepare(sql).run(...params));
+    return this.#write(() => this.#statement(sql).run(...params));
   }
 
   /** Rows as plain objects (node:sqlite gives null-prototype ones). */
   #all(sql: string, ...params: SQLInputValue[]): Row[] {
-    return this.#db.prepare(sql).all(...params).map((row) => ({ ...row }));
+    return this.#statement(sql).all(...params).map((row) => ({ ...row }));
   }
 
   ping(): Promise<void> {
@@ -174,7 +194,7 @@ export class SqliteStore implements Store {
 
   findAgentIdByTokenHash(tokenHash: string): Promise<string | null> {
     return Promise.try(() => {
-      const row = this.#db.prepare("SELECT agent_id FROM agents WHERE token_hash = ?").get(
+      const row = this.#statement("SELECT agent_id FROM agents WHERE token_hash = ?").get(
         tokenHash,
       ) as { agent_id: string } | undefined;
       return row?.agent_id ?? null;
@@ -210,7 +230,7 @@ export class SqliteStore implements Store {
   registerAgent(registration: Registration, tokenHash: string, now: string): Promise<void> {
     return Promise.try(() =>
       this.#transaction(() => {
-        this.#db.prepare(
+        this.#statement(
           `INSERT INTO agents (agent_id, agent_name, environment, version, token_hash, created_at)
          VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (agent_id) DO UPDATE SET agent_name = excluded.agent_name,
@@ -224,7 +244,7 @@ export class SqliteStore implements Store {
           tokenHash,
           now,
         );
-        const upsert = this.#db.prepare(
+        const upsert = this.#statement(
           `INSERT INTO sources (agent_id, source_id, name, type) VALUES (?, ?, ?, ?)
          ON CONFLICT (agent_id, source_id) DO UPDATE SET name = excluded.name,
            type = excluded.type`,
@@ -249,11 +269,11 @@ export class SqliteStore implements Store {
   recordHeartbeat(agentId: string, heartbeat: Heartbeat, now: string): Promise<void> {
     return Promise.try(() =>
       this.#transaction(() => {
-        this.#db.prepare(
+        this.#statement(
           `UPDATE agents SET last_seen = ?, version = COALESCE(?, version),
            sync_interval_minutes = COALESCE(?, sync_interval_minutes) WHERE agent_id = ?`,
         ).run(now, heartbeat.version ?? null, heartbeat.sync_interval_minutes ?? null, agentId);
-        const setError = this.#db.prepare(
+        const setError = this.#statement(
           "UPDATE sources SET last_error = ? WHERE agent_id = ? AND source_id = ?",
         );
         for (const s of heartbeat.sources) setError.run(s.last_error, agentId, s.source_id);
