@@ -90,6 +90,7 @@ Deno.test("a read token reads events and nothing else", async () => {
     const body = method === "GET" || method === "DELETE" ? undefined : { name: "x" };
     const res = await master.call(method, path, { token, body });
     assert.equal(res.status, 403, `${method} ${path}`);
+    assert.equal(res.headers.get("www-authenticate"), null, `${method} ${path}: no challenge`);
     const { error } = await res.json();
     assert.equal(error.code, "forbidden");
     assert.match(error.message, /a read token may read only GET \/api\/events; this route needs/);
