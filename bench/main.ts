@@ -10,12 +10,17 @@ import { failoverBenchmark } from "./failover.ts";
 import { icsExpandBenchmark } from "./ics_expand.ts";
 import { type Figure, ingestBenchmark } from "./ingest.ts";
 import { loadBenchmark } from "./load.ts";
+import { memoryBenchmark } from "./memory.ts";
 import { pagesBenchmark } from "./pages.ts";
 import { eventPagesBenchmark } from "./event_pages.ts";
 import { SqliteStore } from "../master/store/sqlite.ts";
 import { RedisStore } from "../master/store/redis.ts";
 import { startRedis } from "../tests/helpers/redis.ts";
 import { retentionBenchmark } from "./retention.ts";
+
+/** The heading of the memory benchmark on `store`. */
+const MEMORY_TITLE = (store: string) =>
+  `Memory: one 100,000-occurrence upload, 10 rounds of 10,000, the big source removed (master on ${store})`;
 
 /** The heading of the load benchmark on `store`. */
 const LOAD_TITLE = (store: string) =>
@@ -38,6 +43,7 @@ function print(title: string, figures: Figure[]): void {
 
 print("Ingest (master on SQLite, over HTTP)", await ingestBenchmark());
 print(LOAD_TITLE("SQLite"), await loadBenchmark());
+print(MEMORY_TITLE("SQLite"), await memoryBenchmark());
 print("Reading 10,000 stored events (in-process)", await pagesBenchmark());
 print("Activity log at its bound, one run a minute (in-process)", await activityBenchmark());
 print(
@@ -62,6 +68,7 @@ print(
     await ingestBenchmark({ REDIS_URL: redis.url }),
   );
   print(LOAD_TITLE("Redis"), await loadBenchmark({ REDIS_URL: redis.url }));
+  print(MEMORY_TITLE("Redis"), await memoryBenchmark({ REDIS_URL: redis.url }));
 }
 
 {
