@@ -6,14 +6,9 @@
  * @module
  */
 import { startMaster } from "../tests/helpers/master_process.ts";
-import { bigSnapshot, type Figure } from "./ingest.ts";
+import { bigSnapshot, type Figure, gzip } from "./ingest.ts";
 
 const MiB = 1024 * 1024;
-
-async function gzip(text: string): Promise<ArrayBuffer> {
-  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
-  return await new Response(stream).arrayBuffer();
-}
 
 /** Runs the memory benchmark against a master started with `env`. */
 export async function memoryBenchmark(env: Record<string, string> = {}): Promise<Figure[]> {

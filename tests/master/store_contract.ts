@@ -117,6 +117,24 @@ function withAgent(store: Store): Promise<void> {
   return registerAgent(store, "pc1");
 }
 
+/** Agent pc1 with two sources, `main` and `team`. */
+function withTwoSources(store: Store): Promise<void> {
+  return store.registerAgent(
+    {
+      agent_id: "pc1",
+      agent_name: "PC1",
+      environment: "office",
+      version: "1.0",
+      sources: [
+        { source_id: "main", name: "Main", type: "ics" },
+        { source_id: "team", name: "Team", type: "ics" },
+      ],
+    },
+    "hash-pc1",
+    NOW,
+  );
+}
+
 /** An activity entry `id` of `destination` that started `minutes` after `NOW`. */
 function activity(id: string, destination: string, minutes: number): ActivityEntry {
   return {
@@ -576,20 +594,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
   });
 
   test("removing a source deletes it and its occurrences, nothing else", async (store) => {
-    await store.registerAgent(
-      {
-        agent_id: "pc1",
-        agent_name: "PC1",
-        environment: "office",
-        version: "1.0",
-        sources: [
-          { source_id: "main", name: "Main", type: "ics" },
-          { source_id: "team", name: "Team", type: "ics" },
-        ],
-      },
-      "hash-pc1",
-      NOW,
-    );
+    await withTwoSources(store);
     await store.applySnapshot("pc1", "main", snapshot({ events: [ev("a", 2)] }), NOW);
     await store.applySnapshot("pc1", "team", snapshot({ events: [ev("b", 3), ev("c", 4)] }), NOW);
     assert.equal(await store.removeSource("pc1", "team"), true);
@@ -664,20 +669,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
   });
 
   test("pruning deletes occurrences that ended before the cutoff, in batches, of every source", async (store) => {
-    await store.registerAgent(
-      {
-        agent_id: "pc1",
-        agent_name: "PC1",
-        environment: "office",
-        version: "1.0",
-        sources: [
-          { source_id: "main", name: "Main", type: "ics" },
-          { source_id: "team", name: "Team", type: "ics" },
-        ],
-      },
-      "hash-pc1",
-      NOW,
-    );
+    await withTwoSources(store);
     await registerAgent(store, "pc2");
     await store.applySnapshot(
       "pc1",
