@@ -4,6 +4,9 @@
  *
  * @module
  */
+import { createCalDavDestination } from "../../master/destinations/caldav.ts";
+import { sourceFilter } from "../../master/destinations/config.ts";
+import { configured, type ConfiguredDestination } from "../../master/destinations/mod.ts";
 import { type LoggedProcess, spawnLogged, stopLogged } from "./process.ts";
 import { join } from "node:path";
 import { freePort } from "./master_process.ts";
@@ -214,4 +217,18 @@ export async function startRadicale(options: RadicaleOptions = {}): Promise<Radi
     await Deno.remove(dir, { recursive: true });
     throw error;
   }
+}
+
+/**
+ * Radicale's collection as the one destination of a test master, `radicale`, taking
+ * every source.
+ */
+export async function radicaleDestination(radicale: Radicale): Promise<ConfiguredDestination> {
+  const destination = await createCalDavDestination({
+    id: "radicale",
+    url: radicale.collectionUrl,
+    username: radicale.username,
+    password: radicale.password,
+  });
+  return configured(destination, sourceFilter(["*"]));
 }

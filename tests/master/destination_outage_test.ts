@@ -5,13 +5,10 @@
  * duplicates.
  */
 import assert from "node:assert/strict";
-import { sourceFilter } from "../../master/destinations/config.ts";
-import { configured } from "../../master/destinations/mod.ts";
-import { createCalDavDestination } from "../../master/destinations/caldav.ts";
 import { CalDavClient } from "../../shared/caldav/client.ts";
 import { SyncStatus } from "../../shared/protocol.ts";
 import { ADMIN_TOKEN, enrol, type TestMaster, testMaster, timed } from "../helpers/master_app.ts";
-import { startRadicale } from "../helpers/radicale.ts";
+import { radicaleDestination, startRadicale } from "../helpers/radicale.ts";
 import { until } from "../helpers/poll.ts";
 
 const WINDOW = { start: "2026-03-01T00:00:00Z", end: "2026-04-01T00:00:00Z" };
@@ -24,13 +21,7 @@ async function status(master: TestMaster) {
 
 Deno.test("a destination that stops answering mid-reconcile shows as unreachable within seconds and converges once back", async () => {
   await using radicale = await startRadicale();
-  const dest = await createCalDavDestination({
-    id: "radicale",
-    url: radicale.collectionUrl,
-    username: radicale.username,
-    password: radicale.password,
-  });
-  await using master = await testMaster({ destinations: [configured(dest, sourceFilter(["*"]))] });
+  await using master = await testMaster({ destinations: [await radicaleDestination(radicale)] });
   const token = await enrol(master, "pc1");
   const events = Array.from(
     { length: EVENTS },

@@ -5,25 +5,16 @@
  * entry for it until the copy is gone from the calendar.
  */
 import assert from "node:assert/strict";
-import { sourceFilter } from "../../master/destinations/config.ts";
-import { configured } from "../../master/destinations/mod.ts";
-import { createCalDavDestination } from "../../master/destinations/caldav.ts";
 import { Pruner } from "../../master/sync/retention.ts";
 import { memoryLogger } from "../../master/log.ts";
 import { CalDavClient } from "../../shared/caldav/client.ts";
 import { SyncStatus } from "../../shared/protocol.ts";
 import { ADMIN_TOKEN, enrol, testMaster, timed } from "../helpers/master_app.ts";
-import { startRadicale } from "../helpers/radicale.ts";
+import { radicaleDestination, startRadicale } from "../helpers/radicale.ts";
 
 Deno.test("pruning an aged-out occurrence never deletes the destination's copy", async () => {
   await using radicale = await startRadicale();
-  const dest = await createCalDavDestination({
-    id: "radicale",
-    url: radicale.collectionUrl,
-    username: radicale.username,
-    password: radicale.password,
-  });
-  await using master = await testMaster({ destinations: [configured(dest, sourceFilter(["*"]))] });
+  await using master = await testMaster({ destinations: [await radicaleDestination(radicale)] });
   const client = await CalDavClient.open({
     url: radicale.collectionUrl,
     username: radicale.username,
