@@ -304,7 +304,7 @@ export class SqliteStore implements Store {
   ): Promise<AppliedSnapshot> {
     return Promise.try(() =>
       this.#transaction(() => {
-        const source = this.#db.prepare(
+        const source = this.#statement(
           "SELECT last_generated_at, settings FROM sources WHERE agent_id = ? AND source_id = ?",
         ).get(agentId, sourceId) as
           | { last_generated_at: string | null; settings: string }
@@ -324,7 +324,7 @@ export class SqliteStore implements Store {
           sourceId,
         ) as unknown as HeldOccurrence[];
         const plan = planSnapshot(held, snapshot);
-        const upsert = this.#db.prepare(
+        const upsert = this.#statement(
           `INSERT INTO occurrences (agent_id, source_id, key, start_ms, end_ms, hash, data)
          VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (agent_id, source_id, key) DO UPDATE SET start_ms = excluded.start_ms,
@@ -333,13 +333,13 @@ export class SqliteStore implements Store {
         for (const r of plan.upserts) {
           upsert.run(agentId, sourceId, r.key, r.start_ms, r.end_ms, r.hash, r.data);
         }
-        const remove = this.#db.prepare(
+        const remove = this.#statement(
           "DELETE FROM occurrences WHERE agent_id = ? AND source_id = ? AND key = ?",
         );
         for (const key of plan.deletes) remove.run(agentId, sourceId, key);
         const settings = JSON.stringify(snapshot.settings);
         const warnings = JSON.stringify(snapshot.warnings);
-        this.#db.prepare(
+        this.#statement(
           `UPDATE sources SET last_snapshot_at = ?, last_generated_at = ?, settings = ?,
            warnings = ? WHERE agent_id = ? AND source_id = ?`,
         ).run(now, snapshot.generated_at, settings, warnings, agentId, sourceId);
@@ -352,7 +352,7 @@ export class SqliteStore implements Store {
 
   knownHashes(agentId: string, sourceId: string): Promise<Set<string>> {
     return Promise.try(() => {
-      const rows = this.#db.prepare(
+      const rows = this.#statement(
         "SELECT hash FROM occurrences WHERE agent_id = ? AND source_id = ?",
       ).all(agentId, sourceId) as { hash: string }[];
       return new Set(rows.map((r) => r.hash));
