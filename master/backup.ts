@@ -131,7 +131,7 @@ export async function exportStore(store: Store, now: Date): Promise<Backup> {
         ...source,
         occurrences: events
           .filter((e) => e.agent_id === agent.agent_id && e.source_id === source.source_id)
-          .map(({ agent_id: _a, source_id: _s, ...occurrence }) => occurrence),
+          .map(({ agent_id: _a, source_id: _s, changed_at: _c, ...occurrence }) => occurrence),
       })),
     })),
     destinations: await Promise.all(destinationIds.map(async (id) => ({

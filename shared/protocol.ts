@@ -295,12 +295,20 @@ export const ReadTokenList = z.object({ tokens: z.array(ReadToken) });
 /** The read token list. */
 export type ReadTokenList = z.output<typeof ReadTokenList>;
 
-/** An occurrence as `GET /api/events` returns it, with where it came from. */
+/**
+ * An occurrence as `GET /api/events` returns it, with where it came from and when the
+ * master last stored a change of it (absent for occurrences stored before masters kept
+ * that).
+ */
 export const StoredEvent = Occurrence.and(
-  z.object({ agent_id: z.string(), source_id: z.string() }),
+  z.object({ agent_id: z.string(), source_id: z.string(), changed_at: Instant.optional() }),
 );
 /** A stored occurrence with its agent and source. */
-export type StoredEvent = Occurrence & { agent_id: string; source_id: string };
+export type StoredEvent = Occurrence & {
+  agent_id: string;
+  source_id: string;
+  changed_at?: string;
+};
 
 /** `GET /health` document. */
 export const Health = z.object({

@@ -21,6 +21,11 @@ export type DestinationItem = {
   hash: string;
   /** What to write: the consolidated occurrence after privacy and labels. */
   event: Occurrence;
+  /**
+   * When the master last stored a change of an occurrence behind the item (ISO), null or
+   * absent when unknown; the ICS feed's DTSTAMP.
+   */
+  changed_at?: string | null;
 };
 
 /** An item found in the destination. `key` is null for items calsync does not own. */

@@ -1,6 +1,8 @@
 /**
  * The ICS feed: `GET /feeds/{token}.ics` serves the consolidated calendar to any client
- * that subscribes to a URL, with an `ETag` so polling clients mostly get a 304. Feed
+ * that subscribes to a URL, with an `ETag` so polling clients mostly get a 304. Each
+ * item's DTSTAMP is when the master last stored a change behind it, so a fetch shows as
+ * revised only what was. Feed
  * tokens are created and revoked through the admin API and stored hashed.
  *
  * @module
@@ -9,6 +11,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { sha256Hex } from "../../shared/hash.ts";
 import { generateIcs } from "../../shared/ics/mod.ts";
+import type { Occurrence } from "../../shared/model.ts";
 import { TokenName } from "../../shared/protocol.ts";
 import { toInstant } from "../../shared/time.ts";
 import { issueCredential, revokeCredential } from "../admin_actions.ts";
@@ -18,6 +21,12 @@ import { readJson } from "../http/body.ts";
 import { ifNoneMatchHits } from "../http/conditional.ts";
 import { HttpError } from "../http/errors.ts";
 import { hashToken } from "../secrets.ts";
+
+/**
+ * The DTSTAMP of an item whose last change the store does not know (stored by a master
+ * before changes were timed): a fixed instant, so that every fetch shows it unchanged.
+ */
+const UNKNOWN_CHANGE = new Date(0);
 
 /** `POST /api/admin/feeds` body. */
 export const NewFeed = z.object({ name: TokenName });
@@ -63,15 +72,21 @@ export function feedRoutes(ctx: AppContext): Hono {
       throw new HttpError(404, "unknown_feed", "no feed at this address; it may have been revoked");
     }
     const items = [...(await ctx.sync.desired()).values()].sort((a, b) => a.key < b.key ? -1 : 1);
-    // Weak: DTSTAMP differs between two renderings of the same content.
+    // Weak: the tag stands for the content; two renderings of it need not match bytewise.
     const etag = `W/"${sha256Hex(JSON.stringify([feed.name, items.map((i) => i.hash)]))}"`;
     c.header("ETag", etag);
     c.header("Cache-Control", "private, no-cache");
     if (ifNoneMatchHits(c.req.header("if-none-match"), etag)) return c.body(null, 304);
-    const body = generateIcs(
-      items.map((i) => ({ ...i.event, uid: i.uid, recurrence_id: null })),
-      { calendarName: feed.name },
-    );
+    const stamps = new Map<Occurrence, Date>();
+    const events = items.map((i) => {
+      const event = { ...i.event, uid: i.uid, recurrence_id: null };
+      stamps.set(event, i.changed_at ? new Date(i.changed_at) : UNKNOWN_CHANGE);
+      return event;
+    });
+    const body = generateIcs(events, {
+      calendarName: feed.name,
+      stamp: (event) => stamps.get(event) ?? UNKNOWN_CHANGE,
+    });
     return c.body(body, 200, { "Content-Type": "text/calendar; charset=utf-8" });
   });
 

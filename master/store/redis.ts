@@ -14,7 +14,8 @@
  * | `source:{agent}:{source}`        | hash   | name, type, settings (JSON), rev, last_error?,  |
  * |                                  |        | last_snapshot_at?, last_generated_at?,          |
  * |                                  |        | warnings? (JSON `WarningSummary`)               |
- * | `occ:{agent}:{source}`           | hash   | occurrence key → `start_ms end_ms hash data`    |
+ * | `occ:{agent}:{source}`           | hash   | occurrence key → `start_ms end_ms hash          |
+ * |                                  |        | changed_ms data`                                |
  * | `occ_start:{agent}:{source}`     | zset   | occurrence keys scored by start_ms (see         |
  * |                                  |        | `redis_start_index.ts`; source field max_span)  |
  * | `dest_items:{destination}`       | hash   | occurrence key → JSON `{href, etag, hash,       |
@@ -30,9 +31,10 @@
  * |                                  |        | epoch ms                                        |
  *
  * A field marked `?` is absent while its value is null. An occurrence's value is its start
- * and end in epoch milliseconds, its content hash, and the occurrence JSON, separated by
- * single spaces (the first three never contain one), so range filters and hash lookups
- * do not parse the JSON.
+ * and end in epoch milliseconds, its content hash, when it last changed in epoch
+ * milliseconds, and the occurrence JSON, separated by single spaces (the first four never
+ * contain one), so range filters and hash lookups do not parse the JSON. Values written
+ * before masters kept the change time lack it: their JSON follows the hash.
  *
  * Every method is atomic: one command, a `MULTI` block, or a Lua script. Applying a
  * snapshot reads the source's occurrences and its `rev` in one `MULTI`, plans the writes
@@ -93,6 +95,7 @@ import {
   type Store,
   type StoreSize,
   type StoreTotals,
+  withChangedAt,
 } from "./types.ts";
 import type { ActivityEntry, ActivityQuery, ActivityRetention } from "./activity.ts";
 
@@ -753,8 +756,10 @@ export class RedisStore implements Store {
         warnings,
         plan.upserts.length,
       ];
+      // The plan upserts only what is new or whose hash changed: each is a change.
+      const changedMs = toMillis(now);
       for (const r of plan.upserts) {
-        args.push(r.key, `${r.start_ms} ${r.end_ms} ${r.hash} ${r.data}`);
+        args.push(r.key, `${r.start_ms} ${r.end_ms} ${r.hash} ${changedMs} ${r.data}`);
       }
       for (const key of plan.deletes) args.push(key);
       const outcome = await this.#written(
@@ -792,14 +797,14 @@ export class RedisStore implements Store {
     const read = this.#redis.multi();
     for (const [a, s] of pairs) read.hgetall(this.#key("occ", a, s));
     const stored = results(await read.exec()) as Record<string, string>[];
-    const hits: { start_ms: number; key: string; agent: string; source: string; data: string }[] =
+    const hits: { start_ms: number; key: string; agent: string; source: string; value: Value }[] =
       [];
     pairs.forEach(([agent, source], i) => {
-      for (const [key, value] of Object.entries(stored[i])) {
-        const [start, end, , data] = splitValue(value);
-        const start_ms = Number(start);
-        if (start_ms < endMs && Number(end) > startMs) {
-          hits.push({ start_ms, key, agent, source, data });
+      for (const [key, text] of Object.entries(stored[i])) {
+        const value = splitValue(text);
+        const start_ms = Number(value.start);
+        if (start_ms < endMs && Number(value.end) > startMs) {
+          hits.push({ start_ms, key, agent, source, value });
         }
       }
     });
@@ -807,7 +812,7 @@ export class RedisStore implements Store {
       x.start_ms - y.start_ms || compareBinary(x.agent, y.agent) ||
       compareBinary(x.source, y.source) || compareBinary(x.key, y.key)
     );
-    return hits.map((h) => ({ ...JSON.parse(h.data), agent_id: h.agent, source_id: h.source }));
+    return hits.map((h) => storedEvent(h.value, h.agent, h.source));
   }
 
   async listEventPage(query: EventQuery, page: EventPageRequest): Promise<EventPage> {
@@ -836,25 +841,21 @@ export class RedisStore implements Store {
       after === null ? "" : after.key,
       ...modes,
     ) as (number | string)[];
-    const rows: { pair: [string, string]; key: string; start_ms: number; data: string }[] = [];
+    const rows: { pair: [string, string]; key: string; start_ms: number; value: Value }[] = [];
     for (let i = 0; i < found.length; i += 3) {
-      const [start, , , data] = splitValue(found[i + 2] as string);
+      const value = splitValue(found[i + 2] as string);
       rows.push({
         pair: pairs[Number(found[i]) - 1],
         key: found[i + 1] as string,
-        start_ms: Number(start),
-        data,
+        start_ms: Number(value.start),
+        value,
       });
     }
     const more = rows.length > page.limit;
     if (more) rows.length = page.limit;
     const last = rows.at(-1);
     return {
-      events: rows.map((r) => ({
-        ...JSON.parse(r.data),
-        agent_id: r.pair[0],
-        source_id: r.pair[1],
-      })),
+      events: rows.map((r) => storedEvent(r.value, r.pair[0], r.pair[1])),
       next: more && last
         ? {
           start_ms: last.start_ms,
@@ -969,7 +970,7 @@ export class RedisStore implements Store {
         while (found.length < batchSize - removed && !(scanned && cursor === "0")) {
           const [next, chunk] = await this.#redis.hscan(occKey, cursor, "COUNT", 500);
           for (let f = 0; f < chunk.length; f += 2) {
-            if (Number(splitValue(chunk[f + 1])[1]) < cutoff) found.push(chunk[f]);
+            if (Number(splitValue(chunk[f + 1]).end) < cutoff) found.push(chunk[f]);
           }
           [cursor, scanned] = [next, true];
         }
@@ -1167,17 +1168,31 @@ function results(replies: [Error | null, unknown][] | null): unknown[] {
   });
 }
 
-/** An occurrence value split into start, end, hash and JSON. */
-function splitValue(value: string): [string, string, string, string] {
+/** An occurrence value in its parts; `changed` is null in values written before it was kept. */
+type Value = { start: string; end: string; hash: string; changed: string | null; data: string };
+
+/** Splits an occurrence value; the JSON of a value without a change time follows the hash. */
+function splitValue(value: string): Value {
   const a = value.indexOf(" ");
   const b = value.indexOf(" ", a + 1);
   const c = value.indexOf(" ", b + 1);
-  return [value.slice(0, a), value.slice(a + 1, b), value.slice(b + 1, c), value.slice(c + 1)];
+  const [start, end, hash] = [value.slice(0, a), value.slice(a + 1, b), value.slice(b + 1, c)];
+  if (value[c + 1] === "{") return { start, end, hash, changed: null, data: value.slice(c + 1) };
+  const d = value.indexOf(" ", c + 1);
+  return { start, end, hash, changed: value.slice(c + 1, d), data: value.slice(d + 1) };
 }
 
-function parseHeld(key: string, value: string): HeldOccurrence {
-  const [start, end, hash] = splitValue(value);
+function parseHeld(key: string, text: string): HeldOccurrence {
+  const { start, end, hash } = splitValue(text);
   return { key, hash, start_ms: Number(start), end_ms: Number(end) };
+}
+
+/** The stored event of a value of `agent`'s `source`. */
+function storedEvent(value: Value, agent: string, source: string): StoredEvent {
+  return withChangedAt(
+    { ...JSON.parse(value.data), agent_id: agent, source_id: source },
+    value.changed === null ? null : Number(value.changed),
+  );
 }
 
 /**

@@ -44,6 +44,7 @@ import {
   type Store,
   type StoreSize,
   type StoreTotals,
+  withChangedAt,
 } from "./types.ts";
 
 type Row = Record<string, SQLInputValue>;
@@ -325,13 +326,17 @@ export class SqliteStore implements Store {
         ) as unknown as HeldOccurrence[];
         const plan = planSnapshot(held, snapshot);
         const upsert = this.#statement(
-          `INSERT INTO occurrences (agent_id, source_id, key, start_ms, end_ms, hash, data)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
+          `INSERT INTO occurrences
+           (agent_id, source_id, key, start_ms, end_ms, hash, data, changed_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (agent_id, source_id, key) DO UPDATE SET start_ms = excluded.start_ms,
-           end_ms = excluded.end_ms, hash = excluded.hash, data = excluded.data`,
+           end_ms = excluded.end_ms, hash = excluded.hash, data = excluded.data,
+           changed_ms = excluded.changed_ms`,
         );
+        // The plan upserts only what is new or whose hash changed: each is a change.
+        const changedMs = toMillis(now);
         for (const r of plan.upserts) {
-          upsert.run(agentId, sourceId, r.key, r.start_ms, r.end_ms, r.hash, r.data);
+          upsert.run(agentId, sourceId, r.key, r.start_ms, r.end_ms, r.hash, r.data, changedMs);
         }
         const remove = this.#statement(
           "DELETE FROM occurrences WHERE agent_id = ? AND source_id = ? AND key = ?",
@@ -414,7 +419,7 @@ export class SqliteStore implements Store {
       params.push(limit);
     }
     return this.#all(
-      `SELECT agent_id, source_id, key, start_ms, data FROM occurrences
+      `SELECT agent_id, source_id, key, start_ms, data, changed_ms FROM occurrences
        WHERE start_ms < ? AND end_ms > ?${filter}
        ORDER BY start_ms, agent_id, source_id, key${tail}`,
       ...params,
@@ -728,11 +733,14 @@ function sameSettings(stored: string, settings: SourceSettings): boolean {
 
 /** An occurrence row as listings answer it. */
 function toStoredEvent(r: Row): StoredEvent {
-  return {
-    ...JSON.parse(r.data as string),
-    agent_id: r.agent_id as string,
-    source_id: r.source_id as string,
-  };
+  return withChangedAt(
+    {
+      ...JSON.parse(r.data as string),
+      agent_id: r.agent_id as string,
+      source_id: r.source_id as string,
+    },
+    r.changed_ms as number | null,
+  );
 }
 
 /** An occurrence row's place in listings. */

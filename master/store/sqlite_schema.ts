@@ -157,4 +157,10 @@ export const MIGRATIONS: readonly string[] = [
     entries INTEGER NOT NULL
   );
   `,
+  // When calsync last stored a change of each occurrence (epoch ms), the ICS feed's
+  // DTSTAMP; occurrences stored before it was kept count as changed when this ran.
+  `
+  ALTER TABLE occurrences ADD COLUMN changed_ms INTEGER;
+  UPDATE occurrences SET changed_ms = CAST(strftime('%s', 'now') AS INTEGER) * 1000;
+  `,
 ];

@@ -12,6 +12,7 @@ import type {
 } from "../../shared/protocol.ts";
 import type { PreparedSnapshot } from "../snapshots/plan.ts";
 import type { StoredEvent } from "../../shared/protocol.ts";
+import { toInstant } from "../../shared/time.ts";
 import type { WarningSummary } from "../../shared/warnings.ts";
 import type { ActivityEntry, ActivityQuery, ActivityRetention } from "./activity.ts";
 
@@ -172,6 +173,15 @@ export type StoreSize = {
   bytes: number;
   measure: "sqlite_file" | "redis_used_memory";
 };
+
+/**
+ * `event` with the instant its occurrence was last changed in the store, from epoch
+ * milliseconds; left without one while unknown (stored before the store kept it).
+ */
+export function withChangedAt(event: StoredEvent, changedMs: number | null): StoredEvent {
+  if (changedMs !== null) event.changed_at = toInstant(new Date(changedMs));
+  return event;
+}
 
 /** Raised by `applySnapshot` when the snapshot cannot be applied; nothing was changed. */
 export class SnapshotRejected extends Error {

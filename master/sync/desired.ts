@@ -58,7 +58,13 @@ export function applyPrivacy(event: Occurrence, privacy: SourceSettings["privacy
   };
 }
 
-type Contribution = { agent_id: string; source_id: string; event: Occurrence; s: SourceSettings };
+type Contribution = {
+  agent_id: string;
+  source_id: string;
+  event: Occurrence;
+  s: SourceSettings;
+  changed_at: string | null;
+};
 
 /**
  * Merges the contributions of several sources to one meeting. The freshest copy (latest
@@ -86,6 +92,17 @@ function merge(contributions: Contribution[]): Occurrence {
   return { ...event, title: label ? `[${label}] ${event.title}` : event.title, categories };
 }
 
+/** The latest change of any contribution, or null when none is known. */
+function latestChange(group: Contribution[]): string | null {
+  let latest: string | null = null;
+  for (const c of group) {
+    if (c.changed_at !== null && (latest === null || c.changed_at > latest)) {
+      latest = c.changed_at;
+    }
+  }
+  return latest;
+}
+
 /**
  * The items a destination should hold: one per `(uid, recurrence_id)` over the sources
  * that `include` lets in, after each source's filters, privacy and labels.
@@ -97,12 +114,12 @@ export function desiredItems(
 ): Map<string, DestinationItem> {
   const groups = new Map<string, Contribution[]>();
   for (const stored of events) {
-    const { agent_id, source_id, ...event } = stored;
+    const { agent_id, source_id, changed_at = null, ...event } = stored;
     const s = settingsOf(agent_id, source_id);
     if (s === undefined || !include(agent_id, source_id) || !passesFilters(event, s)) continue;
     const key = occurrenceKey(event);
     const group = groups.get(key);
-    const contribution = { agent_id, source_id, event, s };
+    const contribution = { agent_id, source_id, event, s, changed_at };
     if (group) group.push(contribution);
     else groups.set(key, [contribution]);
   }
@@ -114,6 +131,7 @@ export function desiredItems(
       uid: destinationUid(key),
       hash: sha256Hex(`${COPY_FORMAT}:${JSON.stringify(event)}`),
       event,
+      changed_at: latestChange(group),
     });
   }
   return items;

@@ -6,6 +6,7 @@
  * @module
  */
 import { StoredEvent } from "../../shared/protocol.ts";
+import { toInstant } from "../../shared/time.ts";
 import { ADMIN_TOKEN, ENROLLMENT_TOKEN, testMaster, timed } from "./master_app.ts";
 
 /** A served, filled test master. */
@@ -15,7 +16,10 @@ export type LiveMaster = {
   adminToken: string;
   /** A read token issued by `POST /api/admin/read-tokens`. */
   readToken: string;
-  /** Every event sent, as `GET /api/events` should answer it, sorted by start then uid. */
+  /**
+   * Every event sent, as `GET /api/events` should answer it (changed when it was sent),
+   * sorted by start then uid.
+   */
   sent: StoredEvent[];
   [Symbol.asyncDispose](): Promise<void>;
 };
@@ -107,7 +111,12 @@ export async function liveMaster(): Promise<LiveMaster> {
           200,
         );
         for (const e of events) {
-          sent.push(StoredEvent.parse({ ...e, agent_id: agentId, source_id: sourceId }));
+          sent.push(StoredEvent.parse({
+            ...e,
+            agent_id: agentId,
+            source_id: sourceId,
+            changed_at: toInstant(master.clock.now),
+          }));
         }
       }
     }

@@ -181,6 +181,39 @@ Deno.test("ICS feed: created by an admin, served with ETag and 304, revoked", as
   );
 });
 
+Deno.test("ICS feed: each DTSTAMP is when calsync last changed the item, the same on every fetch", async () => {
+  await using master = await testMaster();
+  const token = await enrol(master, "pc1");
+  const feed = await (await master.call("POST", "/api/admin/feeds", {
+    token: ADMIN_TOKEN,
+    body: { name: "Wall" },
+  })).json();
+  const stamps = async () => {
+    const text = await (await master.call("GET", feed.path)).text();
+    const vevents = new ICAL.Component(ICAL.parse(text)).getAllSubcomponents("vevent");
+    return Object.fromEntries(vevents.map((v) => [
+      v.getFirstPropertyValue("summary"),
+      (v.getFirstPropertyValue("dtstamp") as ICAL.Time).toJSDate().toISOString(),
+    ]));
+  };
+  const first = master.clock.now.toISOString();
+  await put(master, token, [
+    timed("a", "2026-03-02T09:00:00Z", 60, { title: "A" }),
+    timed("b", "2026-03-03T09:00:00Z", 60, { title: "B" }),
+  ]);
+  const before = await stamps();
+  assert.deepEqual(before, { A: first, B: first });
+  master.clock.now = new Date(master.clock.now.getTime() + 3_600_000);
+  assert.deepEqual(await stamps(), before, "a later fetch shows nothing revised");
+
+  const second = master.clock.now.toISOString();
+  await put(master, token, [
+    timed("a", "2026-03-02T09:00:00Z", 60, { title: "A" }),
+    timed("b", "2026-03-03T09:00:00Z", 60, { title: "B moved" }),
+  ]);
+  assert.deepEqual(await stamps(), { A: first, "B moved": second });
+});
+
 Deno.test("ICS feed: a wrong token is 404 and feed admin needs the admin token", async () => {
   await using master = await testMaster();
   assert.equal((await master.call("GET", "/feeds/nonsense.ics")).status, 404);

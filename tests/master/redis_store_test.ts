@@ -280,3 +280,41 @@ Deno.test("redis store: a store written before the start index gets it built whe
     raw.disconnect();
   }
 });
+
+Deno.test("redis store: occurrences written before change times were kept read back without one", async () => {
+  await using server = await startRedis();
+  const raw = new Redis(server.url);
+  const store = await RedisStore.open({ url: server.url });
+  try {
+    await registerAgent(store, "pc1");
+    await store.applySnapshot("pc1", "main", snapshot([ev("a", 2), ev("b", 3)]), NOW);
+    // As a master before change times left it: start, end, hash, then the JSON.
+    const field = JSON.stringify(["a", null]);
+    const value = (await raw.hget("calsync:occ:pc1:main", field))!;
+    const [start, end, hash] = value.split(" ", 3);
+    const json = value.slice(value.indexOf("{"));
+    await raw.hset("calsync:occ:pc1:main", field, `${start} ${end} ${hash} ${json}`);
+
+    const events = await store.listEvents({
+      start: "2026-03-01T00:00:00Z",
+      end: "2026-04-01T00:00:00Z",
+    });
+    assert.deepEqual(events.map((e) => [e.uid, e.title, e.changed_at]), [
+      ["a", "a", undefined],
+      ["b", "b", NOW],
+    ]);
+    const page = await store.listEventPage({
+      start: "2026-03-01T00:00:00Z",
+      end: "2026-04-01T00:00:00Z",
+    }, { limit: 10, after: null });
+    assert.deepEqual(page.events, events);
+    assert.deepEqual(
+      (await store.applySnapshot("pc1", "main", snapshot([ev("a", 2), ev("b", 3)]), NOW)).result,
+      { added: 0, updated: 0, removed: 0, unchanged: 2 },
+      "its hash still reads",
+    );
+  } finally {
+    await store.close();
+    raw.disconnect();
+  }
+});

@@ -208,3 +208,43 @@ Deno.test("sqlite store: the occurrence span migration counts events stored befo
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("sqlite store: the migration that times changes counts stored occurrences as changed then", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { DatabaseSync } = await import("node:sqlite");
+    const db = new DatabaseSync(`${dir}/calsync.db`);
+    const before = MIGRATIONS.length - 1;
+    for (const migration of MIGRATIONS.slice(0, before)) db.exec(migration);
+    db.exec(`PRAGMA user_version = ${before}`);
+    db.prepare(
+      `INSERT INTO agents (agent_id, agent_name, environment, version, token_hash, created_at)
+       VALUES ('pc1', 'PC1', 'office', '1.0', 'hash-pc1', ?)`,
+    ).run(NOW);
+    db.prepare(
+      `INSERT INTO sources (agent_id, source_id, name, type, last_snapshot_at, last_generated_at)
+       VALUES ('pc1', 'main', 'Main', 'ics', ?, ?)`,
+    ).run(NOW, NOW);
+    const event = { uid: "a", start: "2026-03-02T09:00:00Z", end: "2026-03-02T10:00:00Z" };
+    db.prepare("INSERT INTO occurrences VALUES ('pc1', 'main', 'a', ?, ?, 'h', ?)")
+      .run(Date.parse(event.start), Date.parse(event.end), JSON.stringify(event));
+    db.close();
+    const migrated = Date.now();
+    const store = await SqliteStore.open(dir);
+    try {
+      const [stored] = await store.listEvents({
+        start: "2026-03-01T00:00:00Z",
+        end: "2026-04-01T00:00:00Z",
+      });
+      const changed = Date.parse(stored.changed_at!);
+      assert.ok(
+        changed >= Math.floor(migrated / 1000) * 1000 && changed <= Date.now(),
+        `changed_at ${stored.changed_at} is when the store was opened`,
+      );
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

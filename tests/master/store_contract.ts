@@ -234,6 +234,19 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     assert.equal((await store.getAgent("pc1"))?.sources[0].event_count, 3);
   });
 
+  test("records when each occurrence last changed, in listings and pages", async (store) => {
+    await withAgent(store);
+    const later = "2026-03-02T08:00:00Z";
+    const apply = (events: ReturnType<typeof ev>[], generated_at: string) =>
+      store.applySnapshot("pc1", "main", snapshot({ events, generated_at }), generated_at);
+    await apply([ev("a", 2), ev("b", 3)], NOW);
+    await apply([ev("a", 2), ev("b", 3, "B renamed"), ev("c", 4)], later);
+    const changed = (events: StoredEvent[]) => events.map((e) => [e.uid, e.changed_at]);
+    const expected = [["a", NOW], ["b", later], ["c", later]];
+    assert.deepEqual(changed(await store.listEvents(MARCH)), expected);
+    assert.deepEqual(changed((await readPages(store, MARCH, 2)).flat()), expected);
+  });
+
   test("keeps every occurrence of a series apart", async (store) => {
     await withAgent(store);
     const series = [2, 9, 16].map((day) => ({
