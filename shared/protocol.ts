@@ -4,8 +4,8 @@
  * @module
  */
 import { z } from "zod";
-import { Occurrence, occurrenceKey, overlaps, TimeWindow } from "./model.ts";
-import { Instant } from "./time.ts";
+import { Occurrence, occurrenceBounds, occurrenceKey, TimeWindow } from "./model.ts";
+import { Instant, toMillis } from "./time.ts";
 import { noWarnings, WarningSummary } from "./warnings.ts";
 
 const ID_HINT =
@@ -79,33 +79,68 @@ export type Heartbeat = z.output<typeof Heartbeat>;
 export type SnapshotIssue = { path: (string | number)[]; message: string };
 
 /**
- * What is wrong with a snapshot's events taken together: an occurrence that appears twice,
- * or one that lies outside the window (the master could not tell its deletion from its
- * absence). Empty when the events are fine.
+ * Checks a snapshot's events taken together, one at a time as they arrive, in bounded
+ * memory per event: an occurrence that appears twice, or one that lies outside the window
+ * (the master could not tell its deletion from its absence). The window may be known only
+ * after the events, so bounds are kept until `issues` is asked.
+ */
+export class SnapshotEventChecker {
+  #first = new Map<string, number>();
+  #duplicates: [index: number, first: number][] = [];
+  #bounds = new Float64Array(1024);
+  #count = 0;
+
+  /** Notes the event at `index` (indexes grow by one from 0) by its key and bounds. */
+  add(key: string, startMs: number, endMs: number): void {
+    const index = this.#count++;
+    const first = this.#first.get(key);
+    if (first === undefined) this.#first.set(key, index);
+    else this.#duplicates.push([index, first]);
+    if (2 * this.#count > this.#bounds.length) {
+      const grown = new Float64Array(this.#bounds.length * 2);
+      grown.set(this.#bounds);
+      this.#bounds = grown;
+    }
+    this.#bounds[2 * index] = startMs;
+    this.#bounds[2 * index + 1] = endMs;
+  }
+
+  /** What is wrong with the events noted so far against `window`, in event order. */
+  issues(window: TimeWindow): SnapshotIssue[] {
+    const issues: SnapshotIssue[] = [];
+    const duplicates = new Map(this.#duplicates);
+    const [winStart, winEnd] = [toMillis(window.start), toMillis(window.end)];
+    for (let i = 0; i < this.#count; i++) {
+      const first = duplicates.get(i);
+      if (first !== undefined) {
+        issues.push({
+          path: ["events", i, "uid"],
+          message:
+            `same uid and recurrence_id as events[${first}]; each occurrence must appear once`,
+        });
+      }
+      if (!(this.#bounds[2 * i] < winEnd && this.#bounds[2 * i + 1] > winStart)) {
+        issues.push({
+          path: ["events", i, "start"],
+          message: "the event lies outside the snapshot window; send only events inside it",
+        });
+      }
+    }
+    return issues;
+  }
+}
+
+/**
+ * What is wrong with a snapshot's events taken together (see `SnapshotEventChecker`).
+ * Empty when the events are fine.
  */
 export function snapshotEventIssues(
   events: readonly Pick<Occurrence, "uid" | "recurrence_id" | "start" | "end">[],
   window: TimeWindow,
 ): SnapshotIssue[] {
-  const issues: SnapshotIssue[] = [];
-  const seen = new Map<string, number>();
-  events.forEach((e, i) => {
-    const key = occurrenceKey(e);
-    const first = seen.get(key);
-    if (first !== undefined) {
-      issues.push({
-        path: ["events", i, "uid"],
-        message: `same uid and recurrence_id as events[${first}]; each occurrence must appear once`,
-      });
-    } else seen.set(key, i);
-    if (!overlaps(e, window)) {
-      issues.push({
-        path: ["events", i, "start"],
-        message: "the event lies outside the snapshot window; send only events inside it",
-      });
-    }
-  });
-  return issues;
+  const checker = new SnapshotEventChecker();
+  for (const e of events) checker.add(occurrenceKey(e), ...occurrenceBounds(e));
+  return checker.issues(window);
 }
 
 /**

@@ -16,26 +16,53 @@ function tooLarge(limit: number, fix: string): HttpError {
   return new HttpError(413, "body_too_large", `the request body is larger than ${mb} MB; ${fix}`);
 }
 
-async function readLimited(
-  stream: ReadableStream<Uint8Array>,
+/**
+ * The body of `request`, gzip decoded, chunk by chunk; throws a 413 as soon as more than
+ * `limit` bytes arrived (compressed or decoded), `fix` being what it tells the caller to
+ * do, and a 400 or 415 for a body it cannot decode.
+ */
+export async function* bodyChunks(
+  request: Request,
   limit: number,
-  fix: string,
-): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
+  fix = RAISE_LIMIT,
+): AsyncGenerator<Uint8Array> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > limit) throw tooLarge(limit, fix);
+  if (!request.body) return;
+  const encoding = (request.headers.get("content-encoding") ?? "identity").toLowerCase().trim();
+  const gzip = encoding === "gzip";
+  if (!gzip && encoding !== "identity" && encoding !== "") {
+    throw new HttpError(
+      415,
+      "unsupported_encoding",
+      `Content-Encoding '${encoding}' is not supported; send the body plain or gzip-compressed`,
+    );
+  }
+  const stream = gzip ? request.body.pipeThrough(new DecompressionStream("gzip")) : request.body;
   const reader = stream.getReader();
+  let size = 0;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
+      let read;
+      try {
+        read = await reader.read();
+      } catch (err) {
+        if (!gzip) throw err;
+        throw new HttpError(400, "malformed_gzip", "the body is not valid gzip data");
+      }
+      if (read.done) return;
+      size += read.value.byteLength;
       if (size > limit) throw tooLarge(limit, fix);
-      chunks.push(value);
+      yield read.value;
     }
   } finally {
     reader.cancel().catch(() => {});
   }
-  const body = new Uint8Array(size);
+}
+
+/** Joins chunks into one array. */
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  const body = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
   let offset = 0;
   for (const c of chunks) {
     body.set(c, offset);
@@ -53,38 +80,28 @@ export async function readBody(
   limit: number,
   fix = RAISE_LIMIT,
 ): Promise<Uint8Array> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > limit) throw tooLarge(limit, fix);
-  if (!request.body) return new Uint8Array();
-  const encoding = (request.headers.get("content-encoding") ?? "identity").toLowerCase().trim();
-  if (encoding === "identity" || encoding === "") {
-    return await readLimited(request.body, limit, fix);
-  }
-  if (encoding !== "gzip") {
-    throw new HttpError(
-      415,
-      "unsupported_encoding",
-      `Content-Encoding '${encoding}' is not supported; send the body plain or gzip-compressed`,
-    );
-  }
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of bodyChunks(request, limit, fix)) chunks.push(chunk);
+  return concatBytes(chunks);
+}
+
+/** The 400 for a body that is not JSON, saying why. */
+export function malformedJson(detail: string): HttpError {
+  return new HttpError(400, "malformed_json", `the body is not valid JSON: ${detail}`);
+}
+
+/** Parses UTF-8 JSON bytes; a 400 `malformed_json` when they are not. */
+export function parseJsonBytes(bytes: Uint8Array): unknown {
   try {
-    const decoded = request.body.pipeThrough(new DecompressionStream("gzip"));
-    return await readLimited(decoded, limit, fix);
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch (err) {
-    if (err instanceof HttpError) throw err;
-    throw new HttpError(400, "malformed_gzip", "the body is not valid gzip data");
+    throw malformedJson(err instanceof SyntaxError ? err.message : "the body is not UTF-8 text");
   }
 }
 
 /** Reads and parses a JSON body, not yet validated. */
 export async function readJsonValue(request: Request, limit: number): Promise<unknown> {
-  const bytes = await readBody(request, limit);
-  try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-  } catch (err) {
-    const detail = err instanceof SyntaxError ? err.message : "the body is not UTF-8 text";
-    throw new HttpError(400, "malformed_json", `the body is not valid JSON: ${detail}`);
-  }
+  return parseJsonBytes(await readBody(request, limit));
 }
 
 /** Reads, parses and validates a JSON body against `schema`. */

@@ -9,12 +9,12 @@ import { Heartbeat, Registration, type RegistrationResult } from "../../shared/p
 import { toInstant } from "../../shared/time.ts";
 import type { AppContext } from "../context.ts";
 import { bearerToken, requireAgent, wrongToken } from "../http/auth.ts";
-import { readJson, readJsonValue } from "../http/body.ts";
+import { readJson } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
 import type { SnapshotOutcome } from "../metrics/master_metrics.ts";
 import { hashToken, newToken, sameHash } from "../secrets.ts";
 import { MAX_CLOCK_SKEW_MS } from "../snapshots/plan.ts";
-import { prepareSnapshot } from "../snapshots/prepare.ts";
+import { receiveSnapshot } from "../snapshots/receive.ts";
 import { SnapshotRejected } from "../store/types.ts";
 
 /** A clock skew in the unit a person would use: minutes, hours or days. */
@@ -102,26 +102,22 @@ export function agentRoutes(ctx: AppContext): Hono {
     // Counted only once the agent is known, so unauthenticated calls cannot add series.
     const received = (result: SnapshotOutcome) =>
       ctx.metrics.snapshotReceived(agent_id, source_id, result);
-    let snapshot;
+    const staging = store.stageSnapshot(agent_id, source_id);
     try {
-      const body = await readJsonValue(c.req.raw, ctx.maxBodyBytes);
-      snapshot = prepareSnapshot(body, await store.knownHashes(agent_id, source_id));
-      refuseFutureSnapshot(snapshot.generated_at, ctx.now());
-    } catch (err) {
-      // A bad body is a rejected snapshot; a store that failed is not the agent's doing.
-      if (err instanceof HttpError) received("rejected");
-      throw err;
-    }
-    try {
-      const { result, changed } = await store.applySnapshot(
-        agent_id,
-        source_id,
-        snapshot,
-        toInstant(ctx.now()),
-      );
+      let snapshot;
+      try {
+        const known = await store.knownHashes(agent_id, source_id);
+        snapshot = await receiveSnapshot(c.req.raw, ctx.maxBodyBytes, known, staging);
+        refuseFutureSnapshot(snapshot.generated_at, ctx.now());
+      } catch (err) {
+        // A bad body is a rejected snapshot; a store that failed is not the agent's doing.
+        if (err instanceof HttpError) received("rejected");
+        throw err;
+      }
+      const { result, changed } = await staging.apply(snapshot, toInstant(ctx.now()));
       ctx.logger.log(
         "info",
-        `snapshot ${agent_id}/${source_id}: ${snapshot.rows.length} events, ` +
+        `snapshot ${agent_id}/${source_id}: ${snapshot.events} events, ` +
           `+${result.added} ~${result.updated} -${result.removed} =${result.unchanged}`,
       );
       received(changed ? "applied" : "unchanged");
@@ -136,6 +132,11 @@ export function agentRoutes(ctx: AppContext): Hono {
         err.code,
         err.message,
         err.code === "unknown_source" ? "source_id" : "generated_at",
+      );
+    } finally {
+      // A failed discard must not replace the answer; the store clears what stays behind.
+      await staging.discard().catch((err) =>
+        ctx.logger.log("warn", `snapshot ${agent_id}/${source_id}: staging not cleared: ${err}`)
       );
     }
   });

@@ -15,22 +15,25 @@ import type { WarningSummary } from "../../shared/warnings.ts";
 /** What a store keeps of one occurrence to decide about it. */
 export type HeldOccurrence = { key: string; hash: string; start_ms: number; end_ms: number };
 
-/** An occurrence ready to be written, with its key, hash and indexed bounds. */
-export type OccurrenceRow = HeldOccurrence & { data: string; event: Occurrence };
+/** An occurrence ready to be written: its key, hash, indexed bounds and JSON. */
+export type OccurrenceRow = HeldOccurrence & { data: string };
 
-/** A validated snapshot whose events are ready to be written. */
-export type PreparedSnapshot = {
+/** What a validated snapshot says besides its events. */
+export type SnapshotHeader = {
   window: TimeWindow;
   generated_at: string;
   settings: SourceSettings;
   /** What the agent repaired or skipped reading the source; kept as the source's latest. */
   warnings: WarningSummary;
-  rows: OccurrenceRow[];
 };
 
+/** A validated snapshot whose events are ready to be written. */
+export type PreparedSnapshot = SnapshotHeader & { rows: OccurrenceRow[] };
+
 /** The writes that apply a snapshot, and the counts the API reports. */
-export type SnapshotPlan = {
-  upserts: OccurrenceRow[];
+export type SnapshotPlan<R extends HeldOccurrence = OccurrenceRow> = {
+  /** The incoming occurrences that are new or whose hash changed. */
+  upserts: R[];
   deletes: string[];
   result: SnapshotResult;
 };
@@ -46,24 +49,25 @@ export function toRow(
   hash = sha256Hex(data),
 ): OccurrenceRow {
   const [start_ms, end_ms] = occurrenceBounds(event);
-  return { key: occurrenceKey(event), hash, start_ms, end_ms, data, event };
+  return { key: occurrenceKey(event), hash, start_ms, end_ms, data };
 }
 
 /**
- * Plans a snapshot: every held occurrence overlapping the window and absent from the
- * snapshot is deleted; a snapshot event is inserted, updated when its content hash
- * differs, or left alone. Held occurrences outside the window are never touched.
+ * Plans a snapshot: every held occurrence overlapping `window` and absent from `rows` is
+ * deleted; a snapshot event is inserted, updated when its content hash differs, or left
+ * alone. Held occurrences outside the window are never touched.
  */
-export function planSnapshot(
+export function planSnapshot<R extends HeldOccurrence>(
   held: Iterable<HeldOccurrence>,
-  snapshot: PreparedSnapshot,
-): SnapshotPlan {
+  rows: Iterable<R>,
+  window: TimeWindow,
+): SnapshotPlan<R> {
   const byKey = new Map<string, HeldOccurrence>();
   for (const h of held) byKey.set(h.key, h);
   const result: SnapshotResult = { added: 0, updated: 0, removed: 0, unchanged: 0 };
-  const upserts: OccurrenceRow[] = [];
+  const upserts: R[] = [];
   const incoming = new Set<string>();
-  for (const row of snapshot.rows) {
+  for (const row of rows) {
     incoming.add(row.key);
     const old = byKey.get(row.key);
     if (old === undefined) result.added++;
@@ -74,8 +78,8 @@ export function planSnapshot(
     }
     upserts.push(row);
   }
-  const winStart = toMillis(snapshot.window.start);
-  const winEnd = toMillis(snapshot.window.end);
+  const winStart = toMillis(window.start);
+  const winEnd = toMillis(window.end);
   const deletes: string[] = [];
   for (const h of byKey.values()) {
     if (!incoming.has(h.key) && h.start_ms < winEnd && h.end_ms > winStart) deletes.push(h.key);

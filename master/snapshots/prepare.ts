@@ -1,17 +1,48 @@
 /**
- * Turns a snapshot body into a `PreparedSnapshot`. An event whose JSON is byte for byte
- * one the source already holds was validated when it was stored, so only new or changed
- * events go through the zod schema: an unchanged resend costs a hash per event. Agents
- * send events as the schema outputs them, which is what makes them byte-identical.
+ * Turns snapshot bodies into rows ready to be written. An event whose JSON is byte for
+ * byte one the source already holds was validated when it was stored, so only new or
+ * changed events go through the zod schema: an unchanged resend costs a hash per event.
+ * Agents send events as the schema outputs them, which is what makes them byte-identical.
  *
  * @module
  */
 import { Occurrence } from "../../shared/model.ts";
-import { SnapshotEnvelope, snapshotEventIssues } from "../../shared/protocol.ts";
+import { SnapshotEnvelope, SnapshotEventChecker } from "../../shared/protocol.ts";
+import type { TimeWindow } from "../../shared/model.ts";
 import { sha256Hex } from "../../shared/hash.ts";
 import { formatPath } from "../../shared/json_path.ts";
 import { HttpError, validationError } from "../http/errors.ts";
 import { type OccurrenceRow, type PreparedSnapshot, toRow } from "./plan.ts";
+
+/** A snapshot body without its events: what `SnapshotHeader` is validated from. */
+export const SnapshotHeaderBody = SnapshotEnvelope.omit({ events: true });
+
+/**
+ * The row of `item`, the event at `events[index]`; `knownHashes` are the content hashes
+ * the source holds. Throws a 400 `HttpError` naming the first bad field.
+ */
+export function eventRow(
+  item: unknown,
+  index: number,
+  knownHashes: ReadonlySet<string>,
+): OccurrenceRow {
+  if (knownHashes.size > 0) {
+    const data = JSON.stringify(item);
+    const hash = sha256Hex(data);
+    if (knownHashes.has(hash)) return toRow(item as Occurrence, data, hash);
+  }
+  const parsed = Occurrence.safeParse(item);
+  if (!parsed.success) throw validationError(parsed.error, item, ["events", index]);
+  return toRow(parsed.data);
+}
+
+/** Throws a 400 naming the first problem of the checked events against `window`. */
+export function refuseEventIssues(checker: SnapshotEventChecker, window: TimeWindow): void {
+  const [issue] = checker.issues(window);
+  if (!issue) return;
+  const field = formatPath(issue.path);
+  throw new HttpError(400, "invalid_field", `${field}: ${issue.message}`, field);
+}
 
 /**
  * Validates `body` (parsed JSON) as a snapshot. `knownHashes` are the content hashes the
@@ -23,21 +54,13 @@ export function prepareSnapshot(
 ): PreparedSnapshot {
   const envelope = SnapshotEnvelope.safeParse(body);
   if (!envelope.success) throw validationError(envelope.error, body);
-  const rows: OccurrenceRow[] = envelope.data.events.map((item, i) => {
-    if (knownHashes.size > 0) {
-      const data = JSON.stringify(item);
-      const hash = sha256Hex(data);
-      if (knownHashes.has(hash)) return toRow(item as Occurrence, data, hash);
-    }
-    const parsed = Occurrence.safeParse(item);
-    if (!parsed.success) throw validationError(parsed.error, item, ["events", i]);
-    return toRow(parsed.data);
+  const checker = new SnapshotEventChecker();
+  const rows = envelope.data.events.map((item, i) => {
+    const row = eventRow(item, i, knownHashes);
+    checker.add(row.key, row.start_ms, row.end_ms);
+    return row;
   });
-  const [issue] = snapshotEventIssues(rows.map((r) => r.event), envelope.data.window);
-  if (issue) {
-    const field = formatPath(issue.path);
-    throw new HttpError(400, "invalid_field", `${field}: ${issue.message}`, field);
-  }
+  refuseEventIssues(checker, envelope.data.window);
   const { window, generated_at, settings, warnings } = envelope.data;
   return { window, generated_at, settings, warnings, rows };
 }

@@ -18,6 +18,8 @@
  * |                                  |        | changed_ms data`                                |
  * | `occ_start:{agent}:{source}`     | zset   | occurrence keys scored by start_ms (see         |
  * |                                  |        | `redis_start_index.ts`; source field max_span)  |
+ * | `staging:{agent}:{source}:{id}`  | hash   | rows of an upload being received, key →         |
+ * |                                  |        | `start_ms end_ms hash data`; expire in an hour  |
  * | `dest_items:{destination}`       | hash   | occurrence key → JSON `{href, etag, hash,       |
  * |                                  |        | end_ms?}`                                       |
  * | `dest_state:{destination}`       | string | JSON `DestinationState`                         |
@@ -75,10 +77,13 @@ import { storedWarnings } from "./warnings.ts";
 import { redisStorageError, type StorageFullError } from "./errors.ts";
 import {
   type HeldOccurrence,
+  type OccurrenceRow,
   planSnapshot,
   type PreparedSnapshot,
+  type SnapshotHeader,
   staleReason,
 } from "../snapshots/plan.ts";
+import { applyPrepared, inMemory, type SnapshotStaging, StagedRows } from "./staging.ts";
 import { EVENT_PAGE, INDEX_SOURCE, INDEX_UPKEEP, type SourceMode } from "./redis_start_index.ts";
 import {
   type AgentRecord,
@@ -165,16 +170,26 @@ return 1`;
 
 /**
  * Applies a planned snapshot: KEYS[1] the source hash, KEYS[2] its occurrences, KEYS[3]
- * its start index (kept by the `index_*` functions of `INDEX_UPKEEP`).
+ * its start index (kept by the `index_*` functions of `INDEX_UPKEEP`), KEYS[4] the
+ * staging hash of the upload. ARGV: the source's `rev` as read, last_snapshot_at,
+ * last_generated_at, settings, warnings, the change time in epoch ms, the number of
+ * upserts; then per upsert its key and value, or its key and '' for a row staged in
+ * KEYS[4] (as `start end hash data`, to which the change time is added); then the keys to
+ * delete. The staging hash goes with the apply.
  */
 const APPLY = INDEX_UPKEEP + `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'unknown' end
 local rev = redis.call('HGET', KEYS[1], 'rev') or '0'
 if rev ~= ARGV[1] then return 'conflict' end
-local i = 7
-for _ = 1, tonumber(ARGV[6]) do
-  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
-  index_upsert(ARGV[i], ARGV[i + 1])
+local i = 8
+for _ = 1, tonumber(ARGV[7]) do
+  local value = ARGV[i + 1]
+  if value == '' then
+    local bounds, data = string.match(redis.call('HGET', KEYS[4], ARGV[i]), '^(%S+ %S+ %S+) (.*)$')
+    value = bounds .. ' ' .. ARGV[6] .. ' ' .. data
+  end
+  redis.call('HSET', KEYS[2], ARGV[i], value)
+  index_upsert(ARGV[i], value)
   i = i + 2
 end
 while i <= #ARGV do
@@ -186,7 +201,31 @@ index_finish()
 redis.call('HSET', KEYS[1], 'last_snapshot_at', ARGV[2], 'last_generated_at', ARGV[3],
   'settings', ARGV[4], 'warnings', ARGV[5])
 redis.call('HINCRBY', KEYS[1], 'rev', 1)
+redis.call('DEL', KEYS[4])
 return 'ok'`;
+
+/**
+ * What a source holds of each occurrence to plan a snapshot: KEYS[1] its occurrences.
+ * Answers key and `start end hash` of each, flat, leaving the JSON in Redis.
+ */
+const HELD = `
+local all = redis.call('HGETALL', KEYS[1])
+local held = {}
+for i = 1, #all, 2 do
+  held[#held + 1] = all[i]
+  held[#held + 1] = string.match(all[i + 1], '^%S+ %S+ %S+')
+end
+return held`;
+
+/** The content hash of each occurrence of a source: KEYS[1] its occurrences. */
+const HASHES = `
+local values = redis.call('HVALS', KEYS[1])
+local hashes = {}
+for i = 1, #values do hashes[i] = string.match(values[i], '^%S+ %S+ (%S+)') end
+return hashes`;
+
+/** How long the rows of an upload stay staged when its master never applies them. */
+const STAGING_TTL_MS = 3_600_000;
 
 /**
  * Removes a source: KEYS[1] the agent's source set, KEYS[2] the source hash, KEYS[3] its
@@ -721,10 +760,47 @@ export class RedisStore implements Store {
     );
   }
 
-  async applySnapshot(
+  applySnapshot(
     agentId: string,
     sourceId: string,
     snapshot: PreparedSnapshot,
+    now: string,
+  ): Promise<AppliedSnapshot> {
+    return applyPrepared(this.stageSnapshot(agentId, sourceId), snapshot, now);
+  }
+
+  stageSnapshot(agentId: string, sourceId: string): SnapshotStaging {
+    const stagingKey = this.#key("staging", agentId, sourceId, crypto.randomUUID());
+    const rows = new StagedRows();
+    const spill = async (moving: OccurrenceRow[]) => {
+      const write = this.#redis.multi();
+      for (let i = 0; i < moving.length; i += 500) {
+        const fields: string[] = [];
+        for (const r of moving.slice(i, i + 500)) {
+          fields.push(r.key, `${r.start_ms} ${r.end_ms} ${r.hash} ${r.data}`);
+        }
+        write.hset(stagingKey, ...fields);
+      }
+      write.pexpire(stagingKey, STAGING_TTL_MS);
+      results(await this.#written(write.exec()));
+    };
+    return {
+      add: (added) => rows.add(added, spill),
+      apply: (header, now) => this.#applyStaged(agentId, sourceId, stagingKey, rows, header, now),
+      discard: async () => {
+        if (rows.spilled) await this.#redis.del(stagingKey);
+        rows.clear();
+      },
+    };
+  }
+
+  /** Applies the staged `rows`; see `SnapshotStaging.apply`. */
+  async #applyStaged(
+    agentId: string,
+    sourceId: string,
+    stagingKey: string,
+    rows: StagedRows,
+    snapshot: SnapshotHeader,
     now: string,
   ): Promise<AppliedSnapshot> {
     const sourceKey = this.#key("source", agentId, sourceId);
@@ -737,43 +813,50 @@ export class RedisStore implements Store {
       );
     const settings = JSON.stringify(snapshot.settings);
     const warnings = JSON.stringify(snapshot.warnings);
+    // The plan upserts only what is new or whose hash changed: each is a change.
+    const changedMs = toMillis(now);
     for (let attempt = 0; attempt < APPLY_ATTEMPTS; attempt++) {
-      const [source, stored] = results(
-        await this.#written(this.#redis.multi().hgetall(sourceKey).hgetall(occKey).exec()),
-      ) as [Record<string, string>, Record<string, string>];
+      const [source, flat] = results(
+        await this.#written(
+          this.#redis.multi().hgetall(sourceKey).eval(HELD, 1, occKey).exec(),
+        ),
+      ) as [Record<string, string>, string[]];
       if (Object.keys(source).length === 0) throw unknown();
       const stale = staleReason(snapshot.generated_at, source.last_generated_at, now);
       if (stale) throw new SnapshotRejected("stale_snapshot", stale);
-      const held: HeldOccurrence[] = Object.entries(stored).map(([key, value]) =>
-        parseHeld(key, value)
-      );
-      const plan = planSnapshot(held, snapshot);
+      const held: HeldOccurrence[] = [];
+      for (let i = 0; i < flat.length; i += 2) held.push(parseHeld(flat[i], flat[i + 1]));
+      const plan = planSnapshot(held, rows, snapshot.window);
       const args: (string | number)[] = [
         source.rev ?? "0",
         now,
         snapshot.generated_at,
         settings,
         warnings,
+        changedMs,
         plan.upserts.length,
       ];
-      // The plan upserts only what is new or whose hash changed: each is a change.
-      const changedMs = toMillis(now);
       for (const r of plan.upserts) {
-        args.push(r.key, `${r.start_ms} ${r.end_ms} ${r.hash} ${changedMs} ${r.data}`);
+        args.push(
+          r.key,
+          inMemory(r) ? `${r.start_ms} ${r.end_ms} ${r.hash} ${changedMs} ${r.data}` : "",
+        );
       }
       for (const key of plan.deletes) args.push(key);
       const outcome = await this.#written(
         this.#redis.eval(
           APPLY,
-          3,
+          4,
           sourceKey,
           occKey,
           this.#key("occ_start", agentId, sourceId),
+          stagingKey,
           ...args,
         ),
       );
       if (outcome === "unknown") throw unknown();
       if (outcome === "conflict") continue;
+      rows.clear();
       const changed = plan.upserts.length > 0 || plan.deletes.length > 0 ||
         !sameSettings(source.settings ?? "{}", snapshot.settings);
       return { result: plan.result, changed };
@@ -785,8 +868,9 @@ export class RedisStore implements Store {
   }
 
   async knownHashes(agentId: string, sourceId: string): Promise<Set<string>> {
-    const values = await this.#redis.hvals(this.#key("occ", agentId, sourceId));
-    return new Set(values.map((v) => v.split(" ", 3)[2]));
+    return new Set(
+      await this.#redis.eval(HASHES, 1, this.#key("occ", agentId, sourceId)) as string[],
+    );
   }
 
   async listEvents(query: EventQuery): Promise<StoredEvent[]> {
@@ -1182,8 +1266,9 @@ function splitValue(value: string): Value {
   return { start, end, hash, changed: value.slice(c + 1, d), data: value.slice(d + 1) };
 }
 
-function parseHeld(key: string, text: string): HeldOccurrence {
-  const { start, end, hash } = splitValue(text);
+/** A held occurrence from its key and the `start end hash` that `HELD` answers. */
+function parseHeld(key: string, bounds: string): HeldOccurrence {
+  const [start, end, hash] = bounds.split(" ");
   return { key, hash, start_ms: Number(start), end_ms: Number(end) };
 }
 

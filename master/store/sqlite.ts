@@ -21,13 +21,17 @@ import { toMillis } from "../../shared/time.ts";
 import { storedWarnings } from "./warnings.ts";
 import { sqliteStorageError, type StorageFullError } from "./errors.ts";
 import { MIGRATIONS } from "./sqlite_schema.ts";
+import { Checkpointer } from "./sqlite_checkpoint.ts";
 import type { ActivityEntry, ActivityQuery, ActivityRetention } from "./activity.ts";
 import {
   type HeldOccurrence,
+  type OccurrenceRow,
   planSnapshot,
   type PreparedSnapshot,
+  type SnapshotHeader,
   staleReason,
 } from "../snapshots/plan.ts";
+import { applyPrepared, inMemory, type SnapshotStaging, StagedRows } from "./staging.ts";
 import {
   type AgentRecord,
   type AppliedSnapshot,
@@ -58,6 +62,8 @@ export class SqliteStore implements Store {
   #db: DatabaseSync;
   /** The last write's storage failure; null once a write succeeds. */
   #writeFailure: StorageFullError | null = null;
+  /** Checkpoints a file's log from a worker; null in memory or over a given connection. */
+  #checkpointer: Checkpointer | null = null;
   /**
    * Compiled statements by their SQL, which is always a constant of this file (values are
    * bound), so the map stays small; compiling cost more than running most of them.
@@ -83,7 +89,9 @@ export class SqliteStore implements Store {
     db.exec("PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA foreign_keys = ON");
     db.exec("PRAGMA busy_timeout = 5000");
-    return SqliteStore.wrap(db, path);
+    const store = SqliteStore.wrap(db, path);
+    if (path !== ":memory:") store.#checkpointer = new Checkpointer(db, path);
+    return store;
   }
 
   /**
@@ -94,6 +102,9 @@ export class SqliteStore implements Store {
   static wrap(db: DatabaseSync, path = ":memory:"): SqliteStore {
     const store = new SqliteStore(db);
     store.#migrate(path);
+    // One master owns a SQLite store: rows staged before it opened belong to uploads that
+    // ended with the master that received them.
+    store.#db.exec("DELETE FROM snapshot_staging");
     return store;
   }
 
@@ -148,6 +159,7 @@ export class SqliteStore implements Store {
     try {
       const value = fn();
       this.#writeFailure = null;
+      this.#checkpointer?.wrote();
       return value;
     } catch (err) {
       const full = sqliteStorageError(err);
@@ -185,6 +197,7 @@ export class SqliteStore implements Store {
   }
 
   close(): Promise<void> {
+    this.#checkpointer?.stop();
     if (this.#db.isOpen) this.#db.close();
     return Promise.resolve();
   }
@@ -303,56 +316,117 @@ export class SqliteStore implements Store {
     snapshot: PreparedSnapshot,
     now: string,
   ): Promise<AppliedSnapshot> {
-    return Promise.try(() =>
-      this.#transaction(() => {
-        const source = this.#statement(
-          "SELECT last_generated_at, settings FROM sources WHERE agent_id = ? AND source_id = ?",
-        ).get(agentId, sourceId) as
-          | { last_generated_at: string | null; settings: string }
-          | undefined;
-        if (!source) {
-          throw new SnapshotRejected(
-            "unknown_source",
-            `source '${sourceId}' is not registered for agent '${agentId}'; ` +
-              "the agent declares its sources when it registers",
+    return applyPrepared(this.stageSnapshot(agentId, sourceId), snapshot, now);
+  }
+
+  stageSnapshot(agentId: string, sourceId: string): SnapshotStaging {
+    const upload = crypto.randomUUID();
+    const rows = new StagedRows();
+    const spill = (moving: OccurrenceRow[]) =>
+      Promise.try(() =>
+        this.#transaction(() => {
+          const insert = this.#statement(
+            `INSERT INTO snapshot_staging (upload_id, key, start_ms, end_ms, hash, data)
+             VALUES (?, ?, ?, ?, ?, ?)`,
           );
+          for (const r of moving) insert.run(upload, r.key, r.start_ms, r.end_ms, r.hash, r.data);
+        })
+      );
+    const discard = () =>
+      Promise.try(() => {
+        if (rows.spilled) {
+          this.#run("DELETE FROM snapshot_staging WHERE upload_id = ?", upload);
         }
-        const stale = staleReason(snapshot.generated_at, source.last_generated_at, now);
-        if (stale) throw new SnapshotRejected("stale_snapshot", stale);
-        const held = this.#all(
-          "SELECT key, hash, start_ms, end_ms FROM occurrences WHERE agent_id = ? AND source_id = ?",
-          agentId,
-          sourceId,
-        ) as unknown as HeldOccurrence[];
-        const plan = planSnapshot(held, snapshot);
-        const upsert = this.#statement(
-          `INSERT INTO occurrences
+        rows.clear();
+      });
+    return {
+      add: (added) => rows.add(added, spill),
+      apply: (header, now) =>
+        Promise.try(() => {
+          const applied = this.#transaction(() =>
+            this.#applyStaged(agentId, sourceId, upload, rows, header, now)
+          );
+          rows.clear();
+          return applied;
+        }),
+      discard,
+    };
+  }
+
+  /** Applies the staged `rows` of `upload` inside a transaction; see `SnapshotStaging.apply`. */
+  #applyStaged(
+    agentId: string,
+    sourceId: string,
+    upload: string,
+    rows: StagedRows,
+    snapshot: SnapshotHeader,
+    now: string,
+  ): AppliedSnapshot {
+    const source = this.#statement(
+      "SELECT last_generated_at, settings FROM sources WHERE agent_id = ? AND source_id = ?",
+    ).get(agentId, sourceId) as
+      | { last_generated_at: string | null; settings: string }
+      | undefined;
+    if (!source) {
+      throw new SnapshotRejected(
+        "unknown_source",
+        `source '${sourceId}' is not registered for agent '${agentId}'; ` +
+          "the agent declares its sources when it registers",
+      );
+    }
+    const stale = staleReason(snapshot.generated_at, source.last_generated_at, now);
+    if (stale) throw new SnapshotRejected("stale_snapshot", stale);
+    const held = this.#all(
+      "SELECT key, hash, start_ms, end_ms FROM occurrences WHERE agent_id = ? AND source_id = ?",
+      agentId,
+      sourceId,
+    ) as unknown as HeldOccurrence[];
+    const plan = planSnapshot(held, rows, snapshot.window);
+    const upsert = this.#statement(
+      `INSERT INTO occurrences
+         (agent_id, source_id, key, start_ms, end_ms, hash, data, changed_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (agent_id, source_id, key) DO UPDATE SET start_ms = excluded.start_ms,
+         end_ms = excluded.end_ms, hash = excluded.hash, data = excluded.data,
+         changed_ms = excluded.changed_ms`,
+    );
+    // The plan upserts only what is new or whose hash changed: each is a change.
+    const changedMs = toMillis(now);
+    for (const r of plan.upserts) {
+      if (inMemory(r)) {
+        upsert.run(agentId, sourceId, r.key, r.start_ms, r.end_ms, r.hash, r.data, changedMs);
+      }
+    }
+    if (rows.spilled) {
+      // The plan's staged upserts in one statement: a staged row is written where its
+      // key is new or its hash differs, exactly as the plan chose them.
+      this.#statement(
+        `INSERT INTO occurrences
            (agent_id, source_id, key, start_ms, end_ms, hash, data, changed_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         SELECT ?, ?, key, start_ms, end_ms, hash, data, ? FROM snapshot_staging
+         WHERE upload_id = ?
          ON CONFLICT (agent_id, source_id, key) DO UPDATE SET start_ms = excluded.start_ms,
            end_ms = excluded.end_ms, hash = excluded.hash, data = excluded.data,
-           changed_ms = excluded.changed_ms`,
-        );
-        // The plan upserts only what is new or whose hash changed: each is a change.
-        const changedMs = toMillis(now);
-        for (const r of plan.upserts) {
-          upsert.run(agentId, sourceId, r.key, r.start_ms, r.end_ms, r.hash, r.data, changedMs);
-        }
-        const remove = this.#statement(
-          "DELETE FROM occurrences WHERE agent_id = ? AND source_id = ? AND key = ?",
-        );
-        for (const key of plan.deletes) remove.run(agentId, sourceId, key);
-        const settings = JSON.stringify(snapshot.settings);
-        const warnings = JSON.stringify(snapshot.warnings);
-        this.#statement(
-          `UPDATE sources SET last_snapshot_at = ?, last_generated_at = ?, settings = ?,
-           warnings = ? WHERE agent_id = ? AND source_id = ?`,
-        ).run(now, snapshot.generated_at, settings, warnings, agentId, sourceId);
-        const changed = plan.upserts.length > 0 || plan.deletes.length > 0 ||
-          !sameSettings(source.settings, snapshot.settings);
-        return { result: plan.result, changed };
-      })
+           changed_ms = excluded.changed_ms
+         WHERE occurrences.hash <> excluded.hash`,
+      ).run(agentId, sourceId, changedMs, upload);
+    }
+    const remove = this.#statement(
+      "DELETE FROM occurrences WHERE agent_id = ? AND source_id = ? AND key = ?",
     );
+    for (const key of plan.deletes) remove.run(agentId, sourceId, key);
+    const settings = JSON.stringify(snapshot.settings);
+    const warnings = JSON.stringify(snapshot.warnings);
+    this.#statement(
+      `UPDATE sources SET last_snapshot_at = ?, last_generated_at = ?, settings = ?,
+       warnings = ? WHERE agent_id = ? AND source_id = ?`,
+    ).run(now, snapshot.generated_at, settings, warnings, agentId, sourceId);
+    if (rows.spilled) {
+      this.#statement("DELETE FROM snapshot_staging WHERE upload_id = ?").run(upload);
+    }
+    const changed = plan.upserts.length > 0 || plan.deletes.length > 0 ||
+      !sameSettings(source.settings, snapshot.settings);
+    return { result: plan.result, changed };
   }
 
   knownHashes(agentId: string, sourceId: string): Promise<Set<string>> {

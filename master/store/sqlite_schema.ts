@@ -163,4 +163,18 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE occurrences ADD COLUMN changed_ms INTEGER;
   UPDATE occurrences SET changed_ms = CAST(strftime('%s', 'now') AS INTEGER) * 1000;
   `,
+  // Rows of snapshots being received, by upload, until their snapshot is applied in one
+  // transaction (store/staging.ts); whatever a stopped master left is cleared at open. A
+  // rowid table: rows are appended in arrival order and read back by upload only.
+  `
+  CREATE TABLE snapshot_staging (
+    upload_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    data TEXT NOT NULL
+  );
+  CREATE INDEX snapshot_staging_by_upload ON snapshot_staging(upload_id);
+  `,
 ];

@@ -11,6 +11,7 @@ import type {
   SourceSettings,
 } from "../../shared/protocol.ts";
 import type { PreparedSnapshot } from "../snapshots/plan.ts";
+import type { SnapshotStaging } from "./staging.ts";
 import type { StoredEvent } from "../../shared/protocol.ts";
 import { toInstant } from "../../shared/time.ts";
 import type { WarningSummary } from "../../shared/warnings.ts";
@@ -232,6 +233,11 @@ export interface Store {
     snapshot: PreparedSnapshot,
     now: string,
   ): Promise<AppliedSnapshot>;
+  /**
+   * Begins receiving a snapshot of the source in parts: rows are staged as they arrive
+   * and applied at once, as `applySnapshot` applies a whole one.
+   */
+  stageSnapshot(agentId: string, sourceId: string): SnapshotStaging;
   /** The content hashes of every occurrence the source holds (empty when unknown). */
   knownHashes(agentId: string, sourceId: string): Promise<Set<string>>;
   /**

@@ -318,3 +318,30 @@ Deno.test("redis store: occurrences written before change times were kept read b
     raw.disconnect();
   }
 });
+
+Deno.test("redis store: staged rows expire if never applied and go with the apply or a discard", async () => {
+  await using server = await startRedis();
+  const raw = new Redis(server.url);
+  const store = await RedisStore.open({ url: server.url });
+  try {
+    await registerAgent(store, "pc1");
+    const rows = snapshot(Array.from({ length: 1200 }, (_, i) => ev(`e${i}`, 1 + (i % 28)))).rows;
+    const applied = store.stageSnapshot("pc1", "main");
+    await applied.add(rows);
+    const [key] = await raw.keys("calsync:staging:*");
+    assert.equal(await raw.hlen(key), 1200, "more rows than stay in memory are staged in Redis");
+    const ttl = await raw.pttl(key);
+    assert.ok(ttl > 0 && ttl <= 3_600_000, `expires within an hour (${ttl} ms)`);
+    await applied.apply(snapshot([]), NOW);
+    assert.deepEqual(await raw.keys("calsync:staging:*"), []);
+
+    const discarded = store.stageSnapshot("pc1", "main");
+    await discarded.add(rows);
+    await discarded.discard();
+    assert.deepEqual(await raw.keys("calsync:staging:*"), []);
+    assert.equal((await store.totals()).events, 1200);
+  } finally {
+    await store.close();
+    raw.disconnect();
+  }
+});

@@ -214,7 +214,7 @@ Deno.test("sqlite store: the migration that times changes counts stored occurren
   try {
     const { DatabaseSync } = await import("node:sqlite");
     const db = new DatabaseSync(`${dir}/calsync.db`);
-    const before = MIGRATIONS.length - 1;
+    const before = MIGRATIONS.findIndex((m) => m.includes("ADD COLUMN changed_ms"));
     for (const migration of MIGRATIONS.slice(0, before)) db.exec(migration);
     db.exec(`PRAGMA user_version = ${before}`);
     db.prepare(
@@ -244,6 +244,50 @@ Deno.test("sqlite store: the migration that times changes counts stored occurren
     } finally {
       await store.close();
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sqlite store: staged rows go with the apply, and a master opening the file clears any left", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const staged = async () => {
+      const { DatabaseSync } = await import("node:sqlite");
+      const db = new DatabaseSync(`${dir}/calsync.db`);
+      try {
+        return (db.prepare("SELECT COUNT(*) AS n FROM snapshot_staging").get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    const events = Array.from({ length: 1200 }, (_, i) => ({
+      uid: `e${i}`,
+      start: "2026-03-02T09:00:00Z",
+      end: "2026-03-02T10:00:00Z",
+    }));
+    const { rows, ...header } = prepareSnapshot({
+      window: { start: "2026-03-01T00:00:00Z", end: "2026-04-01T00:00:00Z" },
+      generated_at: NOW,
+      events,
+    });
+    const store = await SqliteStore.open(dir);
+    try {
+      await registerAgent(store, "pc1");
+      const applied = store.stageSnapshot("pc1", "main");
+      await applied.add(rows);
+      assert.equal(await staged(), 1200, "more rows than stay in memory are staged in the file");
+      await applied.apply(header, NOW);
+      assert.equal(await staged(), 0);
+      await store.stageSnapshot("pc1", "main").add(rows);
+      assert.equal(await staged(), 1200);
+    } finally {
+      await store.close();
+    }
+    // As after a master stopped mid-upload.
+    const reopened = await SqliteStore.open(dir);
+    await reopened.close();
+    assert.equal(await staged(), 0);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

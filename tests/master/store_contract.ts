@@ -46,6 +46,19 @@ function credential(
   };
 }
 
+/** `count` events in March, distinct by uid and sorted by start. */
+function many(count: number) {
+  return Array.from({ length: count }, (_, i) => {
+    const start = Date.parse("2026-03-02T00:00:00Z") + i * 60_000;
+    return {
+      uid: `e${String(i).padStart(5, "0")}`,
+      start: new Date(start).toISOString(),
+      end: new Date(start + 30 * 60_000).toISOString(),
+      title: `Event ${i}`,
+    };
+  });
+}
+
 function ev(uid: string, day: number, title = uid) {
   const d = String(day).padStart(2, "0");
   return { uid, start: `2026-03-${d}T09:00:00Z`, end: `2026-03-${d}T10:00:00Z`, title };
@@ -245,6 +258,50 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     const expected = [["a", NOW], ["b", later], ["c", later]];
     assert.deepEqual(changed(await store.listEvents(MARCH)), expected);
     assert.deepEqual(changed((await readPages(store, MARCH, 2)).flat()), expected);
+  });
+
+  test("a snapshot staged in parts stays invisible until applied, then lands whole", async (store) => {
+    await withTwoSources(store);
+    await store.applySnapshot("pc1", "main", snapshot({ events: [ev("old", 1)] }), NOW);
+    const { rows } = snapshot({ events: many(2500) });
+    const staging = store.stageSnapshot("pc1", "main");
+    for (let i = 0; i < rows.length; i += 700) await staging.add(rows.slice(i, i + 700));
+    assert.deepEqual((await store.listEvents(MARCH)).map((e) => e.uid), ["old"]);
+    const other = store.stageSnapshot("pc1", "team");
+    await other.add(snapshot({ events: [ev("t", 2)] }).rows);
+
+    const { result } = await staging.apply(snapshot({ events: [] }), NOW);
+    await staging.discard();
+    assert.deepEqual(result, { added: 2500, updated: 0, removed: 1, unchanged: 0 });
+    const listed = await store.listEvents({ ...MARCH, source_id: "main" });
+    assert.deepEqual(listed.map((e) => e.uid), many(2500).map((e) => e.uid));
+    assert.equal((await store.getAgent("pc1"))?.sources[0].event_count, 2500);
+    assert.deepEqual((await other.apply(snapshot({ events: [] }), NOW)).result, {
+      added: 1,
+      updated: 0,
+      removed: 0,
+      unchanged: 0,
+    });
+  });
+
+  test("a discarded staging changes nothing; one whose source went is refused", async (store) => {
+    await withTwoSources(store);
+    const dropped = store.stageSnapshot("pc1", "main");
+    await dropped.add(snapshot({ events: many(1500) }).rows);
+    await dropped.discard();
+    await dropped.discard();
+    assert.deepEqual(await store.listEvents(MARCH), []);
+
+    const orphan = store.stageSnapshot("pc1", "team");
+    await orphan.add(snapshot({ events: many(1500) }).rows);
+    assert.equal(await store.removeSource("pc1", "team"), true);
+    await assert.rejects(
+      orphan.apply(snapshot({ events: [] }), NOW),
+      (err: unknown) => err instanceof SnapshotRejected && err.code === "unknown_source",
+    );
+    await orphan.discard();
+    assert.deepEqual(await store.listEvents(MARCH), []);
+    assert.equal((await store.totals()).events, 0);
   });
 
   test("keeps every occurrence of a series apart", async (store) => {

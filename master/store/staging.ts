@@ -1,0 +1,106 @@
+/**
+ * Receiving a snapshot in parts: its rows are staged chunk by chunk as the body arrives,
+ * then applied in one atomic step. A snapshot of 100,000 occurrences thus never sits in
+ * the master's memory whole; readers see the source as it was until the apply.
+ *
+ * @module
+ */
+import type {
+  HeldOccurrence,
+  OccurrenceRow,
+  PreparedSnapshot,
+  SnapshotHeader,
+} from "../snapshots/plan.ts";
+import type { AppliedSnapshot } from "./types.ts";
+
+/**
+ * How many rows a staging keeps in memory before it moves them to the store: a snapshot
+ * this small is applied straight from memory, a larger one from the store's staging area.
+ */
+export const STAGE_IN_MEMORY = 1000;
+
+/** A snapshot of one source being received. */
+export interface SnapshotStaging {
+  /**
+   * Stages rows; readers see none of them yet. Keys must be unique across calls for
+   * `apply`; a key staged twice is not refused here, so that a snapshot naming one twice
+   * is refused by its checks and discarded.
+   */
+  add(rows: readonly OccurrenceRow[]): Promise<void>;
+  /**
+   * Replaces the source's occurrences inside `header.window` by the staged rows and
+   * stores the header's settings and warnings, atomically, as `Store.applySnapshot`
+   * does; throws `SnapshotRejected`. Ends the staging.
+   */
+  apply(header: SnapshotHeader, now: string): Promise<AppliedSnapshot>;
+  /** Drops whatever is staged; does nothing after `apply` or a `discard`. */
+  discard(): Promise<void>;
+}
+
+/** A staged row: in memory with its JSON, or moved to the store with only its metadata here. */
+export type StagedRow = OccurrenceRow | HeldOccurrence;
+
+/** Whether a staged row still holds its JSON (it was never moved to the store). */
+export function inMemory(row: StagedRow): row is OccurrenceRow {
+  return "data" in row;
+}
+
+/**
+ * The rows of a staging: the newest in memory with their JSON, the older ones only as
+ * metadata once `spill` moved their JSON to the store. Both stores' stagings build on it.
+ */
+export class StagedRows {
+  #memory: OccurrenceRow[] = [];
+  #moved: HeldOccurrence[] = [];
+
+  /**
+   * Adds rows; when more than `STAGE_IN_MEMORY` are in memory, hands them to `spill`
+   * (which writes them to the store) and keeps only their metadata.
+   */
+  async add(
+    rows: readonly OccurrenceRow[],
+    spill: (rows: OccurrenceRow[]) => Promise<void>,
+  ): Promise<void> {
+    for (const row of rows) this.#memory.push(row);
+    // Once rows are in the store, the rest follow at once: held longer, their JSON would
+    // outlive young-generation collections and pile up until a full one.
+    if (this.#memory.length <= STAGE_IN_MEMORY && !this.spilled) return;
+    const moving = this.#memory;
+    this.#memory = [];
+    await spill(moving);
+    for (const { key, hash, start_ms, end_ms } of moving) {
+      this.#moved.push({ key, hash, start_ms, end_ms });
+    }
+  }
+
+  /** Whether any row was moved to the store. */
+  get spilled(): boolean {
+    return this.#moved.length > 0;
+  }
+
+  /** Every staged row, moved ones first. */
+  *[Symbol.iterator](): IterableIterator<StagedRow> {
+    yield* this.#moved;
+    yield* this.#memory;
+  }
+
+  /** Forgets every row. */
+  clear(): void {
+    this.#memory = [];
+    this.#moved = [];
+  }
+}
+
+/** Applies a snapshot held whole through a staging, which is discarded in every case. */
+export async function applyPrepared(
+  staging: SnapshotStaging,
+  snapshot: PreparedSnapshot,
+  now: string,
+): Promise<AppliedSnapshot> {
+  try {
+    await staging.add(snapshot.rows);
+    return await staging.apply(snapshot, now);
+  } finally {
+    await staging.discard();
+  }
+}
