@@ -375,3 +375,46 @@ Deno.test("microsoft365: the agent config knows the type and names a bad setting
       ) && /calendar_sources\[0\]\.client_secret: set client_secret/.test(error.message),
   );
 });
+
+Deno.test("microsoft365: certificate_file is read relative to the config folder; a missing file names the setting", async () => {
+  await using graph = await startFakeGraph();
+  const pem = await Deno.readTextFile(
+    new URL("../fixtures/graph/app_certificate.pem", import.meta.url),
+  );
+  const der = Uint8Array.from(
+    atob(pem.match(/-----BEGIN PRIVATE KEY-----([^-]*)-----END/)![1].replace(/\s+/g, "")),
+    (c) => c.charCodeAt(0),
+  );
+  const algorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+  const privateKey = await crypto.subtle.importKey("pkcs8", der, algorithm, true, ["sign"]);
+  const { kty, n, e } = await crypto.subtle.exportKey("jwk", privateKey);
+  const certificate = await crypto.subtle.importKey("jwk", { kty, n, e }, algorithm, true, [
+    "verify",
+  ]);
+  const app = graph.addApp({ permissions: ["Calendars.Read"], certificate });
+  const ann = graph.addMailbox(ANN);
+  ann.addEvent({
+    subject: "Signed in by certificate",
+    start: { dateTime: "2026-12-01T09:00:00", timeZone: "UTC" },
+    end: { dateTime: "2026-12-01T10:00:00", timeZone: "UTC" },
+  });
+  const source = createMicrosoft365Source();
+  const settings = (file: string) =>
+    source.settings.parse({
+      tenant_id: graph.tenantId,
+      client_id: app.clientId,
+      certificate_file: file,
+      authority: graph.origin,
+      graph_url: graph.origin,
+      mailbox: ANN,
+    });
+  const context: SourceContext = {
+    window: WINDOW,
+    configDir: new URL("../fixtures", import.meta.url).pathname,
+    fetch: (request) => fetch(request),
+  };
+  const reading = await source.read(settings("graph/app_certificate.pem"), context);
+  assert.deepEqual(reading.occurrences.map((o) => o.title), ["Signed in by certificate"]);
+  const error = await rejection(source.read(settings("graph/missing.pem"), context));
+  assert.match(error.message, /^certificate_file: cannot read .*missing\.pem/);
+});
