@@ -289,8 +289,10 @@ export function createMicrosoft365Source(
         state.deltaLink = round.deltaLink;
         return;
       } catch (error) {
-        // 410 Gone: the server forgot the round; the documented remedy is a full read.
-        if (!(error instanceof GraphError && error.status === 410)) throw error;
+        // 410 Gone: the server forgot the round; the documented remedy is a full read. A
+        // calendar gone (404) is looked up again by that full read.
+        const gone = error instanceof GraphError && (error.status === 410 || error.status === 404);
+        if (!gone) throw error;
       }
     }
     state.deltaLink = null;
@@ -298,7 +300,14 @@ export function createMicrosoft365Source(
     state.calendarPath ??= await findCalendar(state.client, s);
     const query = new URLSearchParams({ startDateTime: window.start, endDateTime: window.end });
     const first = `${userPath(s.mailbox)}${state.calendarPath}/calendarView/delta?${query}`;
-    const round = await deltaRound(state.client, first, new Map(), headers);
+    let round: Awaited<ReturnType<typeof deltaRound>>;
+    try {
+      round = await deltaRound(state.client, first, new Map(), headers);
+    } catch (error) {
+      // A calendar found by name may have been deleted or replaced: find it again next time.
+      if (error instanceof GraphError && error.kind === "not_found") state.calendarPath = null;
+      throw error;
+    }
     state.events = trimmed(round.events, s.include_body);
     state.deltaLink = round.deltaLink;
     state.window = window;

@@ -418,3 +418,23 @@ Deno.test("microsoft365: certificate_file is read relative to the config folder;
   const error = await rejection(source.read(settings("graph/missing.pem"), context));
   assert.match(error.message, /^certificate_file: cannot read .*missing\.pem/);
 });
+
+Deno.test("microsoft365: 2,000 occurrences cost 20 delta pages at first, then 1 request", async () => {
+  await using s = await setup();
+  for (let i = 0; i < 2000; i++) {
+    const start = Date.parse("2026-11-01T06:00:00Z") + i * 40 * 60_000;
+    const iso = (ms: number) => new Date(ms).toISOString().slice(0, 19);
+    s.ann.addEvent({
+      subject: `Slot ${i}`,
+      start: { dateTime: iso(start), timeZone: "UTC" },
+      end: { dateTime: iso(start + 30 * 60_000), timeZone: "UTC" },
+    });
+  }
+  const first = await s.read();
+  assert.equal(first.occurrences.length, 2000);
+  const firstRequests = s.takeRequests();
+  assert.equal(firstRequests.length, 20, "100 per page");
+  assert.ok(firstRequests.length <= 2000 / 20 + 5);
+  await s.read();
+  assert.deepEqual(s.takeRequests(), ["delta 200"]);
+});
