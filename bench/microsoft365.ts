@@ -1,10 +1,12 @@
 /**
  * Microsoft 365 benchmark: 2,000 occurrences synced by a master process into a mailbox of
  * the Graph stand-in, then an unchanged resync and one changed event; HTTP requests to
- * Graph (a `$batch` counts once, tokens apart) and the writes inside them.
+ * Graph (a `$batch` counts once, tokens apart) and the writes inside them. And the other
+ * side: the agent's `microsoft365` source reading 2,000 occurrences, then again unchanged.
  *
  * @module
  */
+import { createMicrosoft365Source, Microsoft365Settings } from "../agent/sources/microsoft365.ts";
 import { startFakeGraph } from "../tests/fakes/graph/mod.ts";
 import type { RequestKind } from "../tests/fakes/graph/context.ts";
 import type { Figure } from "./ingest.ts";
@@ -67,6 +69,7 @@ export async function microsoft365Benchmark(): Promise<{ figures: Figure[]; note
     const unchanged = await counted();
     await pushing.push(occurrences(COUNT, (i) => i === 7 ? "Event 7 (moved)" : `Event ${i}`));
     const changed = await counted();
+    const source = await sourceReading();
     return {
       figures: [
         { name: `first sync of ${COUNT} occurrences`, value: first.ms / 1000, unit: "s" },
@@ -106,6 +109,25 @@ export async function microsoft365Benchmark(): Promise<{ figures: Figure[]; note
           target: 3,
           exact: true,
         },
+        {
+          name: `source reading ${COUNT} occurrences: wall time`,
+          value: source.firstMs,
+          unit: "ms",
+        },
+        {
+          name: `source reading ${COUNT} occurrences: Graph requests`,
+          value: source.first,
+          unit: "",
+          target: COUNT / 20 + 5,
+          atMost: true,
+        },
+        {
+          name: "source reading again, unchanged: Graph requests",
+          value: source.again,
+          unit: "",
+          target: 1,
+          exact: true,
+        },
       ],
       notes: [
         `before the first sync (start-up): ${startup.join(", ")}`,
@@ -117,4 +139,43 @@ export async function microsoft365Benchmark(): Promise<{ figures: Figure[]; note
   } finally {
     await Deno.remove(file);
   }
+}
+
+/** The agent's `microsoft365` source reading a calendar of {@link COUNT} events, twice. */
+async function sourceReading(): Promise<{ firstMs: number; first: number; again: number }> {
+  await using graph = await startFakeGraph();
+  const app = graph.addApp({ permissions: ["Calendars.Read"] });
+  const mailbox = graph.addMailbox("ann@contoso.com");
+  for (const event of occurrences(COUNT, (i) => `Meeting ${i}`)) {
+    mailbox.addEvent({
+      subject: event.title,
+      start: { dateTime: event.start.slice(0, 19), timeZone: "UTC" },
+      end: { dateTime: event.end.slice(0, 19), timeZone: "UTC" },
+    });
+  }
+  const settings = Microsoft365Settings.parse({
+    tenant_id: graph.tenantId,
+    client_id: app.clientId,
+    client_secret: app.secret,
+    authority: graph.origin,
+    graph_url: graph.origin,
+    mailbox: "ann@contoso.com",
+  });
+  const source = createMicrosoft365Source();
+  const context = {
+    window: { start: "2026-11-01T00:00:00Z", end: "2027-06-01T00:00:00Z" },
+    configDir: ".",
+    fetch,
+  };
+  const graphRequests = () => graph.requests.filter((r) => r.kind !== "token").length;
+  const started = performance.now();
+  const reading = await source.read(settings, context);
+  const firstMs = performance.now() - started;
+  if (reading.occurrences.length !== COUNT) {
+    throw new Error(`the source read ${reading.occurrences.length} of ${COUNT} occurrences`);
+  }
+  const first = graphRequests();
+  graph.resetRequests();
+  await source.read(settings, context);
+  return { firstMs, first, again: graphRequests() };
 }
