@@ -220,7 +220,7 @@ class Microsoft365Destination implements Destination {
         await this.#readAll();
       } else {
         await this.#followDelta();
-        await this.#readAgain(this.#listing.dirty());
+        await this.#read(this.#listing.dirty());
         // A 410 on the way made the memory go: read everything after all.
         if (!this.#listing.complete) await this.#readAll();
       }
@@ -236,15 +236,9 @@ class Microsoft365Destination implements Destination {
   }
 
   getMany(hrefs: readonly string[]): Promise<RemoteItem[]> {
-    return translated(async () => {
-      const found: RemoteItem[] = [];
-      for (const part of chunks(hrefs, GRAPH_BATCH_SIZE)) {
-        for (const item of await this.#read(part)) {
-          if (item !== null) found.push(this.#remote(item));
-        }
-      }
-      return found;
-    });
+    return translated(async () =>
+      (await this.#read(hrefs)).flatMap((item) => (item === null ? [] : [this.#remote(item)]))
+    );
   }
 
   async create(item: DestinationItem): Promise<{ href: string; etag: string | null }> {
@@ -312,13 +306,18 @@ class Microsoft365Destination implements Destination {
     this.#listing.replace(items);
   }
 
-  /** Reads the events `ids` again, in batches, noting what is there now. */
-  async #readAgain(ids: readonly string[]): Promise<void> {
-    for (const part of chunks(ids, GRAPH_BATCH_SIZE)) await this.#read(part);
+  /**
+   * The events at `hrefs` with their marker, null where none is, in batches; what is
+   * there now is noted.
+   */
+  async #read(hrefs: readonly string[]): Promise<(SeenItem | null)[]> {
+    const found: (SeenItem | null)[] = [];
+    for (const part of chunks(hrefs, GRAPH_BATCH_SIZE)) found.push(...await this.#readBatch(part));
+    return found;
   }
 
-  /** The events at `hrefs` (at most a batch) with their marker, null where none is. */
-  async #read(hrefs: readonly string[]): Promise<(SeenItem | null)[]> {
+  /** {@link #read} of at most one batch. */
+  async #readBatch(hrefs: readonly string[]): Promise<(SeenItem | null)[]> {
     const query = `?$select=${ITEM_SELECT}&$expand=${q(MARKER_EXPAND)}`;
     const requests = hrefs.map((href, i) => ({
       id: String(i),

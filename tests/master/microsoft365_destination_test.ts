@@ -33,6 +33,7 @@ import {
 import {
   type DestinationFixture,
   destinationItem,
+  foreignIcs as foreignIcsOf,
   runDestinationContract,
 } from "./destination_contract.ts";
 import { createMicrosoft365Destination } from "../../master/destinations/microsoft365.ts";
@@ -435,5 +436,53 @@ Deno.test("microsoft365 destination: errors name their fix", async () => {
       openM365Destination(s.graph, s.app, BOX, { calendarName: "Team" }),
       /\[0\]\.calendar_name: the mailbox calendar@contoso\.com has no calendar named "Team"/,
     );
+  }
+});
+
+Deno.test("microsoft365 destination: a throttled batch is waited out and nothing lands twice", async () => {
+  await using s = await setup();
+  const destination = await openM365Destination(s.graph, s.app, BOX);
+  const store = await SqliteStore.open(":memory:");
+  try {
+    // Two creates of the batch answered 429 (Outlook's per-mailbox limit): sent again alone.
+    await reconcileDestination(destination, store, want([]), { logger: memoryLogger() });
+    s.graph.throttle({ count: 2, mailbox: BOX, retryAfterSeconds: 1 });
+    const items = [1, 2, 3, 4, 5].map((day) => item(day));
+    const report = await reconcileDestination(destination, store, want(items), {
+      logger: memoryLogger(),
+    });
+    assert.deepEqual([report.created, report.failed], [5, 0], report.errors.join("; "));
+    assert.ok(s.graph.requests.some((r) => r.status === 429));
+    assert.equal(s.box.events().length, 5);
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("microsoft365 destination: someone's new series costs no listing; someone's new event one", async () => {
+  await using s = await setup();
+  const destination = await openM365Destination(s.graph, s.app, BOX);
+  const store = await SqliteStore.open(":memory:");
+  const logger = memoryLogger();
+  try {
+    await reconcileDestination(destination, store, want([item(2)]), { logger });
+    const today = new Date().toISOString().slice(0, 10);
+    s.box.addEvent({
+      subject: "Someone's daily",
+      start: { dateTime: `${today}T08:00:00`, timeZone: "UTC" },
+      end: { dateTime: `${today}T08:15:00`, timeZone: "UTC" },
+      recurrence: {
+        pattern: { type: "daily", interval: 1 },
+        range: { type: "numbered", startDate: today, numberOfOccurrences: 5 },
+      },
+    });
+    const series = await reconcileDestination(destination, store, want([item(2)]), { logger });
+    assert.equal(series.listed, false, "occurrences of a series calsync never wrote");
+    putForeign(s.box, foreignIcsOf("lunch@example.com"));
+    const single = await reconcileDestination(destination, store, want([item(2)]), { logger });
+    assert.equal(single.listed, true, "a new single event might be calsync's: read");
+    assert.deepEqual([single.created, single.deleted, single.updated], [0, 0, 0]);
+  } finally {
+    await store.close();
   }
 });
