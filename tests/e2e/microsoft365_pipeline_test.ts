@@ -14,7 +14,7 @@ import { readMarker } from "../../master/destinations/microsoft365/marker.ts";
 import { type FakeMailbox, startFakeGraph } from "../fakes/graph/mod.ts";
 import { startMaster } from "../helpers/master_process.ts";
 import { type Radicale, startRadicale } from "../helpers/radicale.ts";
-import { reconcileNow, runAgentOk, writeAgentConfig } from "../helpers/pipeline.ts";
+import { reconcileNow, runAgentOk, syncStatus, writeAgentConfig } from "../helpers/pipeline.ts";
 
 const A = "ann@contoso.com";
 const B = "team-calendar@contoso.com";
@@ -190,6 +190,10 @@ Deno.test("agent → master → Microsoft 365 and Radicale: the same items, iner
       ["createEvent", "updateEvent", "deleteEvent"].includes(r.kind)
     );
     assert.deepEqual(writes, [], "converged: nothing more to write");
+    const status = (await syncStatus(master)).destinations.find((d) => d.id === "m365")!;
+    assert.equal(status.type, "microsoft365");
+    assert.deepEqual([status.pending, status.last_error], [0, null]);
+    assert.ok(!status.url.includes(app.secret), "the secret never shows");
   } finally {
     await master.stop();
     await Deno.remove(work, { recursive: true });
