@@ -278,8 +278,10 @@ class Microsoft365Destination implements Destination {
       }
     } catch (error) {
       // 410 Gone: the server no longer knows the round ("Use delta query", the resync
-      // path); start again from nothing, once.
-      if (!(error instanceof GraphError) || error.status !== 410 || initial) throw error;
+      // path); a 404 on a link that worked before is read the same way, as the agent's
+      // source does. Start again from nothing, once.
+      const forgotten = error instanceof GraphError && [404, 410].includes(error.status);
+      if (!forgotten || initial) throw error;
       this.#deltaLink = null;
       this.#listing.forget();
       await this.#followDelta();
