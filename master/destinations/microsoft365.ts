@@ -176,6 +176,8 @@ class Microsoft365Destination implements Destination {
   /** Tells this process's tokens from those of an earlier one, whose memory is gone. */
   readonly #epoch = crypto.randomUUID().slice(0, 8);
   #deltaLink: string | null = null;
+  /** The `$batch` in flight, which the next one waits for. */
+  #inFlight: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly id: string,
@@ -326,7 +328,7 @@ class Microsoft365Destination implements Destination {
       method: "GET",
       url: this.#eventUrl(href, query),
     }));
-    const results = await this.#client.batch(requests);
+    const results = await this.#batch(requests);
     return results.map((result, i) => {
       const href = hrefs[i];
       if (isGone(result.status, result.body)) {
@@ -338,6 +340,18 @@ class Microsoft365Destination implements Destination {
       this.#listing.noteRead(href, item);
       return item;
     });
+  }
+
+  /**
+   * One `$batch` at a time: Exchange Online allows an app 4 concurrent requests per mailbox
+   * ("Outlook service limits", https://learn.microsoft.com/en-us/graph/throttling-limits)
+   * and may run a batch's requests in parallel, so several batches at once (the reconciler
+   * writes up to 4 groups concurrently) would mostly earn 429s.
+   */
+  #batch(requests: GraphBatchRequest[]): Promise<GraphBatchResult[]> {
+    const run = this.#inFlight.then(() => this.#client.batch(requests));
+    this.#inFlight = run.catch(() => {});
+    return run;
   }
 
   /** The error of a failed write result, in the destination's terms. */
@@ -355,7 +369,7 @@ class Microsoft365Destination implements Destination {
       url: `${this.#calendar}/events`,
       body: createBody(item, this.#allDayZone, this.#calendar),
     }));
-    const results = await this.#client.batch(requests);
+    const results = await this.#batch(requests);
     return results.map((result, i) => {
       if (result.status !== 201 && result.status !== 200) {
         return failed(this.#writeError(result, requests[i].url));
@@ -459,7 +473,7 @@ class Microsoft365Destination implements Destination {
       }
     });
     if (sending.length === 0) return results;
-    const answers = await this.#client.batch(sending.map((s) => s.request));
+    const answers = await this.#batch(sending.map((s) => s.request));
     answers.forEach((result, i) => {
       const { index, request } = sending[i];
       if (result.status === 200) {
@@ -494,7 +508,7 @@ class Microsoft365Destination implements Destination {
       }
     });
     if (sending.length === 0) return results;
-    const answers = await this.#client.batch(sending.map((s) => s.request));
+    const answers = await this.#batch(sending.map((s) => s.request));
     answers.forEach((result, i) => {
       const { index, request } = sending[i];
       if (result.status === 204 || result.status === 200 || isGone(result.status, result.body)) {

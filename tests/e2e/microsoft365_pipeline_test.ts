@@ -146,7 +146,7 @@ Deno.test("agent → master → Microsoft 365 and Radicale: the same items, iner
     assert.ok(target.events().find((e) => e.fields.subject === "Company holiday")!.fields.isAllDay);
 
     // A backlog of 60 more: three $batch requests of 20 creates. Once the stand-in has
-    // carried out the first (its answer held, the others waiting), the master is killed.
+    // carried out the first (its answer held, no other carried out), the master is killed.
     for (let i = 0; i < 60; i++) {
       source.addEvent(timed(`Bulk ${i}`, 20 + (i % 30), 6 + (i % 10), {
         attendees: [{ emailAddress: { address: `guest${i}@fabrikam.com` }, type: "optional" }],
