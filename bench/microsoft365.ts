@@ -8,6 +8,11 @@
  */
 import { createMicrosoft365Source, Microsoft365Settings } from "../agent/sources/microsoft365.ts";
 import { startFakeGraph } from "../tests/fakes/graph/mod.ts";
+import { httpRequests, openM365Destination } from "../tests/helpers/m365_destination.ts";
+import { destinationItem } from "../tests/master/destination_contract.ts";
+import { reconcileDestination } from "../master/sync/reconcile.ts";
+import { SqliteStore } from "../master/store/sqlite.ts";
+import { memoryLogger } from "../master/log.ts";
 import type { RequestKind } from "../tests/fakes/graph/context.ts";
 import type { Figure } from "./ingest.ts";
 import { occurrences, startPushingMaster } from "./pushing_master.ts";
@@ -69,6 +74,7 @@ export async function microsoft365Benchmark(): Promise<{ figures: Figure[]; note
     const unchanged = await counted();
     await pushing.push(occurrences(COUNT, (i) => i === 7 ? "Event 7 (moved)" : `Event ${i}`));
     const changed = await counted();
+    const cold = await coldFirstSync();
     const source = await sourceReading();
     return {
       figures: [
@@ -86,6 +92,13 @@ export async function microsoft365Benchmark(): Promise<{ figures: Figure[]; note
           unit: "",
           target: COUNT,
           exact: true,
+        },
+        {
+          name: "cold first sync, opening included (in-process): HTTP requests",
+          value: cold.requests,
+          unit: "",
+          target: COUNT / 20 + 5,
+          atMost: true,
         },
         { name: "unchanged resync: wall time", value: unchanged.ms, unit: "ms" },
         {
@@ -132,6 +145,7 @@ export async function microsoft365Benchmark(): Promise<{ figures: Figure[]; note
       notes: [
         `before the first sync (start-up): ${startup.join(", ")}`,
         `first sync: ${describe(first)}`,
+        `cold first sync: ${cold.kinds}`,
         `unchanged resync: ${describe(unchanged)}`,
         `one changed event: ${describe(changed)}`,
       ],
@@ -178,4 +192,34 @@ async function sourceReading(): Promise<{ firstMs: number; first: number; again:
   graph.resetRequests();
   await source.read(settings, context);
   return { firstMs, first, again: graphRequests() };
+}
+
+/**
+ * Opening the destination and one reconcile of {@link COUNT} occurrences into an empty
+ * calendar, in-process: everything a first sync costs, in one run.
+ */
+async function coldFirstSync(): Promise<{ requests: number; kinds: string }> {
+  await using graph = await startFakeGraph();
+  const app = graph.addApp({ permissions: ["Calendars.ReadWrite", "MailboxSettings.Read"] });
+  graph.addMailbox(MAILBOX);
+  const store = await SqliteStore.open(":memory:");
+  try {
+    const destination = await openM365Destination(graph, app, MAILBOX);
+    const items = occurrences(COUNT, (i) => `Event ${i}`).map((o) => destinationItem(o));
+    const report = await reconcileDestination(
+      destination,
+      store,
+      new Map(items.map((i) => [i.key, i])),
+      { logger: memoryLogger() },
+    );
+    if (report.created !== COUNT) throw new Error(`created ${report.created} of ${COUNT}`);
+    const counts: Record<string, number> = {};
+    for (const r of httpRequests(graph)) counts[r.kind] = (counts[r.kind] ?? 0) + 1;
+    return {
+      requests: httpRequests(graph).length,
+      kinds: Object.entries(counts).sort().map(([kind, n]) => `${kind} ${n}`).join(", "),
+    };
+  } finally {
+    await store.close();
+  }
 }
