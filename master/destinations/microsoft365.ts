@@ -7,10 +7,10 @@
  * its `@odata.etag`. Each copy carries the calsync marker (`microsoft365/marker.ts`): a
  * digest of the occurrence key, which {@link Microsoft365Destination.markerOf} offers the
  * reconciler, and the content hash. An event without it is foreign and never changed or
- * deleted. Creates carry a `transactionId` derived from key and hash, so a create sent
- * again after a lost answer returns the event the first one made ("Create event",
+ * deleted. Creates carry a `transactionId` derived from calendar, key and hash, so a create
+ * sent again after a lost answer returns the event the first one made ("Create event",
  * https://learn.microsoft.com/en-us/graph/api/user-post-events?view=graph-rest-1.0).
- * Writes go in `$batch` requests of up to 20 ("JSON batching",
+ * Writes go in `$batch` requests of up to 20, one at a time ("JSON batching",
  * https://learn.microsoft.com/en-us/graph/json-batching); updates and deletes send the
  * etag in `If-Match`, and a 412 is `precondition_failed`, after which the reconciler reads
  * the item again and decides anew.
@@ -79,7 +79,9 @@ const DELTA_SELECT = "id,seriesMasterId";
 
 /** How the destination's settings are named in messages. */
 export interface Microsoft365SettingNames {
+  /** The mailbox's setting, such as `DESTINATIONS_FILE d.json: [0].mailbox`. */
   mailbox: string;
+  /** The calendar name's setting. */
   calendarName: string;
 }
 
