@@ -16,6 +16,8 @@ export type Figure = {
   unit: string;
   target?: number;
   exact?: boolean;
+  /** The target is met at `target` too (≤ rather than <). */
+  atMost?: boolean;
 };
 
 /**

@@ -16,7 +16,7 @@ import { Backup, exportStore, importStore } from "./backup.ts";
 import type { Logger } from "./log.ts";
 import type { Settings } from "./settings.ts";
 import { loadDestinationConfigs } from "./destinations/config.ts";
-import { displayUrl, openDestination } from "./destinations/mod.ts";
+import { configDisplayUrl, openDestination } from "./destinations/mod.ts";
 import { SyncEngine } from "./sync/engine.ts";
 import { Pruner } from "./sync/retention.ts";
 import { Metrics } from "./metrics/master_metrics.ts";
@@ -130,7 +130,7 @@ async function main(): Promise<number> {
   });
   const pruner = new Pruner({ store, logger, owner, retentionDays: settings.retentionDays });
   for (const config of destinationConfigs) {
-    logger.log("info", `destination ${config.id}: ${config.type} ${displayUrl(config.url)}`);
+    logger.log("info", `destination ${config.id}: ${config.type} ${configDisplayUrl(config)}`);
     if (config.type === "ews" && config.tls_insecure) {
       logger.log(
         "warn",

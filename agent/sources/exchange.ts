@@ -1,5 +1,6 @@
 /**
  * Exchange source: one calendar of an on-premises Exchange mailbox, read over EWS.
+ * Exchange Online's EWS URLs are refused with a pointer to the `microsoft365` source.
  *
  * Config: `{"type": "exchange", "name": "Office", "exchange_url":
  * "https://mail.example.com/EWS/Exchange.asmx", "username": "…", "password": "…"}`,
@@ -36,6 +37,7 @@ import {
 } from "../../shared/ews/folders.ts";
 import { occurrenceProperties, readOccurrence } from "../../shared/ews/occurrence.ts";
 import { type Occurrence, occurrenceKey, overlaps, type TimeWindow } from "../../shared/model.ts";
+import { EXCHANGE_ONLINE_HINT, isExchangeOnlineEws } from "../../shared/exchange_online.ts";
 import { displayUrl } from "../http.ts";
 import { type ReadWarning, readWarning } from "../../shared/warnings.ts";
 import type { SourceReading, SourceType } from "./mod.ts";
@@ -91,7 +93,8 @@ const Password = z.string({ error: "expected the Exchange password as a string" 
 
 /** The keys of an `exchange` source. */
 export const ExchangeSettings = z.object({
-  exchange_url: z.string({ error: URL_HINT }).refine(isHttpUrl, { error: URL_HINT }),
+  exchange_url: z.string({ error: URL_HINT }).refine(isHttpUrl, { error: URL_HINT })
+    .refine((url) => !isExchangeOnlineEws(url), { error: EXCHANGE_ONLINE_HINT }),
   username: z.string({
     error: "expected the Exchange user name (user@example.com or DOMAIN\\user)",
   }),

@@ -12,6 +12,7 @@ import type { FetchLike } from "../http.ts";
 import { calDavSource } from "./caldav.ts";
 import { exchangeSource } from "./exchange.ts";
 import { icsSource } from "./ics.ts";
+import { microsoft365Source } from "./microsoft365.ts";
 import { outlookSource } from "./outlook.ts";
 
 /** What a source may use while reading. */
@@ -65,4 +66,5 @@ export const SOURCE_TYPES: SourceRegistry = sourceRegistry([
   calDavSource,
   exchangeSource,
   outlookSource,
+  microsoft365Source,
 ]);

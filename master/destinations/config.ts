@@ -2,8 +2,9 @@
  * Which destinations the master writes to: one Exchange calendar from the documented
  * `EXCHANGE_*` variables, one CalDAV calendar from `CALDAV_URL`, `CALDAV_USERNAME` and
  * `CALDAV_PASSWORD`, and any number from the JSON file named by `DESTINATIONS_FILE`,
- * each with its own source filter. Passwords in the file may be `env:VARIABLE` so the
- * file itself holds no secret.
+ * each with its own source filter; Microsoft 365 calendars (`microsoft365`) only there.
+ * Passwords and client secrets in the file may be `env:VARIABLE` so the file itself
+ * holds no secret.
  *
  * @module
  */
@@ -12,6 +13,8 @@ import { formatPath } from "../../shared/json_path.ts";
 import { Identifier } from "../../shared/protocol.ts";
 import type { SourceFilter } from "../sync/desired.ts";
 import { isKnownZone } from "../../shared/timezones.ts";
+import { EXCHANGE_ONLINE_HINT, isExchangeOnlineEws } from "../../shared/exchange_online.ts";
+import { GraphAppSettings } from "../../shared/graph/settings.ts";
 
 const SOURCE_PATTERN_HINT =
   'expected "agent_id/source_id", where either side may be *, such as "office-pc-1/*"';
@@ -28,6 +31,11 @@ const SourcePatterns = z
   )
   .default(["*"]);
 
+/** An IANA zone, or empty for none. */
+const ZONE = z.string().default("").refine((zone) => zone === "" || isKnownZone(zone), {
+  error: "expected an IANA time zone such as Europe/Berlin",
+});
+
 const CalDavDestinationConfig = z.object({
   id: Identifier,
   type: z.literal("caldav"),
@@ -43,29 +51,44 @@ const EwsDestinationConfig = z.object({
   url: z.url({
     protocol: /^https?$/,
     error: "expected the EWS URL, such as https://mail.example.com/EWS/Exchange.asmx",
-  }),
+  }).refine((url) => !isExchangeOnlineEws(url), { error: EXCHANGE_ONLINE_HINT }),
   username: z.string().min(1, { error: "the Exchange user is required, such as CORP\\calsync" }),
   password: z.string().default(""),
   auth: z.enum(["basic", "ntlm"], { error: 'expected "basic" or "ntlm"' }).default("basic"),
   calendar: z.string().default(""),
   ca_file: z.string().default(""),
   tls_insecure: z.boolean().default(false),
-  timezone: z.string().default("").refine((zone) => zone === "" || isKnownZone(zone), {
-    error: "expected an IANA time zone such as Europe/Berlin",
-  }),
+  timezone: ZONE,
+  sources: SourcePatterns,
+});
+
+/**
+ * A calendar of an Exchange Online mailbox through Microsoft Graph: the app registration
+ * (`GraphAppSettings`), the mailbox, optionally a calendar of it by name and the zone of
+ * all-day items when the mailbox's settings cannot be read.
+ */
+const Microsoft365DestinationConfig = GraphAppSettings.safeExtend({
+  id: Identifier,
+  type: z.literal("microsoft365"),
+  mailbox: z.string({ error: "expected the mailbox's user principal name" }).regex(
+    /^[^@\s]+@[^@\s]+\.[^@\s]+$/,
+    { error: "expected the user principal name of the mailbox, such as calendar@contoso.com" },
+  ),
+  calendar_name: z.string().default(""),
+  timezone: ZONE,
   sources: SourcePatterns,
 });
 
 /** One configured destination. */
 export const DestinationConfig = z.discriminatedUnion(
   "type",
-  [CalDavDestinationConfig, EwsDestinationConfig],
+  [CalDavDestinationConfig, EwsDestinationConfig, Microsoft365DestinationConfig],
   {
     error: (issue) =>
       issue.code === "invalid_union"
         ? `unknown destination type ${
           JSON.stringify((issue.input as { type?: unknown })?.type)
-        }; supported: caldav, ews`
+        }; supported: caldav, ews, microsoft365`
         : undefined,
   },
 );
@@ -79,6 +102,11 @@ export type LoadedDestinationConfig = DestinationConfig & {
    * `CALDAV_PASSWORD` or `the entry "boss" of DESTINATIONS_FILE /etc/calsync/d.json`.
    */
   credentials_setting: string;
+  /**
+   * What names a field of a `microsoft365` entry in messages, before the field's name:
+   * such as `DESTINATIONS_FILE /etc/calsync/d.json: [2].`.
+   */
+  settings_prefix?: string;
 };
 
 const DestinationsFile = z.array(DestinationConfig).superRefine((list, ctx) => {
@@ -201,17 +229,29 @@ export async function loadDestinationConfigs(
       }`;
     throw new DestinationConfigError(`${where}: ${issue.message}`);
   }
-  return result.data.map((d, i) => ({
-    ...d,
-    password: resolveSecret(
-      d.password,
-      i < configs.length
-        ? `${variables[i]}_PASSWORD`
-        : `DESTINATIONS_FILE ${file}: [${i - configs.length}].password`,
-      env,
-    ),
-    credentials_setting: i < configs.length
-      ? `${variables[i]}_USERNAME and ${variables[i]}_PASSWORD`
-      : `the username and password of the entry "${d.id}" in DESTINATIONS_FILE ${file}`,
-  }));
+  return result.data.map((d, i) => {
+    const fromEnv = i < configs.length;
+    const prefix = fromEnv ? "" : `DESTINATIONS_FILE ${file}: [${i - configs.length}].`;
+    if (d.type === "microsoft365") {
+      const secretField = d.client_secret !== "" ? "client_secret" : "certificate_file";
+      return {
+        ...d,
+        client_secret: resolveSecret(d.client_secret, `${prefix}client_secret`, env),
+        credentials_setting:
+          `the ${secretField} (and tenant_id, client_id) of the entry "${d.id}" in DESTINATIONS_FILE ${file}`,
+        settings_prefix: prefix,
+      };
+    }
+    return {
+      ...d,
+      password: resolveSecret(
+        d.password,
+        fromEnv ? `${variables[i]}_PASSWORD` : `${prefix}password`,
+        env,
+      ),
+      credentials_setting: fromEnv
+        ? `${variables[i]}_USERNAME and ${variables[i]}_PASSWORD`
+        : `the username and password of the entry "${d.id}" in DESTINATIONS_FILE ${file}`,
+    };
+  });
 }

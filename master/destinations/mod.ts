@@ -7,8 +7,11 @@
  */
 import type { SourceFilter } from "../sync/desired.ts";
 import { createCalDavDestination } from "./caldav.ts";
+import { createMicrosoft365Destination, microsoft365DisplayUrl } from "./microsoft365.ts";
+import { createGraphClient } from "../../shared/graph/client.ts";
+import { VERSION } from "../../shared/version.ts";
 import { type DestinationConfig, type LoadedDestinationConfig, sourceFilter } from "./config.ts";
-import type { Destination } from "./types.ts";
+import { type Destination, DestinationError } from "./types.ts";
 
 /** A destination as configured: known by id before it is connected. */
 export type ConfiguredDestination = {
@@ -35,6 +38,13 @@ export function displayUrl(url: string): string {
   u.username = "";
   u.password = "";
   return u.href;
+}
+
+/** Where the destination `config` describes is, without credentials. */
+export function configDisplayUrl(config: DestinationConfig): string {
+  return config.type === "microsoft365"
+    ? microsoft365DisplayUrl(config.graph_url, config.mailbox, config.calendar_name)
+    : displayUrl(config.url);
 }
 
 /** `connect` run once successfully and then remembered; a failure is tried again. */
@@ -90,12 +100,55 @@ async function digestOf(config: DestinationConfig): Promise<string> {
   return Array.from(new Uint8Array(bits), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+type Microsoft365Config = Extract<DestinationConfig, { type: "microsoft365" }>;
+
+/** The Microsoft 365 destination of `config`; `prefix` names its fields in messages. */
+async function connectMicrosoft365(
+  config: Microsoft365Config,
+  prefix: string,
+): Promise<Destination> {
+  let certificatePem = "";
+  if (config.certificate_file !== "") {
+    try {
+      certificatePem = await Deno.readTextFile(config.certificate_file);
+    } catch (err) {
+      throw new DestinationError(
+        "rejected",
+        `${prefix}certificate_file: cannot read ${config.certificate_file} ` +
+          `(${(err as Error).message}); set it to the PEM file with the app's private key ` +
+          "and certificate",
+      );
+    }
+  }
+  const client = createGraphClient({
+    tenantId: config.tenant_id,
+    clientId: config.client_id,
+    clientSecret: config.client_secret || undefined,
+    certificatePem: certificatePem || undefined,
+    authority: config.authority,
+    graphUrl: config.graph_url,
+    credentialsSetting: `${prefix}${config.client_secret ? "client_secret" : "certificate_file"}`,
+    mailboxSetting: `${prefix}mailbox`,
+    permission: "Calendars.ReadWrite",
+    userAgent: `calsync-master/${VERSION}`,
+  });
+  return await createMicrosoft365Destination({
+    id: config.id,
+    client,
+    mailbox: config.mailbox,
+    calendarName: config.calendar_name || null,
+    timezone: config.timezone || null,
+    graphUrl: config.graph_url,
+    settingNames: { mailbox: `${prefix}mailbox`, calendarName: `${prefix}calendar_name` },
+  });
+}
+
 /**
- * Connects to the destination `config` describes. The EWS client library is loaded only
- * for an EWS destination: it holds about 20 MiB of heap and 50 MiB of resident memory
- * that masters writing elsewhere need not carry.
+ * Connects to the destination `config` describes; `prefix` names its fields in messages.
+ * The EWS client library is loaded only for an EWS destination: it holds about 20 MiB of
+ * heap and 50 MiB of resident memory that masters writing elsewhere need not carry.
  */
-async function connect(config: DestinationConfig): Promise<Destination> {
+async function connect(config: DestinationConfig, prefix: string): Promise<Destination> {
   switch (config.type) {
     case "caldav":
       return await createCalDavDestination(config);
@@ -113,20 +166,22 @@ async function connect(config: DestinationConfig): Promise<Destination> {
         timezone: config.timezone || null,
       });
     }
+    case "microsoft365":
+      return await connectMicrosoft365(config, prefix);
   }
 }
 
 /** The destination described by `config`. */
 export function openDestination(loaded: LoadedDestinationConfig): ConfiguredDestination {
-  const { credentials_setting, ...config } = loaded;
+  const { credentials_setting, settings_prefix, ...config } = loaded;
   let digest: Promise<string> | null = null;
   return {
     id: config.id,
     type: config.type,
-    displayUrl: displayUrl(config.url),
+    displayUrl: configDisplayUrl(config),
     include: sourceFilter(config.sources),
     credentialsSetting: credentials_setting,
     settingsDigest: () => digest ??= digestOf(config),
-    open: connectOnce(() => connect(config)),
+    open: connectOnce(() => connect(config, settings_prefix ?? "")),
   };
 }

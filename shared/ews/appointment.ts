@@ -32,10 +32,9 @@ import type { Occurrence } from "../model.ts";
 import { zonedToUtc } from "../timezones.ts";
 import { ewsZone } from "./zones.ts";
 import { describedWithPeople } from "../inert_copy.ts";
-import { createHash } from "node:crypto";
+import { CALSYNC_PROPERTY_SET, markerOf } from "../marker.ts";
 
-/** calsync's MAPI property set: the namespace of the marker's named properties. */
-export const CALSYNC_PROPERTY_SET = "9c7db95a-d0a7-4a78-9d5d-af0c6db8e46d";
+export { CALSYNC_PROPERTY_SET, markerOf };
 
 const propertySet = new ews.Guid(CALSYNC_PROPERTY_SET);
 
@@ -62,14 +61,6 @@ export const HASH_PROPERTY = new ews.ExtendedPropertyDefinition(
 
 /** Longest string FindItem returns of a property; longer values arrive cut to this. */
 export const FIND_ITEM_STRING_LIMIT = 255;
-
-/**
- * What `CalsyncId` holds for an occurrence key: its SHA-256 in base64url, 43 characters
- * whatever the key's length.
- */
-export function markerOf(key: string): string {
-  return createHash("sha256").update(key).digest("base64url");
-}
 
 /** The marker an item carries. */
 export type Marker =

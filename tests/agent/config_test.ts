@@ -72,7 +72,7 @@ Deno.test("config: a wrong type says what was expected and what was found", () =
 Deno.test("config: an unknown source type lists the supported ones", () => {
   assert.deepEqual(
     problemsOf(configObject({ calendar_sources: [{ type: "outlok", name: "Mine" }] })),
-    ['calendar_sources[0].type: unknown source type "outlok"; supported: ics, caldav, exchange, outlook'],
+    ['calendar_sources[0].type: unknown source type "outlok"; supported: ics, caldav, exchange, outlook, microsoft365'],
   );
 });
 

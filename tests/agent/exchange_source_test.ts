@@ -331,3 +331,25 @@ Deno.test("Exchange source: Exchange 2013 SP1 refuses the 2016 schema once, then
     ["Exchange2016", "Exchange2013_SP1", "Exchange2013_SP1"],
   );
 });
+
+Deno.test("Exchange source: an Exchange Online EWS URL is refused, pointing to microsoft365", () => {
+  for (
+    const url of [
+      "https://outlook.office365.com/EWS/Exchange.asmx",
+      "https://outlook.office365.us/EWS/Exchange.asmx",
+      "https://partner.outlook.cn/EWS/Exchange.asmx",
+    ]
+  ) {
+    const parsed = ExchangeSettings.safeParse({ exchange_url: url, username: USER, password: "x" });
+    assert.equal(parsed.success, false, url);
+    const [issue] = parsed.error!.issues;
+    assert.equal(issue.path.join("."), "exchange_url");
+    assert.match(issue.message, /Exchange Online .* use the "microsoft365" type/);
+  }
+  const onPremises = ExchangeSettings.safeParse({
+    exchange_url: "https://mail.example.com/EWS/Exchange.asmx",
+    username: USER,
+    password: "x",
+  });
+  assert.equal(onPremises.success, true);
+});

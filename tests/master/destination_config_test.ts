@@ -4,6 +4,7 @@ import {
   loadDestinationConfigs,
   sourceFilter,
 } from "../../master/destinations/config.ts";
+import { configDisplayUrl } from "../../master/destinations/mod.ts";
 
 async function withFile(content: unknown, fn: (path: string) => Promise<void>) {
   const path = await Deno.makeTempFile({ suffix: ".json" });
@@ -48,7 +49,7 @@ Deno.test("destinations: a file lists several, with source filters and env: pass
     },
   ], async (path) => {
     const configs = await loadDestinationConfigs({ DESTINATIONS_FILE: path, BOSS_PW: "pw" });
-    assert.deepEqual(configs.map((c) => [c.id, c.password, c.sources]), [
+    assert.deepEqual(configs.map((c) => [c.id, "password" in c ? c.password : null, c.sources]), [
       ["team", "", ["office-pc-1/*"]],
       ["boss", "pw", ["*"]],
     ]);
@@ -59,7 +60,7 @@ Deno.test("destinations: each mistake names where it is and what to do", async (
   const cases: [unknown, RegExp][] = [
     [
       [{ id: "x", type: "exchange", url: "http://a/" }],
-      /\[0\]\.type: unknown destination type "exchange"; supported: caldav, ews/,
+      /\[0\]\.type: unknown destination type "exchange"; supported: caldav, ews, microsoft365/,
     ],
     [[{ id: "x", type: "caldav", url: "ftp://a/" }], /\[0\]\.url: expected an http\(s\) URL/],
     [
@@ -178,5 +179,85 @@ Deno.test("destinations: an EWS destination in the file", async () => {
       credentials_setting:
         `the username and password of the entry "exch" in DESTINATIONS_FILE ${path}`,
     });
+  });
+});
+
+const APP = {
+  tenant_id: "9188040d-6c67-4c5b-b112-36a304b66dad",
+  client_id: "00000000-0000-4000-8000-000000000001",
+};
+
+Deno.test("destinations: a microsoft365 destination in the file, its secret from env:", async () => {
+  await withFile([{
+    id: "m365",
+    type: "microsoft365",
+    ...APP,
+    client_secret: "env:GRAPH_SECRET",
+    mailbox: "calendar@contoso.com",
+    calendar_name: "Team",
+  }], async (path) => {
+    const [d] = await loadDestinationConfigs({ DESTINATIONS_FILE: path, GRAPH_SECRET: "s~3" });
+    assert.deepEqual(d, {
+      id: "m365",
+      type: "microsoft365",
+      ...APP,
+      client_secret: "s~3",
+      certificate_file: "",
+      authority: "https://login.microsoftonline.com",
+      graph_url: "https://graph.microsoft.com",
+      mailbox: "calendar@contoso.com",
+      calendar_name: "Team",
+      timezone: "",
+      sources: ["*"],
+      credentials_setting: `the client_secret (and tenant_id, client_id) of the entry "m365" ` +
+        `in DESTINATIONS_FILE ${path}`,
+      settings_prefix: `DESTINATIONS_FILE ${path}: [0].`,
+    });
+    assert.equal(
+      configDisplayUrl(d),
+      "https://graph.microsoft.com/v1.0/users/calendar%40contoso.com/calendar#Team",
+    );
+  });
+});
+
+Deno.test("destinations: microsoft365 mistakes name the field and the fix", async () => {
+  const base = { id: "m", type: "microsoft365", ...APP, mailbox: "cal@contoso.com" };
+  const cases: [unknown, RegExp][] = [
+    [base, /\[0\]\.client_secret: set client_secret .* or certificate_file/],
+    [
+      { ...base, client_secret: "s", certificate_file: "/k.pem" },
+      /\[0\]\.certificate_file: set either client_secret or certificate_file, not both/,
+    ],
+    [{ ...base, client_secret: "s", tenant_id: "x" }, /\[0\]\.tenant_id: expected the Directory/],
+    [{ ...base, client_secret: "s", client_id: "" }, /\[0\]\.client_id: expected the Application/],
+    [
+      { ...base, client_secret: "s", mailbox: "cal" },
+      /\[0\]\.mailbox: expected the user principal/,
+    ],
+    [{ ...base, client_secret: "s", timezone: "CET+1" }, /\[0\]\.timezone: expected an IANA/],
+    [{ ...base, client_secret: "env:NOPE" }, /\[0\]\.client_secret: environment variable NOPE/],
+    [
+      { ...base, client_secret: "s", graph_url: "https://graph.microsoft.com/v1.0" },
+      /\[0\]\.graph_url: expected the Microsoft Graph host/,
+    ],
+  ];
+  for (const [entry, message] of cases) {
+    await withFile([entry], async (path) => {
+      await assert.rejects(loadDestinationConfigs({ DESTINATIONS_FILE: path }), message);
+    });
+  }
+});
+
+Deno.test("destinations: Exchange Online's EWS URL points to microsoft365", async () => {
+  const online = "https://outlook.office365.com/EWS/Exchange.asmx";
+  await assert.rejects(
+    loadDestinationConfigs({ EXCHANGE_SERVER_URL: online, EXCHANGE_USERNAME: "u@contoso.com" }),
+    /EXCHANGE_SERVER_URL: this is Exchange Online .* use the "microsoft365" type/,
+  );
+  await withFile([{ id: "x", type: "ews", url: online, username: "u" }], async (path) => {
+    await assert.rejects(
+      loadDestinationConfigs({ DESTINATIONS_FILE: path }),
+      /\[0\]\.url: this is Exchange Online .*"microsoft365"/,
+    );
   });
 });

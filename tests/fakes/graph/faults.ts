@@ -4,7 +4,8 @@
  * with `Retry-After` seconds, or 503 Service Unavailable with `Retry-After`; inside `$batch`
  * each request is throttled on its own), Outlook's throttle code from "Microsoft Graph
  * service-specific throttling limits" (https://learn.microsoft.com/en-us/graph/throttling-limits),
- * failures of the k-th request, and a connection killed in the middle of a `$batch` answer.
+ * failures of the k-th request, a connection killed in the middle of a `$batch` answer, and
+ * `$batch` requests held, so a test can stop a client at a known point of its writes.
  *
  * @module
  */
@@ -33,6 +34,27 @@ export interface FailureOptions {
   headers?: Record<string, string>;
 }
 
+/**
+ * `$batch` requests held: the first is carried out and its answer held; every later one
+ * waits before it is carried out. {@link BatchHold.release} lets them all go on.
+ */
+export interface BatchHold {
+  /** Resolves once the first held `$batch` has been carried out (its answer not yet sent). */
+  carriedOut: Promise<void>;
+  /** Sends the held answer and carries out the waiting batches (of clients still there). */
+  release(): void;
+}
+
+/** The state of a {@link BatchHold} as the server sees it. */
+export interface HeldBatches {
+  /** Only batches with a request to this mailbox (lower case) are held; null: every batch. */
+  mailbox: string | null;
+  /** Whether the first batch has been taken. */
+  started: boolean;
+  reached: () => void;
+  gate: Promise<void>;
+}
+
 interface Throttle {
   skip: number;
   left: number;
@@ -47,6 +69,7 @@ export class Faults {
   readonly #failures = new Map<number, FailureOptions>();
   #seen = 0;
   #killBatch = false;
+  #held: HeldBatches | null = null;
 
   /** Throttles a run of requests. */
   throttle(options: ThrottleOptions): void {
@@ -67,6 +90,36 @@ export class Faults {
   /** Makes the next `$batch` carry out its requests, then drop the connection mid-answer. */
   killNextBatch(): void {
     this.#killBatch = true;
+  }
+
+  /**
+   * Holds `$batch` requests from now on (see {@link BatchHold}), only those with a request
+   * to `mailbox` when it is given.
+   */
+  holdBatches(mailbox?: string): BatchHold {
+    let reached = () => {};
+    let open = () => {};
+    const carriedOut = new Promise<void>((resolve) => reached = resolve);
+    const gate = new Promise<void>((resolve) => open = resolve);
+    const held: HeldBatches = {
+      mailbox: mailbox?.toLowerCase() ?? null,
+      started: false,
+      reached,
+      gate,
+    };
+    this.#held = held;
+    return {
+      carriedOut,
+      release: () => {
+        if (this.#held === held) this.#held = null;
+        open();
+      },
+    };
+  }
+
+  /** The batches being held, or null. */
+  heldBatches(): HeldBatches | null {
+    return this.#held;
   }
 
   /** Whether this `$batch` is the one to kill (consumes the switch). */

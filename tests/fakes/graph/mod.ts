@@ -37,7 +37,8 @@
  * - `$batch` with up to 20 requests, `dependsOn` (424 after a failed dependency), per-request
  *   throttling;
  * - faults: 429/503 with `Retry-After` after N requests or for one mailbox, failure of the
- *   k-th request, a connection killed in the middle of a `$batch` answer;
+ *   k-th request, a connection killed in the middle of a `$batch` answer, `$batch` requests
+ *   held (the first carried out with its answer held, later ones before being carried out);
  * - a log of requests by kind (`requests`, `countRequests`) for benchmarks.
  *
  * Not modelled: delegated (user) tokens and JWT access tokens (tokens are opaque), the
@@ -87,7 +88,7 @@ import {
   Directory,
 } from "./directory.ts";
 import { readEventBody, timesOf } from "./event_body.ts";
-import type { FailureOptions, ThrottleOptions } from "./faults.ts";
+import type { BatchHold, FailureOptions, ThrottleOptions } from "./faults.ts";
 import { GraphServer } from "./server.ts";
 import { type Mailbox, type SentMessage, Store, type StoredEvent } from "./store.ts";
 import { instantOf } from "./zones.ts";
@@ -95,6 +96,7 @@ import { instantOf } from "./zones.ts";
 export type {
   AccessPolicy,
   AppPermission,
+  BatchHold,
   FailureOptions,
   RequestKind,
   RequestRecord,
@@ -174,6 +176,12 @@ export interface FakeGraph extends AsyncDisposable {
   throttle(options: ThrottleOptions): void;
   failRequest(k: number, failure: FailureOptions): void;
   killNextBatch(): void;
+  /**
+   * Holds `$batch` requests (only those with a request to `mailbox`, when given): the first
+   * is carried out and its answer held, later ones wait before they are carried out, until
+   * `release()`.
+   */
+  holdBatches(mailbox?: string): BatchHold;
   /** Moves the stand-in's clock (token expiry) forward. */
   advanceClock(seconds: number): void;
   /** Makes every delta token issued so far answer 410 Gone. */
@@ -269,6 +277,7 @@ export function startFakeGraph(options: FakeGraphOptions = {}): Promise<FakeGrap
     throttle: (throttle) => server.faults.throttle(throttle),
     failRequest: (k, failure) => server.faults.failRequest(k, failure),
     killNextBatch: () => server.faults.killNextBatch(),
+    holdBatches: (mailbox) => server.faults.holdBatches(mailbox),
     advanceClock: (seconds) => void (offsetMs += seconds * 1000),
     expireDeltaTokens: () => void server.deltaGeneration++,
     close,

@@ -12,7 +12,7 @@ import type { RequestKind, RequestRecord } from "./context.ts";
 import type { GraphAnswer, GraphContext, GraphRequest } from "./context.ts";
 import type { Directory, TokenGrant } from "./directory.ts";
 import { errorBody, GraphError } from "./errors.ts";
-import { Faults } from "./faults.ts";
+import { Faults, type HeldBatches } from "./faults.ts";
 import { mailboxOfPath, route } from "./routes/mod.ts";
 import type { Store } from "./store.ts";
 import { TokenIssuer } from "./token_endpoint.ts";
@@ -99,8 +99,19 @@ export class GraphServer {
       const body = text === "" ? undefined : this.#parse(text);
       const graphRequest = { method: request.method, url, headers: request.headers, body };
       if (isBatch) {
+        const held = this.#heldFor(graphRequest.body);
+        if (held?.started) {
+          await held.gate;
+          // A client that went away while its batch waited never had it carried out.
+          if (request.signal.aborted) return new Response(null, { status: 499 });
+        }
         kill = this.faults.takeBatchKill();
-        answer = this.#batch(graphRequest, grant, this.requests.length - 1);
+        answer = this.#batch(graphRequest, grant, this.requests.indexOf(record));
+        if (held && !held.started) {
+          held.started = true;
+          held.reached();
+          await held.gate;
+        }
       } else {
         answer = this.#one(graphRequest, grant, record);
       }
@@ -116,6 +127,19 @@ export class GraphServer {
     if (kill && payload !== null) return this.#cutOff(payload, headers);
     return new Response(payload, { status: answer.status, headers });
   };
+
+  /** The batches being held, when `body` (a `$batch` payload) is one of them. */
+  #heldFor(body: unknown): HeldBatches | null {
+    const held = this.faults.heldBatches();
+    if (held === null || held.mailbox === null) return held;
+    const requests = (body as { requests?: { url?: unknown }[] } | undefined)?.requests;
+    const addressed = (requests ?? []).map((r) =>
+      typeof r?.url === "string" ? mailboxOfPath(`/v1.0/${r.url.replace(/^\//, "")}`) : null
+    );
+    return addressed.some((upn) => upn !== null && this.directory.resolve(upn) === held.mailbox)
+      ? held
+      : null;
+  }
 
   /**
    * An answer whose body stops halfway: it announces the full length, sends half and ends,

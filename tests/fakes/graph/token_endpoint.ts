@@ -140,7 +140,10 @@ export class TokenIssuer {
       );
     }
     const scope = form.get("scope")!;
-    if (scope !== GRAPH_SCOPE) {
+    // The stand-in is the Graph host at its origin, as a national cloud's Graph is at its
+    // own (scope https://graph.microsoft.us/.default, "National cloud deployments",
+    // https://learn.microsoft.com/en-us/graph/deployments), so its own origin names it too.
+    if (scope !== GRAPH_SCOPE && scope !== `${this.origin()}/.default`) {
       throw new EntraError(
         400,
         "invalid_scope",

@@ -255,3 +255,25 @@ Deno.test("mailboxSettings: timeZone as the user set it, Windows or IANA", async
   const zone = await s.call("GET", `/users/${ANN}/mailboxSettings/timeZone`);
   assert.equal(zone.body.value, "Europe/Berlin");
 });
+
+// "National cloud deployments", https://learn.microsoft.com/en-us/graph/deployments: each
+// cloud's Graph has its own host and the client credentials scope is that host with
+// /.default (https://graph.microsoft.us/.default…); the stand-in is the Graph host at its
+// origin, so `{origin}/.default` buys a token as the worldwide scope does.
+Deno.test("token endpoint: the stand-in's own origin with /.default is a Graph scope", async () => {
+  await using s = await setup();
+  const base = {
+    grant_type: "client_credentials",
+    client_id: s.app.clientId,
+    client_secret: s.app.secret,
+  };
+  const own = await requestToken(s.graph, { ...base, scope: `${s.graph.origin}/.default` });
+  assert.equal(own.status, 200);
+  assert.equal(
+    (await graphCall(s.graph, String(own.body.access_token), "GET", `/users/${ANN}/calendar`))
+      .status,
+    200,
+  );
+  const other = await requestToken(s.graph, { ...base, scope: "https://example.com/.default" });
+  assert.equal(other.body.error, "invalid_scope");
+});

@@ -1,6 +1,7 @@
 /** The stand-in's $batch, throttling, injected faults and request counter. */
 import assert from "node:assert/strict";
 import { ANN, setup, utcEvent } from "./helpers.ts";
+import { until } from "../../helpers/poll.ts";
 
 interface BatchAnswer {
   responses: {
@@ -197,4 +198,32 @@ Deno.test("counter: requests counted by kind, batch members included", async () 
     ["createEvent", ANN, 201],
     ["createEvent", ANN, 201],
   ]);
+});
+
+// Fault injection, not Graph behaviour: held `$batch` requests let a test stop a client at a
+// known point of its writes (the first batch carried out, its answer not yet sent, later
+// batches not yet carried out), without racing a timer.
+Deno.test("faults: held batches: the first carried out with its answer held, later ones wait", async () => {
+  await using s = await setup();
+  const hold = s.graph.holdBatches();
+  const send = (subject: string) =>
+    s.call<BatchAnswer>("POST", "/$batch", { body: { requests: [create("1", subject)] } });
+  const first = send("first");
+  await hold.carriedOut;
+  const second = send("second");
+  // Once the stand-in has logged the second batch it waits at the hold.
+  await until(
+    "the second batch arrives",
+    10_000,
+    () => s.graph.requests.filter((r) => r.kind === "batch").length === 2,
+  );
+  assert.deepEqual(s.ann.events().map((e) => e.fields.subject), ["first"]);
+  hold.release();
+  assert.equal((await first).body.responses[0].status, 201);
+  assert.equal((await second).body.responses[0].status, 201);
+  assert.deepEqual(s.ann.events().map((e) => e.fields.subject).sort(), ["first", "second"]);
+  // Held for another mailbox only, Ann's batches go through.
+  const other = s.graph.holdBatches("bob@contoso.com");
+  assert.equal((await send("third")).body.responses[0].status, 201);
+  other.release();
 });

@@ -245,3 +245,18 @@ Deno.test("events: calendars listed with the default flagged; events created in 
   const byPath = await s.call("GET", `/users/${ANN}/calendars/${other}/events/${there.body.id}`);
   assert.equal(byPath.status, 200, "an event is reachable under its calendar too");
 });
+
+// "List events" of a calendar,
+// https://learn.microsoft.com/en-us/graph/api/calendar-list-events?view=graph-rest-1.0:
+// GET /users/{id}/calendar/events lists the default calendar's events only, and
+// /calendars/{id}/events those of that calendar.
+Deno.test("events: the default calendar's events list leaves out other calendars' events", async () => {
+  await using s = await setup();
+  const other = s.ann.addCalendar("calsync");
+  s.ann.addEvent(utcEvent("in default", "2026-12-01T09:00:00", "2026-12-01T10:00:00"));
+  s.ann.addEvent(utcEvent("in other", "2026-12-01T09:00:00", "2026-12-01T10:00:00"), other);
+  const subjects = async (path: string) =>
+    (await s.call<Collection>("GET", path)).body.value.map((e) => e.subject);
+  assert.deepEqual(await subjects(EVENTS), ["in default"]);
+  assert.deepEqual(await subjects(`/users/${ANN}/calendars/${other}/events`), ["in other"]);
+});

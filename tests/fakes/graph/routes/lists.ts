@@ -100,11 +100,20 @@ export function listCalendarView(
   return page(ctx, upn, "calendarView", calendarView(mailbox, calendar.id, fromMs, toMs), filter);
 }
 
-/** `GET /users/{upn}/calendar(s/{id})/events`: single instances and series masters. */
-export function listEvents(ctx: GraphContext, upn: string, calendarId: string | null): GraphAnswer {
+/**
+ * `GET /users/{upn}/events`, `/calendar/events` (the default calendar's only: "List events"
+ * of a calendar, https://learn.microsoft.com/en-us/graph/api/calendar-list-events?view=graph-rest-1.0)
+ * and `/calendars/{id}/events`: single instances and series masters.
+ */
+export function listEvents(
+  ctx: GraphContext,
+  upn: string,
+  calendarId: string | null,
+  defaultCalendar = false,
+): GraphAnswer {
   ctx.record.kind = "listEvents";
   const mailbox = mailboxFor(ctx, upn, READ);
-  const calendar = calendarId === null ? null : calendarOf(mailbox, calendarId);
+  const calendar = calendarId === null && !defaultCalendar ? null : calendarOf(mailbox, calendarId);
   const filter = parseFilter(ctx.request.url.searchParams.get("$filter"));
   const events = [...mailbox.events.values()]
     .filter((event) => calendar === null || event.calendarId === calendar.id)

@@ -56,7 +56,9 @@ export function route(ctx: GraphContext, generation: number): GraphAnswer {
   if (tail === "calendarview/delta" && method === "GET") {
     return calendarViewDelta(ctx, upn, calendarId, generation);
   }
-  if (tail === "events" && method === "GET") return listEvents(ctx, upn, calendarId);
+  if (tail === "events" && method === "GET") {
+    return listEvents(ctx, upn, calendarId, head === "calendar");
+  }
   if (tail === "events" && method === "POST") return createEvent(ctx, upn, calendarId);
   if (tail === "events" || tail.startsWith("events/") || tail.startsWith("calendarview")) {
     throw new GraphError(405, "BadRequest", `The ${method} method is not allowed here.`);
