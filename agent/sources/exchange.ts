@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { envSecret } from "../../shared/env_secret.ts";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { ews } from "../../shared/ews/library.ts";
@@ -78,18 +79,7 @@ function isHttpUrl(value: string): boolean {
 }
 
 /** A password as written, or `env:NAME` read from the environment. */
-const Password = z.string({ error: "expected the Exchange password as a string" }).transform(
-  (value, ctx) => {
-    if (!value.startsWith("env:")) return value;
-    const name = value.slice(4);
-    const resolved = Deno.env.get(name);
-    if (resolved === undefined) {
-      ctx.addIssue({ code: "custom", message: `environment variable ${name} is not set` });
-      return z.NEVER;
-    }
-    return resolved;
-  },
-);
+const Password = envSecret("expected the Exchange password as a string");
 
 /** The keys of an `exchange` source. */
 export const ExchangeSettings = z.object({

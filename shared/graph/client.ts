@@ -212,8 +212,21 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     }
   }
 
-  async function readBody(response: Response): Promise<unknown> {
-    const text = await response.text();
+  async function readBody(response: Response, url: string): Promise<unknown> {
+    let text;
+    try {
+      text = await response.text();
+    } catch (error) {
+      // The connection broke during the answer: Graph may or may not have acted, which a
+      // retry settles (creates carry a transactionId).
+      throw new GraphError(
+        0,
+        "unreachable",
+        "unreachable",
+        `the connection to Microsoft Graph at ${new URL(url).origin} broke during the answer ` +
+          `(${(error as Error).message})`,
+      );
+    }
     if (text === "") return null;
     try {
       return JSON.parse(text);
@@ -232,7 +245,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     for (let attempt = 0;; attempt++) {
       const token = await tokens.token();
       const response = await send(method, url, token, init);
-      const body = await readBody(response);
+      const body = await readBody(response, url);
       if (response.ok) {
         return { status: response.status, headers: response.headers, body: body as T };
       }

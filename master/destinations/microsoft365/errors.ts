@@ -16,19 +16,6 @@ export function destinationErrorOf(error: unknown): DestinationError | null {
   if (error instanceof GraphError) {
     return new DestinationError(error.kind, error.message, error.retryAfterMs);
   }
-  // A connection dropped while an answer's body was read arrives from fetch as a TypeError
-  // ("error reading a body from connection"), not as a Graph answer: the server may or may
-  // not have acted, which the reconciler's retry settles (creates carry a transactionId).
-  // Only that message: any other TypeError is a bug and must not pass for an outage.
-  if (
-    error instanceof TypeError &&
-    /body from connection|connection (reset|closed)/i.test(error.message)
-  ) {
-    return new DestinationError(
-      "unreachable",
-      `the connection to Microsoft Graph broke during the answer (${error.message})`,
-    );
-  }
   return null;
 }
 
