@@ -17,6 +17,9 @@ import { eventRow, prepareSnapshot, refuseEventIssues, SnapshotHeaderBody } from
 /** Bodies up to this many bytes are parsed at once. */
 const PARSE_WHOLE_BYTES = 1024 * 1024;
 
+/** How many bytes of a streamed body are parsed at a time. */
+const SLICE_BYTES = 16 * 1024;
+
 /** How many rows a streamed body hands the staging at a time. */
 const CHUNK_ROWS = 200;
 
@@ -115,10 +118,14 @@ async function streamSnapshot(
   };
   let lastTurn = performance.now();
   const feed = async (bytes: Uint8Array) => {
-    parse(decode(bytes));
-    if (batch.length >= CHUNK_ROWS) {
-      await staging.add(batch);
-      batch = [];
+    // A decompressed chunk can hold a megabyte and thousands of events: parsed whole,
+    // they would all live until staged and outlast young-generation collections.
+    for (let at = 0; at < bytes.length; at += SLICE_BYTES) {
+      parse(decode(bytes.subarray(at, at + SLICE_BYTES)));
+      if (batch.length >= CHUNK_ROWS) {
+        await staging.add(batch);
+        batch = [];
+      }
     }
     // A body that has fully arrived is read without waiting on the network, so the event
     // loop would not turn until it is done: let other requests and timers run between.

@@ -205,8 +205,9 @@ redis.call('DEL', KEYS[4])
 return 'ok'`;
 
 /**
- * What a source holds of each occurrence to plan a snapshot: KEYS[1] its occurrences.
- * Answers key and `start end hash` of each, flat, leaving the JSON in Redis.
+ * What a source holds of each occurrence to plan a snapshot: KEYS[1] its occurrences (or
+ * the rows an upload staged). Answers key and `start end hash` of each, flat, leaving the
+ * JSON in Redis.
  */
 const HELD = `
 local all = redis.call('HGETALL', KEYS[1])
@@ -816,17 +817,21 @@ export class RedisStore implements Store {
     // The plan upserts only what is new or whose hash changed: each is a change.
     const changedMs = toMillis(now);
     for (let attempt = 0; attempt < APPLY_ATTEMPTS; attempt++) {
-      const [source, flat] = results(
-        await this.#written(
-          this.#redis.multi().hgetall(sourceKey).eval(HELD, 1, occKey).exec(),
-        ),
-      ) as [Record<string, string>, string[]];
+      const read = this.#redis.multi().hgetall(sourceKey).eval(HELD, 1, occKey);
+      if (rows.spilled) read.eval(HELD, 1, stagingKey);
+      const [source, held, staged = []] = results(await this.#written(read.exec())) as [
+        Record<string, string>,
+        string[],
+        string[]?,
+      ];
       if (Object.keys(source).length === 0) throw unknown();
       const stale = staleReason(snapshot.generated_at, source.last_generated_at, now);
       if (stale) throw new SnapshotRejected("stale_snapshot", stale);
-      const held: HeldOccurrence[] = [];
-      for (let i = 0; i < flat.length; i += 2) held.push(parseHeld(flat[i], flat[i + 1]));
-      const plan = planSnapshot(held, rows, snapshot.window);
+      const plan = planSnapshot(
+        parseHeld(held),
+        [...parseHeld(staged), ...rows.inMemory],
+        snapshot.window,
+      );
       const args: (string | number)[] = [
         source.rev ?? "0",
         now,
@@ -1266,10 +1271,14 @@ function splitValue(value: string): Value {
   return { start, end, hash, changed: value.slice(c + 1, d), data: value.slice(d + 1) };
 }
 
-/** A held occurrence from its key and the `start end hash` that `HELD` answers. */
-function parseHeld(key: string, bounds: string): HeldOccurrence {
-  const [start, end, hash] = bounds.split(" ");
-  return { key, hash, start_ms: Number(start), end_ms: Number(end) };
+/** The held occurrences of what `HELD` answers: each key, then its `start end hash`. */
+function parseHeld(flat: string[]): HeldOccurrence[] {
+  const held: HeldOccurrence[] = [];
+  for (let i = 0; i < flat.length; i += 2) {
+    const [start, end, hash] = flat[i + 1].split(" ");
+    held.push({ key: flat[i], hash, start_ms: Number(start), end_ms: Number(end) });
+  }
+  return held;
 }
 
 /** The stored event of a value of `agent`'s `source`. */

@@ -381,7 +381,13 @@ export class SqliteStore implements Store {
       agentId,
       sourceId,
     ) as unknown as HeldOccurrence[];
-    const plan = planSnapshot(held, rows, snapshot.window);
+    const staged = rows.spilled
+      ? this.#all(
+        "SELECT key, hash, start_ms, end_ms FROM snapshot_staging WHERE upload_id = ?",
+        upload,
+      ) as unknown as HeldOccurrence[]
+      : [];
+    const plan = planSnapshot(held, [...staged, ...rows.inMemory], snapshot.window);
     const upsert = this.#statement(
       `INSERT INTO occurrences
          (agent_id, source_id, key, start_ms, end_ms, hash, data, changed_ms)

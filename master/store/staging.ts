@@ -37,7 +37,7 @@ export interface SnapshotStaging {
   discard(): Promise<void>;
 }
 
-/** A staged row: in memory with its JSON, or moved to the store with only its metadata here. */
+/** A staged row: in memory with its JSON, or read back from the store without it. */
 export type StagedRow = OccurrenceRow | HeldOccurrence;
 
 /** Whether a staged row still holds its JSON (it was never moved to the store). */
@@ -46,16 +46,18 @@ export function inMemory(row: StagedRow): row is OccurrenceRow {
 }
 
 /**
- * The rows of a staging: the newest in memory with their JSON, the older ones only as
- * metadata once `spill` moved their JSON to the store. Both stores' stagings build on it.
+ * The rows of a staging still in memory. Rows moved to the store leave nothing behind
+ * here, not even their keys: what a staging holds while a large body streams in is what
+ * the garbage collector lets the heap grow by several times over, so the apply reads
+ * their keys and hashes back from the store instead. Both stores' stagings build on it.
  */
 export class StagedRows {
   #memory: OccurrenceRow[] = [];
-  #moved: HeldOccurrence[] = [];
+  #spilled = false;
 
   /**
    * Adds rows; when more than `STAGE_IN_MEMORY` are in memory, hands them to `spill`
-   * (which writes them to the store) and keeps only their metadata.
+   * (which writes them to the store).
    */
   async add(
     rows: readonly OccurrenceRow[],
@@ -64,30 +66,27 @@ export class StagedRows {
     for (const row of rows) this.#memory.push(row);
     // Once rows are in the store, the rest follow at once: held longer, their JSON would
     // outlive young-generation collections and pile up until a full one.
-    if (this.#memory.length <= STAGE_IN_MEMORY && !this.spilled) return;
+    if (this.#memory.length <= STAGE_IN_MEMORY && !this.#spilled) return;
     const moving = this.#memory;
     this.#memory = [];
+    this.#spilled = true;
     await spill(moving);
-    for (const { key, hash, start_ms, end_ms } of moving) {
-      this.#moved.push({ key, hash, start_ms, end_ms });
-    }
   }
 
   /** Whether any row was moved to the store. */
   get spilled(): boolean {
-    return this.#moved.length > 0;
+    return this.#spilled;
   }
 
-  /** Every staged row, moved ones first. */
-  *[Symbol.iterator](): IterableIterator<StagedRow> {
-    yield* this.#moved;
-    yield* this.#memory;
+  /** The rows still in memory. */
+  get inMemory(): readonly OccurrenceRow[] {
+    return this.#memory;
   }
 
   /** Forgets every row. */
   clear(): void {
     this.#memory = [];
-    this.#moved = [];
+    this.#spilled = false;
   }
 }
 
