@@ -345,3 +345,32 @@ Deno.test("redis store: staged rows expire if never applied and go with the appl
     raw.disconnect();
   }
 });
+
+Deno.test("redis store: a snapshot of 100,000 occurrences applies in one script", async () => {
+  await using server = await startRedis();
+  const store = await RedisStore.open({ url: server.url });
+  try {
+    await registerAgent(store, "pc1");
+    const staging = store.stageSnapshot("pc1", "main");
+    const start = Date.parse("2026-03-02T00:00:00Z");
+    for (let chunk = 0; chunk < 100; chunk++) {
+      await staging.add(Array.from({ length: 1000 }, (_, i) => {
+        const n = chunk * 1000 + i;
+        const key = JSON.stringify([`e${n}`, null]);
+        return {
+          key,
+          hash: `h${n}`,
+          start_ms: start + n,
+          end_ms: start + n + 1,
+          data: `{"n":${n}}`,
+        };
+      }));
+    }
+    // Over 200,000 arguments: more than a spread call could pass.
+    const { result } = await staging.apply(snapshot([]), NOW);
+    assert.equal(result.added, 100_000);
+    assert.equal((await store.totals()).events, 100_000);
+  } finally {
+    await store.close();
+  }
+});
