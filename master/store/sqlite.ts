@@ -464,10 +464,10 @@ export class SqliteStore implements Store {
 
   /**
    * The rows of a listing in `EventPosition` order, from after `after`, at most `limit`.
-   * The order is that of the index `occurrences_by_start`, which in a WITHOUT ROWID table
-   * holds the primary key (agent_id, source_id, key) after start_ms: SQLite walks it from
-   * the position on and stops after `limit` rows, sorting nothing. The unary `+` keeps
-   * the planner from reading a whole agent through the primary key and sorting it instead.
+   * The order is that of the index `occurrences_by_start` (start_ms, agent_id, source_id,
+   * key, end_ms): SQLite walks it from the position on, checks the end in the index, and
+   * stops after `limit` rows, sorting nothing. The unary `+` keeps the planner from
+   * reading a whole agent through the primary key and sorting it instead.
    */
   #listEvents(query: EventQuery, after: EventPosition | null, limit: number | null): Row[] {
     const params: SQLInputValue[] = [toMillis(query.end), toMillis(query.start)];
@@ -535,8 +535,8 @@ export class SqliteStore implements Store {
     return Promise.try(() =>
       this.#transaction(() => {
         const rows = this.#db.prepare(
-          `SELECT agent_id, source_id, key, end_ms FROM occurrences WHERE end_ms < ?
-           ORDER BY end_ms LIMIT ?`,
+          `SELECT agent_id, source_id, key, end_ms FROM occurrences
+           WHERE start_ms < ?1 AND end_ms < ?1 ORDER BY start_ms LIMIT ?2`,
         ).all(toMillis(instant), batchSize) as {
           agent_id: string;
           source_id: string;

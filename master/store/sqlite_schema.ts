@@ -177,4 +177,14 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX snapshot_staging_by_upload ON snapshot_staging(upload_id);
   `,
+  // One time index instead of two: every occurrence written dirtied a leaf page of each,
+  // and agents whose events share their times touch a different leaf per occurrence, so
+  // a 50-event snapshot wrote about 170 pages. The start index now also carries end_ms:
+  // listings check the end without reading the row, and pruning finds what ended before
+  // a cutoff among what started before it.
+  `
+  DROP INDEX occurrences_by_end;
+  DROP INDEX occurrences_by_start;
+  CREATE INDEX occurrences_by_start ON occurrences(start_ms, agent_id, source_id, key, end_ms);
+  `,
 ];

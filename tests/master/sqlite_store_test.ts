@@ -161,8 +161,11 @@ Deno.test("sqlite store: pruning finds old occurrences and their entries through
     const plan = (sql: string) =>
       db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(0, 500).map((r) => String(r.detail)).join("; ");
     assert.match(
-      plan("SELECT key FROM occurrences WHERE end_ms < ? ORDER BY end_ms LIMIT ?"),
-      /USING (COVERING )?INDEX occurrences_by_end/,
+      plan(
+        `SELECT agent_id, source_id, key, end_ms FROM occurrences
+         WHERE start_ms < ?1 AND end_ms < ?1 ORDER BY start_ms LIMIT ?2`,
+      ),
+      /USING COVERING INDEX occurrences_by_start/,
     );
     assert.match(
       plan("UPDATE destination_items SET end_ms = ? WHERE key = ? AND end_ms IS NULL"),
