@@ -14,12 +14,29 @@ export interface Logger {
   log(level: Level, message: string): void;
 }
 
-/** A logger writing to stderr; `debug` enables debug lines. */
+/**
+ * A logger writing to stderr; `debug` enables debug lines. Lines logged in one turn of
+ * the event loop go out in one write at its end, as a write per line costs a busy master
+ * a system call per request; warnings and errors are written at once, and whatever waits
+ * is written when the process exits.
+ */
 export function consoleLogger(debug: boolean): Logger {
+  const encoder = new TextEncoder();
+  let pending: string[] = [];
+  const flush = () => {
+    if (pending.length === 0) return;
+    const bytes = encoder.encode(pending.join(""));
+    pending = [];
+    // A write may take only part of the buffer; the rest follows.
+    for (let at = 0; at < bytes.length;) at += Deno.stderr.writeSync(bytes.subarray(at));
+  };
+  globalThis.addEventListener("unload", flush);
   return {
     log(level, message) {
       if (level === "debug" && !debug) return;
-      console.error(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}`);
+      if (pending.length === 0) setTimeout(flush, 0);
+      pending.push(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`);
+      if (level === "warn" || level === "error") flush();
     },
   };
 }

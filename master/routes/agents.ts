@@ -93,6 +93,14 @@ export function agentRoutes(ctx: AppContext): Hono {
     const token = newToken();
     await store.registerAgent(registration, hashToken(token), now);
     ctx.logger.log("info", `agent '${id}' enrolled`);
+    if (existing === null) {
+      // A new agent holds exactly the sources it declared, none with a snapshot yet.
+      const sources = registration.sources.map((s) => ({
+        source_id: s.source_id,
+        last_generated_at: null,
+      }));
+      return c.json({ agent_id: id, token, sources } satisfies RegistrationResult);
+    }
     return c.json(await registrationResult(id, token));
   });
 
