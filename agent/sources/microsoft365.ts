@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { envSecret } from "../../shared/env_secret.ts";
 import { resolve } from "node:path";
 import type { Event } from "@microsoft/microsoft-graph-types";
 import { z } from "zod";
@@ -33,7 +34,11 @@ import type { SourceContext, SourceReading, SourceType } from "./mod.ts";
 const UPN_HINT = "expected the mailbox's user principal name such as ann@contoso.com";
 
 /** The keys of a `microsoft365` source. */
-export const Microsoft365Settings = GraphAppSettings.extend({
+export const Microsoft365Settings = GraphAppSettings.safeExtend({
+  // As the exchange source's password: the config file need not hold the secret.
+  client_secret: envSecret(
+    "expected the client secret's Value (not its Secret ID) as a string, or env:NAME",
+  ).default(""),
   mailbox: z.string({ error: UPN_HINT }).regex(/^[^@\s/]+@[^@\s/]+$/, { error: UPN_HINT }),
   calendar_name: z.string({ error: "expected a calendar's name" }).min(1).nullable()
     .default(null),

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { envSecret } from "../env_secret.ts";
 import { z } from "zod";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -40,9 +39,9 @@ export const GraphAppSettings = z.object({
     { error: TENANT_HINT },
   ),
   client_id: z.string({ error: CLIENT_HINT }).regex(GUID, { error: CLIENT_HINT }),
-  client_secret: envSecret(
-    "expected the client secret's Value (not its Secret ID) as a string, or env:NAME",
-  ).default(""),
+  client_secret: z.string({
+    error: "expected the client secret's Value (not its Secret ID) as a string",
+  }).default(""),
   certificate_file: z.string({
     error: "expected the path of a PEM file holding the private key and the certificate",
   }).default(""),
