@@ -3,7 +3,10 @@
  * enrolment token, sending a 50-event snapshot (gzip, as the agent sends it) and a
  * heartbeat, with 32 requests in flight. The load comes from this process, so the
  * master's figures are its own; the bodies are built and compressed before the clock
- * starts, so the generator only sends and times.
+ * starts, so the generator only sends and times. Machines like this one (two cores, shared
+ * with the load generator) vary from run to run by a third, so the run is made `rounds`
+ * times, each on a fresh master, and the figures are the median round's, beside the
+ * worst round's p99.
  *
  * @module
  */
@@ -21,6 +24,8 @@ export type LoadOptions = {
   inFlight: number;
   /** The p99 every request kind, and all together, should stay under. */
   p99TargetMs: number;
+  /** How many times the run is made, each on a fresh master. */
+  rounds: number;
 };
 
 const DEFAULTS: LoadOptions = {
@@ -28,6 +33,7 @@ const DEFAULTS: LoadOptions = {
   eventsPerSnapshot: 50,
   inFlight: 32,
   p99TargetMs: 100,
+  rounds: 3,
 };
 
 /** The `q` quantile (0..1) of `values`, by the nearest-rank method. */
@@ -57,12 +63,32 @@ async function timed(
   }
 }
 
-/** Runs the load benchmark against a master started with `env` and returns its figures. */
+/**
+ * Runs the load benchmark `rounds` times against masters started with `env` and returns
+ * the median round's figures (by the p99 of all requests) and the worst p99.
+ */
 export async function loadBenchmark(
   env: Record<string, string> = {},
   options: Partial<LoadOptions> = {},
 ): Promise<Figure[]> {
   const o = { ...DEFAULTS, ...options };
+  const rounds: Figure[][] = [];
+  for (let i = 0; i < o.rounds; i++) rounds.push(await loadRound(env, o));
+  const allP99 = (figures: Figure[]) => figures.find((f) => f.name === "all requests: p99")!.value;
+  rounds.sort((a, b) => allP99(a) - allP99(b));
+  const median = rounds[Math.floor(rounds.length / 2)];
+  return [
+    ...median,
+    {
+      name: `all requests: p99, worst of ${o.rounds} rounds`,
+      value: allP99(rounds[rounds.length - 1]),
+      unit: "ms",
+    },
+  ];
+}
+
+/** One round: a fresh master, the agents' requests, their figures. */
+async function loadRound(env: Record<string, string>, o: LoadOptions): Promise<Figure[]> {
   const dir = await Deno.makeTempDir({ prefix: "calsync-load-" });
   const master = await startMaster(dir, env);
   try {

@@ -25,7 +25,7 @@ const MEMORY_TITLE = (store: string) =>
 
 /** The heading of the load benchmark on `store`. */
 const LOAD_TITLE = (store: string) =>
-  `Load: 500 agents register, send 50 events and a heartbeat, 32 in flight (master on ${store})`;
+  `Load: 500 agents register, send 50 events and a heartbeat, 32 in flight; median of 3 rounds (master on ${store})`;
 
 function print(title: string, figures: Figure[]): void {
   console.log(`\n${title}`);
