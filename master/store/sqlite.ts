@@ -90,7 +90,7 @@ export class SqliteStore implements Store {
     db.exec("PRAGMA foreign_keys = ON");
     db.exec("PRAGMA busy_timeout = 5000");
     const store = SqliteStore.wrap(db, path);
-    if (path !== ":memory:") store.#checkpointer = new Checkpointer(db, path);
+    if (path !== ":memory:") store.#checkpointer = new Checkpointer(db);
     return store;
   }
 

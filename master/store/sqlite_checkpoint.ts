@@ -1,84 +1,86 @@
 /**
- * Checkpoints of a SQLite database in WAL mode, off the request path. SQLite by default
- * checkpoints inside the COMMIT that pushes the log past 1,000 pages: that commit then
- * copies the log into the database and syncs the file, which under load puts tens of
- * milliseconds into one request in every few dozen. Here the writer's connection never
- * checkpoints (`wal_autocheckpoint = 0`); a worker thread with a connection of its own
- * does it once writes pause for half a second, and at least every 30 seconds under
- * steady writes, whose syncs would otherwise stall the writer's own file writes. Should
- * the worker fail, the writer's connection takes automatic checkpoints again, so the log
- * never grows without bound.
+ * Checkpoints of a SQLite database in WAL mode, kept out of busy moments. SQLite by
+ * default checkpoints inside the COMMIT that pushes the log past 1,000 pages: that commit
+ * then copies the log into the database and syncs the file, which under a burst of
+ * snapshots puts tens of milliseconds into one request in every few dozen. Here the
+ * connection checkpoints when writes pause for half a second instead, when no request
+ * waits on a write. Should writes go on for 30 seconds without a pause, SQLite's own
+ * checkpoints resume until the next pause, so the log never grows without bound. (A
+ * worker thread with its own connection was tried first; it kept some 40 MiB of memory
+ * after a large upload and saved nothing a pause does not.)
  *
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
-import type { CheckpointAnswer, CheckpointRequest } from "./sqlite_checkpoint_worker.ts";
 
 /** How often the need for a checkpoint is looked at. */
 const TICK_MS = 250;
 
-/** A checkpoint waits until no write came for this long... */
-const QUIET_MS = 500;
+/** A checkpoint waits until no write came for this long. */
+export const QUIET_MS = 500;
 
-/** ...or until this long passed since the last one. */
-const MAX_GAP_MS = 30_000;
+/** Writes without a pause this long hand checkpoints back to SQLite until the next pause. */
+export const MAX_GAP_MS = 30_000;
 
-/** SQLite's own threshold in pages, restored when the worker cannot checkpoint. */
+/** SQLite's own threshold in pages, while it checkpoints by itself. */
 const AUTOCHECKPOINT_PAGES = 1000;
 
-/** Checkpoints the database of `db` (at `path`) from a worker; see the module comment. */
+/** What a checkpointer may be given, for tests: a clock and no timer of its own. */
+export type CheckpointerOptions = { now?: () => number; timer?: boolean };
+
+/** Checkpoints the database of `db` when writes pause; see the module comment. */
 export class Checkpointer {
-  #worker: Worker | null;
-  #timer: ReturnType<typeof setInterval>;
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #now: () => number;
   #dirty = false;
-  #pending = false;
   #lastWrite = 0;
-  #lastCheckpoint = performance.now();
-  /** Why the worker stopped checkpointing, or null while it works. */
+  #lastCheckpoint: number;
+  #sqliteCheckpoints = false;
+  /** Why the last checkpoint failed, or null. */
   failure: string | null = null;
 
-  constructor(readonly db: DatabaseSync, readonly path: string) {
+  constructor(readonly db: DatabaseSync, options: CheckpointerOptions = {}) {
+    this.#now = options.now ?? (() => performance.now());
+    this.#lastCheckpoint = this.#now();
     db.exec("PRAGMA wal_autocheckpoint = 0");
-    this.#worker = new Worker(new URL("./sqlite_checkpoint_worker.ts", import.meta.url), {
-      type: "module",
-    });
-    this.#worker.onmessage = ({ data }: MessageEvent<CheckpointAnswer>) => {
-      this.#pending = false;
-      if (!data.ok) this.#fail(data.message);
-    };
-    this.#worker.onerror = (event) => {
-      event.preventDefault();
-      this.#fail(event.message);
-    };
-    this.#timer = setInterval(() => this.#tick(), TICK_MS);
+    if (options.timer !== false) this.#timer = setInterval(() => this.tick(), TICK_MS);
   }
 
-  /** Notes a write, to be checkpointed once writes pause. */
+  /** Notes a write; after `MAX_GAP_MS` of writes without a pause, SQLite checkpoints again. */
   wrote(): void {
     this.#dirty = true;
-    this.#lastWrite = performance.now();
+    this.#lastWrite = this.#now();
+    if (!this.#sqliteCheckpoints && this.#lastWrite - this.#lastCheckpoint >= MAX_GAP_MS) {
+      this.#autocheckpoint(AUTOCHECKPOINT_PAGES);
+    }
   }
 
-  #tick(): void {
-    if (!this.#dirty || this.#pending || this.#worker === null) return;
-    const now = performance.now();
-    if (now - this.#lastWrite < QUIET_MS && now - this.#lastCheckpoint < MAX_GAP_MS) return;
+  /** Checkpoints if writes paused; the timer calls it, tests may too. */
+  tick(): void {
+    if (!this.#dirty || this.#now() - this.#lastWrite < QUIET_MS || !this.db.isOpen) return;
     this.#dirty = false;
-    this.#lastCheckpoint = now;
-    this.#pending = true;
-    this.#worker.postMessage({ path: this.path } satisfies CheckpointRequest);
+    this.#lastCheckpoint = this.#now();
+    try {
+      this.db.exec("PRAGMA wal_checkpoint(PASSIVE)");
+      this.failure = null;
+    } catch (err) {
+      // A full disk, say: writes will say so themselves; SQLite tries again by itself.
+      this.failure = err instanceof Error ? err.message : String(err);
+      this.#autocheckpoint(AUTOCHECKPOINT_PAGES);
+      return;
+    }
+    if (this.#sqliteCheckpoints) this.#autocheckpoint(0);
   }
 
-  #fail(message: string): void {
-    this.failure = message;
-    this.stop();
-    if (this.db.isOpen) this.db.exec(`PRAGMA wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+  #autocheckpoint(pages: number): void {
+    if (!this.db.isOpen) return;
+    this.db.exec(`PRAGMA wal_autocheckpoint = ${pages}`);
+    this.#sqliteCheckpoints = pages > 0;
   }
 
-  /** Stops the worker; the writer's connection checkpoints as it closes. */
+  /** Stops the timer; the connection checkpoints as it closes. */
   stop(): void {
-    clearInterval(this.#timer);
-    this.#worker?.terminate();
-    this.#worker = null;
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The deployment files: `docker-compose.yml` as `docker-compose config` resolves it, `.env.example`
  * against README.md's settings table (so the docs and the example cannot drift), and the
- * `Dockerfile` against `deno task master`.
+ * `Dockerfile` against `deno task master` (permissions and allocator settings).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -10,6 +10,7 @@ import { parse } from "yaml";
 import { parseEnvFile } from "../../master/env_file.ts";
 import { parseSettings } from "../../master/settings.ts";
 import { loadDestinationConfigs } from "../../master/destinations/config.ts";
+import { MASTER_ALLOCATOR_ENV } from "../helpers/master_process.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const read = (path: string) => Deno.readTextFile(join(ROOT, path));
@@ -279,6 +280,16 @@ Deno.test("Dockerfile: pinned Deno, non-root, /data volume, 8008, health check, 
   );
   assert.equal(cmd[cmd.length - 1], taskArgs[taskArgs.length - 1], "CMD runs master/main.ts");
   assert.equal(cmd[cmd.indexOf("run") - 1] ?? "deno", "deno");
+
+  // The allocator settings the tests and benchmarks start the master with, in both places.
+  const env = one("ENV").flatMap((i) => i.args.split(/\s+/));
+  for (const [name, value] of Object.entries(MASTER_ALLOCATOR_ENV)) {
+    assert.ok(env.includes(`${name}=${value}`), `the image sets ${name}=${value}`);
+    assert.ok(
+      taskArgs.slice(0, taskArgs.indexOf("deno")).includes(`${name}=${value}`),
+      `deno task master sets ${name}=${value}`,
+    );
+  }
 });
 
 Deno.test(".dockerignore keeps data, binaries, tests, git and .env out of the image", async () => {

@@ -33,13 +33,27 @@ export type MasterProcess = {
   rssBytes(): Promise<number>;
 };
 
-/** Starts the master with `DATA_DIR=dataDir` and extra environment; waits for `/health`. */
+/**
+ * The allocator settings `deno task master` and the Docker image run the master with
+ * (README, "Memory"); a deploy test checks that both still say so.
+ */
+export const MASTER_ALLOCATOR_ENV: Readonly<Record<string, string>> = {
+  MALLOC_ARENA_MAX: "2",
+  MALLOC_TRIM_THRESHOLD_: "131072",
+  MALLOC_MMAP_THRESHOLD_: "131072",
+};
+
+/**
+ * Starts the master as `deno task master` does, with `DATA_DIR=dataDir` and extra
+ * environment; waits for `/health`.
+ */
 export async function startMaster(
   dataDir: string,
   env: Record<string, string> = {},
   port = freePort(),
 ): Promise<MasterProcess> {
   const { child, drained, log } = spawnLogged(Deno.execPath(), ["run", "--allow-all", MAIN], {
+    ...MASTER_ALLOCATOR_ENV,
     DATA_DIR: dataDir,
     API_PORT: String(port),
     API_HOST: "127.0.0.1",
