@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { timeoutSeconds } from "../source_settings.ts";
 import { z } from "zod";
 import { CalDavClient } from "../../shared/caldav/client.ts";
 import { parseIcsDetailed } from "../../shared/ics/mod.ts";
@@ -39,11 +40,7 @@ export const CalDavSettings = z.object({
   url: z.string({ error: URL_HINT }).refine(isHttpUrl, { error: URL_HINT }),
   username: z.string({ error: "expected the CalDAV user name as a string" }),
   password: z.string({ error: "expected the CalDAV password as a string" }),
-  timeout_seconds: z
-    .number({ error: "expected a number of seconds such as 60" })
-    .positive({ error: "expected a positive number of seconds such as 60" })
-    .max(3600, { error: "expected at most 3600 seconds" })
-    .default(60),
+  timeout_seconds: timeoutSeconds(60),
 });
 
 /** Validated settings of a `caldav` source. */

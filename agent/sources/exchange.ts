@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { IncludeBody, timeoutSeconds } from "../source_settings.ts";
 import { envSecret } from "../../shared/env_secret.ts";
 import { resolve } from "node:path";
 import { z } from "zod";
@@ -96,12 +97,8 @@ export const ExchangeSettings = z.object({
     .nullable()
     .default(null),
   auth: z.enum(["basic", "ntlm"], { error: 'expected "basic" or "ntlm"' }).default("basic"),
-  include_body: z.boolean({ error: "expected true or false" }).default(false),
-  timeout_seconds: z
-    .number({ error: "expected a number of seconds such as 60" })
-    .positive({ error: "expected a positive number of seconds such as 60" })
-    .max(3600, { error: "expected at most 3600 seconds" })
-    .default(60),
+  include_body: IncludeBody,
+  timeout_seconds: timeoutSeconds(60),
   ca_file: z.string({ error: "expected the path of a PEM file" }).nullable().default(null),
   tls_insecure: z.boolean({ error: "expected true or false" }).default(false),
 });

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { timeoutSeconds } from "../source_settings.ts";
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { basicAuthorization } from "../../shared/basic_auth.ts";
@@ -46,11 +47,7 @@ export const IcsSettings = z
       .optional(),
     username: z.string({ error: "expected a user name as a string" }).optional(),
     password: z.string({ error: "expected a password as a string" }).optional(),
-    timeout_seconds: z
-      .number({ error: "expected a number of seconds such as 60" })
-      .positive({ error: "expected a positive number of seconds such as 60" })
-      .max(3600, { error: "expected at most 3600 seconds" })
-      .default(60),
+    timeout_seconds: timeoutSeconds(60),
     floating_timezone: z
       .string()
       .refine(isTimeZone, { error: "expected an IANA time zone such as Europe/Berlin" })

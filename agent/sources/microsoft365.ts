@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { IncludeBody, timeoutSeconds } from "../source_settings.ts";
 import { envSecret } from "../../shared/env_secret.ts";
 import { resolve } from "node:path";
 import type { Event } from "@microsoft/microsoft-graph-types";
@@ -42,12 +43,8 @@ export const Microsoft365Settings = GraphAppSettings.safeExtend({
   mailbox: z.string({ error: UPN_HINT }).regex(/^[^@\s/]+@[^@\s/]+$/, { error: UPN_HINT }),
   calendar_name: z.string({ error: "expected a calendar's name" }).min(1).nullable()
     .default(null),
-  include_body: z.boolean({ error: "expected true or false" }).default(false),
-  timeout_seconds: z
-    .number({ error: "expected a number of seconds such as 60" })
-    .positive({ error: "expected a positive number of seconds such as 60" })
-    .max(3600, { error: "expected at most 3600 seconds" })
-    .default(60),
+  include_body: IncludeBody,
+  timeout_seconds: timeoutSeconds(60),
 });
 
 /** Validated settings of a `microsoft365` source. */

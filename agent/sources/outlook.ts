@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { IncludeBody, timeoutSeconds } from "../source_settings.ts";
 import { z } from "zod";
 import type { Occurrence } from "../../shared/model.ts";
 import { outlookOccurrence } from "../outlook/occurrence.ts";
@@ -39,15 +40,11 @@ export const OutlookSettings = z.object({
     .min(1, { error: "must not be empty; remove it to read your own calendars" })
     .nullable()
     .default(null),
-  include_body: z.boolean({ error: "expected true or false" }).default(false),
+  include_body: IncludeBody,
   read_attendees: z.boolean({ error: "expected true or false" }).default(true),
   /** The source's privacy (validated with the other shared keys); it decides what is read. */
   privacy: SourceSettings.shape.privacy.catch("full"),
-  timeout_seconds: z
-    .number({ error: "expected a number of seconds such as 120" })
-    .positive({ error: "expected a positive number of seconds such as 120" })
-    .max(3600, { error: "expected at most 3600 seconds" })
-    .default(120),
+  timeout_seconds: timeoutSeconds(120),
 });
 
 /** Validated settings of an `outlook` source. */

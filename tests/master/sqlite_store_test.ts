@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { SQLInputValue } from "node:sqlite";
 import { SqliteStore } from "../../master/store/sqlite.ts";
 import { MIGRATIONS } from "../../master/store/sqlite_schema.ts";
 import { prepareSnapshot } from "../../master/snapshots/prepare.ts";
@@ -76,25 +77,46 @@ Deno.test("sqlite store: migration 4 turns feeds into feed credentials", async (
   }
 });
 
+/**
+ * A database in `dir` at schema version `version` (the migrations before it applied),
+ * holding agent pc1 with its source main, and `occurrences` given as rows of the
+ * occurrences table of that version; closed again, for a store to open and migrate.
+ */
+async function databaseBefore(
+  dir: string,
+  version: number,
+  occurrences: SQLInputValue[][] = [],
+): Promise<void> {
+  const { DatabaseSync } = await import("node:sqlite");
+  const db = new DatabaseSync(`${dir}/calsync.db`);
+  for (const migration of MIGRATIONS.slice(0, version)) db.exec(migration);
+  db.exec(`PRAGMA user_version = ${version}`);
+  db.prepare(
+    `INSERT INTO agents (agent_id, agent_name, environment, version, token_hash, created_at)
+     VALUES ('pc1', 'PC1', 'office', '1.0', 'hash-pc1', ?)`,
+  ).run(NOW);
+  db.prepare(
+    `INSERT INTO sources (agent_id, source_id, name, type, last_snapshot_at, last_generated_at)
+     VALUES ('pc1', 'main', 'Main', 'ics', ?, ?)`,
+  ).run(NOW, NOW);
+  for (const row of occurrences) {
+    db.prepare(`INSERT INTO occurrences VALUES (${row.map(() => "?").join(", ")})`).run(...row);
+  }
+  db.close();
+}
+
 Deno.test("sqlite store: migration 6 gives existing sources no warnings, then keeps new ones", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const { DatabaseSync } = await import("node:sqlite");
-    const db = new DatabaseSync(`${dir}/calsync.db`);
-    for (const migration of MIGRATIONS.slice(0, 5)) db.exec(migration);
-    db.exec("PRAGMA user_version = 5");
-    db.prepare(
-      `INSERT INTO agents (agent_id, agent_name, environment, version, token_hash, created_at)
-       VALUES ('pc1', 'PC1', 'office', '1.0', 'hash-pc1', ?)`,
-    ).run(NOW);
-    db.prepare(
-      `INSERT INTO sources (agent_id, source_id, name, type, last_snapshot_at, last_generated_at)
-       VALUES ('pc1', 'main', 'Main', 'ics', ?, ?)`,
-    ).run(NOW, NOW);
-    db.prepare(
-      `INSERT INTO occurrences VALUES ('pc1', 'main', 'a', 0, 1, 'h', ?)`,
-    ).run(JSON.stringify({ uid: "a", start: "1970-01-01T00:00:00Z", end: "1970-01-01T00:00:00Z" }));
-    db.close();
+    await databaseBefore(dir, 5, [[
+      "pc1",
+      "main",
+      "a",
+      0,
+      1,
+      "h",
+      JSON.stringify({ uid: "a", start: "1970-01-01T00:00:00Z", end: "1970-01-01T00:00:00Z" }),
+    ]]);
     const store = await SqliteStore.open(dir);
     try {
       const [source] = (await store.getAgent("pc1"))!.sources;
@@ -122,6 +144,7 @@ Deno.test("sqlite store: migration 6 gives existing sources no warnings, then ke
     } finally {
       await store.close();
     }
+    const { DatabaseSync } = await import("node:sqlite");
     const check = new DatabaseSync(`${dir}/calsync.db`);
     const version = check.prepare("PRAGMA user_version").get();
     check.close();
@@ -179,26 +202,20 @@ Deno.test("sqlite store: pruning finds old occurrences and their entries through
 Deno.test("sqlite store: the occurrence span migration counts events stored before it", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const { DatabaseSync } = await import("node:sqlite");
-    const db = new DatabaseSync(`${dir}/calsync.db`);
-    const spanMigration = MIGRATIONS.findIndex((m) => m.includes("occurrence_span"));
-    for (const migration of MIGRATIONS.slice(0, spanMigration)) db.exec(migration);
-    db.exec(`PRAGMA user_version = ${spanMigration}`);
-    db.prepare(
-      `INSERT INTO agents (agent_id, agent_name, environment, version, token_hash, created_at)
-       VALUES ('pc1', 'PC1', 'office', '1.0', 'hash-pc1', ?)`,
-    ).run(NOW);
-    db.prepare(
-      "INSERT INTO sources (agent_id, source_id, name, type) VALUES ('pc1', 'main', 'M', 'ics')",
-    )
-      .run();
     const long = { uid: "long", start: "2026-02-01T00:00:00Z", end: "2026-03-20T00:00:00Z" };
-    db.prepare("INSERT INTO occurrences VALUES ('pc1', 'main', 'long', ?, ?, 'h', ?)").run(
-      Date.parse(long.start),
-      Date.parse(long.end),
-      JSON.stringify(long),
+    await databaseBefore(
+      dir,
+      MIGRATIONS.findIndex((m) => m.includes("occurrence_span")),
+      [[
+        "pc1",
+        "main",
+        "long",
+        Date.parse(long.start),
+        Date.parse(long.end),
+        "h",
+        JSON.stringify(long),
+      ]],
     );
-    db.close();
     const store = await SqliteStore.open(dir);
     try {
       const range = { start: "2026-03-10T00:00:00Z", end: "2026-03-11T00:00:00Z" };
@@ -215,23 +232,20 @@ Deno.test("sqlite store: the occurrence span migration counts events stored befo
 Deno.test("sqlite store: the migration that times changes counts stored occurrences as changed then", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const { DatabaseSync } = await import("node:sqlite");
-    const db = new DatabaseSync(`${dir}/calsync.db`);
-    const before = MIGRATIONS.findIndex((m) => m.includes("ADD COLUMN changed_ms"));
-    for (const migration of MIGRATIONS.slice(0, before)) db.exec(migration);
-    db.exec(`PRAGMA user_version = ${before}`);
-    db.prepare(
-      `INSERT INTO agents (agent_id, agent_name, environment, version, token_hash, created_at)
-       VALUES ('pc1', 'PC1', 'office', '1.0', 'hash-pc1', ?)`,
-    ).run(NOW);
-    db.prepare(
-      `INSERT INTO sources (agent_id, source_id, name, type, last_snapshot_at, last_generated_at)
-       VALUES ('pc1', 'main', 'Main', 'ics', ?, ?)`,
-    ).run(NOW, NOW);
     const event = { uid: "a", start: "2026-03-02T09:00:00Z", end: "2026-03-02T10:00:00Z" };
-    db.prepare("INSERT INTO occurrences VALUES ('pc1', 'main', 'a', ?, ?, 'h', ?)")
-      .run(Date.parse(event.start), Date.parse(event.end), JSON.stringify(event));
-    db.close();
+    await databaseBefore(
+      dir,
+      MIGRATIONS.findIndex((m) => m.includes("ADD COLUMN changed_ms")),
+      [[
+        "pc1",
+        "main",
+        "a",
+        Date.parse(event.start),
+        Date.parse(event.end),
+        "h",
+        JSON.stringify(event),
+      ]],
+    );
     const migrated = Date.now();
     const store = await SqliteStore.open(dir);
     try {
