@@ -44,19 +44,25 @@ export async function receiveSnapshot(
   staging: SnapshotStaging,
 ): Promise<ReceivedSnapshot> {
   const chunks = bodyChunks(request, limit);
-  const head: Uint8Array[] = [];
-  let size = 0;
-  while (size <= PARSE_WHOLE_BYTES) {
-    const next = await chunks.next();
-    if (next.done) {
-      const { rows, ...header } = prepareSnapshot(parseJsonBytes(concatBytes(head)), knownHashes);
-      await staging.add(rows);
-      return { ...header, events: rows.length };
+  try {
+    const head: Uint8Array[] = [];
+    let size = 0;
+    while (size <= PARSE_WHOLE_BYTES) {
+      const next = await chunks.next();
+      if (next.done) {
+        const body = parseJsonBytes(concatBytes(head));
+        const { rows, ...header } = prepareSnapshot(body, knownHashes);
+        await staging.add(rows);
+        return { ...header, events: rows.length };
+      }
+      head.push(next.value);
+      size += next.value.byteLength;
     }
-    head.push(next.value);
-    size += next.value.byteLength;
+    return await streamSnapshot(head, chunks, knownHashes, staging);
+  } finally {
+    // A body refused halfway is not read on: its stream is cancelled.
+    await chunks.return(undefined);
   }
-  return await streamSnapshot(head, chunks, knownHashes, staging);
 }
 
 /** Parses a large body as it arrives; see `receiveSnapshot`. */

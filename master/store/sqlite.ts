@@ -53,6 +53,14 @@ import {
 
 type Row = Record<string, SQLInputValue>;
 
+/** The columns an occurrence is written with. */
+const OCCURRENCE_COLUMNS = "(agent_id, source_id, key, start_ms, end_ms, hash, data, changed_ms)";
+
+/** What writing an occurrence does to the one stored under its key. */
+const REPLACE_OCCURRENCE = `ON CONFLICT (agent_id, source_id, key) DO UPDATE SET
+  start_ms = excluded.start_ms, end_ms = excluded.end_ms, hash = excluded.hash,
+  data = excluded.data, changed_ms = excluded.changed_ms`;
+
 /** The columns of a `CredentialRecord`, in a SELECT. */
 const CREDENTIAL_COLUMNS = "credential_id, kind, name, token_hash, created_at, expires_at";
 
@@ -389,12 +397,8 @@ export class SqliteStore implements Store {
       : [];
     const plan = planSnapshot(held, [...staged, ...rows.inMemory], snapshot.window);
     const upsert = this.#statement(
-      `INSERT INTO occurrences
-         (agent_id, source_id, key, start_ms, end_ms, hash, data, changed_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (agent_id, source_id, key) DO UPDATE SET start_ms = excluded.start_ms,
-         end_ms = excluded.end_ms, hash = excluded.hash, data = excluded.data,
-         changed_ms = excluded.changed_ms`,
+      `INSERT INTO occurrences ${OCCURRENCE_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ${REPLACE_OCCURRENCE}`,
     );
     // The plan upserts only what is new or whose hash changed: each is a change.
     const changedMs = toMillis(now);
@@ -407,14 +411,10 @@ export class SqliteStore implements Store {
       // The plan's staged upserts in one statement: a staged row is written where its
       // key is new or its hash differs, exactly as the plan chose them.
       this.#statement(
-        `INSERT INTO occurrences
-           (agent_id, source_id, key, start_ms, end_ms, hash, data, changed_ms)
+        `INSERT INTO occurrences ${OCCURRENCE_COLUMNS}
          SELECT ?, ?, key, start_ms, end_ms, hash, data, ? FROM snapshot_staging
          WHERE upload_id = ?
-         ON CONFLICT (agent_id, source_id, key) DO UPDATE SET start_ms = excluded.start_ms,
-           end_ms = excluded.end_ms, hash = excluded.hash, data = excluded.data,
-           changed_ms = excluded.changed_ms
-         WHERE occurrences.hash <> excluded.hash`,
+         ${REPLACE_OCCURRENCE} WHERE occurrences.hash <> excluded.hash`,
       ).run(agentId, sourceId, changedMs, upload);
     }
     const remove = this.#statement(
