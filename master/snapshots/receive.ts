@@ -1,5 +1,5 @@
 /**
- * Receiving a snapshot body into a staging. A body up to 1 MiB (a few thousand events) is
+ * Receiving a snapshot body into a staging. A body up to 16 MiB (about 20,000 events) is
  * parsed at once, as native `JSON.parse` is about five times faster than a streaming
  * parser; a larger one is parsed as it arrives, each event validated, turned into a row
  * and staged in chunks, so that neither the body nor its events are ever held whole.
@@ -10,12 +10,16 @@ import { JSONParser } from "@streamparser/json";
 import { SnapshotEventChecker } from "../../shared/protocol.ts";
 import { bodyChunks, concatBytes, malformedJson, parseJsonBytes } from "../http/body.ts";
 import { HttpError, validationError } from "../http/errors.ts";
-import type { SnapshotStaging } from "../store/staging.ts";
+import type { SnapshotStaging, StageOptions } from "../store/staging.ts";
 import type { OccurrenceRow, SnapshotHeader } from "./plan.ts";
 import { eventRow, prepareSnapshot, refuseEventIssues, SnapshotHeaderBody } from "./prepare.ts";
 
-/** Bodies up to this many bytes are parsed at once. */
-const PARSE_WHOLE_BYTES = 1024 * 1024;
+/**
+ * Bodies up to this many bytes (about 20,000 events) are parsed at once: the streaming
+ * parser is about five times slower, and a body this small costs a bounded 100 MiB or so
+ * while parsed whole.
+ */
+export const PARSE_WHOLE_BYTES = 16 * 1024 * 1024;
 
 /** How many bytes of a streamed body are parsed at a time. */
 const SLICE_BYTES = 16 * 1024;
@@ -34,7 +38,8 @@ export type ReceivedSnapshot = SnapshotHeader & { events: number };
 
 /**
  * Reads the snapshot body of `request` (at most `limit` bytes) into `staging`, validating
- * as `prepareSnapshot` does; `knownHashes` are the content hashes the source holds.
+ * as `prepareSnapshot` does; `knownHashes` are the content hashes the source holds, and a
+ * body over `parseWholeBytes` is streamed.
  * Throws a 400 `HttpError` naming the first bad field, having staged what came before it.
  */
 export async function receiveSnapshot(
@@ -42,17 +47,18 @@ export async function receiveSnapshot(
   limit: number,
   knownHashes: ReadonlySet<string>,
   staging: SnapshotStaging,
+  parseWholeBytes = PARSE_WHOLE_BYTES,
 ): Promise<ReceivedSnapshot> {
   const chunks = bodyChunks(request, limit);
   try {
     const head: Uint8Array[] = [];
     let size = 0;
-    while (size <= PARSE_WHOLE_BYTES) {
+    while (size <= parseWholeBytes) {
       const next = await chunks.next();
       if (next.done) {
         const body = parseJsonBytes(concatBytes(head));
         const { rows, ...header } = prepareSnapshot(body, knownHashes);
-        await staging.add(rows);
+        await stage(rows, knownHashes, staging, { inMemory: true });
         return { ...header, events: rows.length };
       }
       head.push(next.value);
@@ -63,6 +69,21 @@ export async function receiveSnapshot(
     // A body refused halfway is not read on: its stream is cancelled.
     await chunks.return(undefined);
   }
+}
+
+/**
+ * Hands rows to the staging: those whose hash the source holds are kept as they are, the
+ * others staged to be written, so that an unchanged resend stages no JSON at all.
+ */
+async function stage(
+  rows: readonly OccurrenceRow[],
+  knownHashes: ReadonlySet<string>,
+  staging: SnapshotStaging,
+  options?: StageOptions,
+): Promise<void> {
+  if (knownHashes.size === 0) return await staging.add(rows, options);
+  staging.keep(rows.filter((r) => knownHashes.has(r.hash)));
+  await staging.add(rows.filter((r) => !knownHashes.has(r.hash)), options);
 }
 
 /** Parses a large body as it arrives; see `receiveSnapshot`. */
@@ -129,7 +150,7 @@ async function streamSnapshot(
     for (let at = 0; at < bytes.length; at += SLICE_BYTES) {
       parse(decode(bytes.subarray(at, at + SLICE_BYTES)));
       if (batch.length >= CHUNK_ROWS) {
-        await staging.add(batch);
+        await stage(batch, knownHashes, staging);
         batch = [];
       }
     }
@@ -151,7 +172,7 @@ async function streamSnapshot(
       throw malformedJson("the body ends before its JSON does");
     }
   }
-  await staging.add(batch);
+  await stage(batch, knownHashes, staging);
   const parsed = SnapshotHeaderBody.safeParse(header);
   if (!parsed.success) throw validationError(parsed.error, header);
   if (count === 0) {

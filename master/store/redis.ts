@@ -786,7 +786,8 @@ export class RedisStore implements Store {
       results(await this.#written(write.exec()));
     };
     return {
-      add: (added) => rows.add(added, spill),
+      add: (added, options) => rows.add(added, spill, options),
+      keep: (kept) => rows.keep(kept),
       apply: (header, now) => this.#applyStaged(agentId, sourceId, stagingKey, rows, header, now),
       discard: async () => {
         if (rows.spilled) await this.#redis.del(stagingKey);

@@ -348,7 +348,8 @@ export class SqliteStore implements Store {
         rows.clear();
       });
     return {
-      add: (added) => rows.add(added, spill),
+      add: (added, options) => rows.add(added, spill, options),
+      keep: (kept) => rows.keep(kept),
       apply: (header, now) =>
         Promise.try(() => {
           const applied = this.#transaction(() =>

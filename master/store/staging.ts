@@ -19,6 +19,15 @@ import type { AppliedSnapshot } from "./types.ts";
  */
 export const STAGE_IN_MEMORY = 1000;
 
+/** How rows are staged. */
+export type StageOptions = {
+  /**
+   * Keep the rows in memory whatever their number: the caller holds the whole body
+   * parsed anyway, so moving them to the store would only cost the writes.
+   */
+  inMemory?: boolean;
+};
+
 /** A snapshot of one source being received. */
 export interface SnapshotStaging {
   /**
@@ -26,7 +35,12 @@ export interface SnapshotStaging {
    * `apply`; a key staged twice is not refused here, so that a snapshot naming one twice
    * is refused by its checks and discarded.
    */
-  add(rows: readonly OccurrenceRow[]): Promise<void>;
+  add(rows: readonly OccurrenceRow[], options?: StageOptions): Promise<void>;
+  /**
+   * Notes occurrences the source already holds as they are (their content hash is one it
+   * holds): they count and stay, but are never written, so their JSON is not staged.
+   */
+  keep(rows: readonly HeldOccurrence[]): void;
   /**
    * Replaces the source's occurrences inside `header.window` by the staged rows and
    * stores the header's settings and warnings, atomically, as `Store.applySnapshot`
@@ -53,17 +67,27 @@ export function inMemory(row: StagedRow): row is OccurrenceRow {
  */
 export class StagedRows {
   #memory: OccurrenceRow[] = [];
+  #kept: HeldOccurrence[] = [];
   #spilled = false;
+
+  /** Notes rows held unchanged; see `SnapshotStaging.keep`. */
+  keep(rows: readonly HeldOccurrence[]): void {
+    for (const { key, hash, start_ms, end_ms } of rows) {
+      this.#kept.push({ key, hash, start_ms, end_ms });
+    }
+  }
 
   /**
    * Adds rows; when more than `STAGE_IN_MEMORY` are in memory, hands them to `spill`
-   * (which writes them to the store).
+   * (which writes them to the store), unless `options.inMemory`.
    */
   async add(
     rows: readonly OccurrenceRow[],
     spill: (rows: OccurrenceRow[]) => Promise<void>,
+    options: StageOptions = {},
   ): Promise<void> {
     for (const row of rows) this.#memory.push(row);
+    if (options.inMemory) return;
     // Once rows are in the store, the rest follow at once: held longer, their JSON would
     // outlive young-generation collections and pile up until a full one.
     if (this.#memory.length <= STAGE_IN_MEMORY && !this.#spilled) return;
@@ -78,14 +102,15 @@ export class StagedRows {
     return this.#spilled;
   }
 
-  /** The rows still in memory. */
-  get inMemory(): readonly OccurrenceRow[] {
-    return this.#memory;
+  /** The rows not moved to the store: those still in memory, and those kept as held. */
+  get inMemory(): readonly StagedRow[] {
+    return [...this.#kept, ...this.#memory];
   }
 
   /** Forgets every row. */
   clear(): void {
     this.#memory = [];
+    this.#kept = [];
     this.#spilled = false;
   }
 }

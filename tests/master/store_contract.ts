@@ -284,6 +284,23 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     });
   });
 
+  test("rows kept as held count as unchanged and stay as stored", async (store) => {
+    await withAgent(store);
+    const first = snapshot({ events: [ev("a", 2), ev("b", 3)] });
+    await store.applySnapshot("pc1", "main", first, NOW);
+    const later = "2026-03-02T08:00:00Z";
+    const staging = store.stageSnapshot("pc1", "main");
+    staging.keep(first.rows.filter((r) => r.key === JSON.stringify(["a", null])));
+    await staging.add(snapshot({ events: [ev("b", 3, "B renamed")] }).rows);
+    const { result } = await staging.apply(snapshot({ events: [], generated_at: later }), later);
+    await staging.discard();
+    assert.deepEqual(result, { added: 0, updated: 1, removed: 0, unchanged: 1 });
+    assert.deepEqual((await store.listEvents(MARCH)).map((e) => [e.title, e.changed_at]), [
+      ["a", NOW],
+      ["B renamed", later],
+    ]);
+  });
+
   test("a discarded staging changes nothing; one whose source went is refused", async (store) => {
     await withTwoSources(store);
     const dropped = store.stageSnapshot("pc1", "main");
