@@ -27,6 +27,7 @@ import {
   type DestinationFixture,
   destinationItem,
   foreignIcs,
+  rejectsAs,
   runDestinationContract,
 } from "./destination_contract.ts";
 
@@ -38,12 +39,7 @@ async function rejectsWith(
   promise: Promise<unknown>,
   check: (error: DestinationError) => void = () => {},
 ) {
-  await assert.rejects(promise, (error) => {
-    assert.ok(error instanceof DestinationError, String(error));
-    assert.equal(error.kind, kind, error.message);
-    check(error);
-    return true;
-  });
+  check(await rejectsAs(kind, promise));
 }
 
 /** A fresh calendar of the main user, reached through `fetch` or directly. */

@@ -72,12 +72,24 @@ export function foreignIcs(uid: string): string {
   ].join("\r\n");
 }
 
-async function rejectsWith(kind: DestinationErrorKind, promise: Promise<unknown>) {
+/**
+ * Asserts that `promise` fails with a `DestinationError` of `kind` (whose message matches
+ * `message`, when given) and answers that error.
+ */
+export async function rejectsAs(
+  kind: DestinationErrorKind,
+  promise: Promise<unknown>,
+  message?: RegExp,
+): Promise<DestinationError> {
+  let caught: DestinationError | null = null;
   await assert.rejects(promise, (error) => {
     assert.ok(error instanceof DestinationError, String(error));
     assert.equal(error.kind, kind, error.message);
+    if (message) assert.match(error.message, message);
+    caught = error;
     return true;
   });
+  return caught!;
 }
 
 /** What the destination's marker holds, and so `list()` answers, for `key`. */
@@ -118,7 +130,7 @@ const CASES: Case[] = [
     await d.create(item);
     const before = await d.list();
     if (f.enforcesPreconditions === false) return;
-    await rejectsWith("precondition_failed", d.create(timed("standup@example.com", "Changed")));
+    await rejectsAs("precondition_failed", d.create(timed("standup@example.com", "Changed")));
     assert.deepEqual(await d.list(), before);
   }],
 
@@ -135,7 +147,7 @@ const CASES: Case[] = [
     assert.notEqual(after.etag, etag1);
     if (etag2 !== null) assert.equal(after.etag, etag2);
     if (f.enforcesPreconditions === false) return;
-    await rejectsWith("precondition_failed", d.update(href, etag1, timed("standup@example.com")));
+    await rejectsAs("precondition_failed", d.update(href, etag1, timed("standup@example.com")));
     assert.equal((await listed(d, href))!.hash, second.hash);
   }],
 
@@ -156,7 +168,7 @@ const CASES: Case[] = [
     const { etag } = (await d.get(href))!;
     await d.update(href, etag, timed("standup@example.com", "Changed"));
     if (f.enforcesPreconditions !== false) {
-      await rejectsWith("precondition_failed", d.remove(href, etag));
+      await rejectsAs("precondition_failed", d.remove(href, etag));
       assert.ok(await d.get(href), "a failed remove leaves the item");
     }
     await d.remove(href, (await d.get(href))!.etag);
@@ -170,8 +182,8 @@ const CASES: Case[] = [
     async (f) => {
       const d = f.destination;
       const href = await f.putForeign(foreignIcs("foreign-2@example.com"));
-      await rejectsWith("rejected", d.update(href, null, timed("foreign-2@example.com")));
-      await rejectsWith("rejected", d.remove(href, null));
+      await rejectsAs("rejected", d.update(href, null, timed("foreign-2@example.com")));
+      await rejectsAs("rejected", d.remove(href, null));
       const after = await d.get(href);
       assert.ok(after, "the foreign item is still there");
       assert.equal(after.key, null);

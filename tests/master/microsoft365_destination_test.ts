@@ -10,11 +10,7 @@ import type { Event } from "@microsoft/microsoft-graph-types";
 import { memoryLogger } from "../../master/log.ts";
 import { reconcileDestination } from "../../master/sync/reconcile.ts";
 import { SqliteStore } from "../../master/store/sqlite.ts";
-import {
-  DestinationError,
-  type DestinationErrorKind,
-  type DestinationItem,
-} from "../../master/destinations/types.ts";
+import { type DestinationItem } from "../../master/destinations/types.ts";
 import { ID_PROPERTY } from "../../master/destinations/microsoft365/marker.ts";
 import {
   type AppPermission,
@@ -34,6 +30,7 @@ import {
   type DestinationFixture,
   destinationItem,
   foreignIcs as foreignIcsOf,
+  rejectsAs,
   runDestinationContract,
 } from "./destination_contract.ts";
 import { createMicrosoft365Destination } from "../../master/destinations/microsoft365.ts";
@@ -78,22 +75,6 @@ function putForeign(box: FakeMailbox, ics: string, calendarId?: string): string 
     start: { dateTime: instant(field("DTSTART")), timeZone: "UTC" },
     end: { dateTime: instant(field("DTEND")), timeZone: "UTC" },
   }, calendarId);
-}
-
-async function rejectsWith(
-  kind: DestinationErrorKind,
-  promise: Promise<unknown>,
-  message?: RegExp,
-): Promise<DestinationError> {
-  let caught: DestinationError | null = null;
-  await assert.rejects(promise, (error) => {
-    assert.ok(error instanceof DestinationError, String(error));
-    assert.equal(error.kind, kind, error.message);
-    if (message) assert.match(error.message, message);
-    caught = error;
-    return true;
-  });
-  return caught!;
 }
 
 function want(items: DestinationItem[]): Map<string, DestinationItem> {
@@ -259,11 +240,11 @@ Deno.test("microsoft365 destination: foreign events and copies made meetings are
     start: { dateTime: "2026-03-31T08:00:00", timeZone: "UTC" },
     end: { dateTime: "2026-03-31T09:00:00", timeZone: "UTC" },
   });
-  await rejectsWith("rejected", destination.remove(foreign, null), /not written by calsync/);
-  await rejectsWith("rejected", destination.update(foreign, null, item(3)), /not written/);
+  await rejectsAs("rejected", destination.remove(foreign, null), /not written by calsync/);
+  await rejectsAs("rejected", destination.update(foreign, null, item(3)), /not written/);
   // An etag the destination never saw on an owned item proves nothing: it reads first.
   const listedForeign = (await destination.list()).find((r) => r.href === foreign)!;
-  await rejectsWith(
+  await rejectsAs(
     "rejected",
     destination.remove(foreign, listedForeign.etag),
     /not written by calsync/,
@@ -394,7 +375,7 @@ Deno.test("microsoft365 destination: errors name their fix", async () => {
       graphUrl: s.graph.origin,
       settingNames: { mailbox: "mailbox", calendarName: "calendar_name" },
     });
-    const error = await rejectsWith(
+    const error = await rejectsAs(
       "unauthorized",
       wrong,
       new RegExp(`${SETTING_PREFIX.replace(/[.[\]]/g, "\\$&")}client_secret`),
@@ -405,7 +386,7 @@ Deno.test("microsoft365 destination: errors name their fix", async () => {
   {
     await using s = await setup(["Calendars.Read", "MailboxSettings.Read"]);
     const destination = await openM365Destination(s.graph, s.app, BOX);
-    await rejectsWith(
+    await rejectsAs(
       "unauthorized",
       destination.create(item(2)),
       /Calendars\.ReadWrite.*Grant admin consent/,
@@ -418,7 +399,7 @@ Deno.test("microsoft365 destination: errors name their fix", async () => {
       mailboxes: ["someone@contoso.com"],
     });
     const destination = await openM365Destination(s.graph, s.app, BOX);
-    await rejectsWith(
+    await rejectsAs(
       "unauthorized",
       destination.changeToken(),
       /outside the app's application access policy: .*New-ApplicationAccessPolicy/,
@@ -426,12 +407,12 @@ Deno.test("microsoft365 destination: errors name their fix", async () => {
   }
   {
     await using s = await setup();
-    await rejectsWith(
+    await rejectsAs(
       "not_found",
       openM365Destination(s.graph, s.app, "nobody@contoso.com"),
       /\[0\]\.mailbox/,
     );
-    await rejectsWith(
+    await rejectsAs(
       "not_found",
       openM365Destination(s.graph, s.app, BOX, { calendarName: "Team" }),
       /\[0\]\.calendar_name: the mailbox calendar@contoso\.com has no calendar named "Team"/,
