@@ -43,6 +43,26 @@ export function destinationItem(input: OccurrenceInput): DestinationItem {
   return { key, uid: destinationUid(key), hash: contentHash(event), event };
 }
 
+/**
+ * An item for an hour on March `day` of 2026 (uid `uid-{day}@example.com`), with `more`
+ * fields of the occurrence.
+ */
+export function dayItem(
+  day: number,
+  title = `Event ${day}`,
+  more: Record<string, unknown> = {},
+): DestinationItem {
+  const d = String(day).padStart(2, "0");
+  return destinationItem({
+    uid: `uid-${day}@example.com`,
+    start: `2026-03-${d}T09:00:00Z`,
+    end: `2026-03-${d}T10:00:00Z`,
+    timezone: "Europe/Berlin",
+    title,
+    ...more,
+  });
+}
+
 function timed(uid: string, title = uid): DestinationItem {
   return destinationItem({
     uid,

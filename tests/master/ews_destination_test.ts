@@ -4,6 +4,7 @@ import {
   type Destination,
   DestinationError,
   type DestinationErrorKind,
+  type DestinationItem,
 } from "../../master/destinations/types.ts";
 import { memoryLogger } from "../../master/log.ts";
 import { reconcileDestination } from "../../master/sync/reconcile.ts";
@@ -11,8 +12,8 @@ import { SqliteStore } from "../../master/store/sqlite.ts";
 import { CALSYNC_PROPERTY_SET } from "../../shared/ews/appointment.ts";
 import { type FakeExchange, startFakeExchange } from "../fakes/ews/mod.ts";
 import {
+  dayItem,
   type DestinationFixture,
-  destinationItem,
   rejectsAs,
   runDestinationContract,
 } from "./destination_contract.ts";
@@ -33,17 +34,6 @@ async function rejectsWith(
   const error = await rejectsAs(kind, promise, message);
   assert.ok(!error.message.includes(PASSWORD), "the password never shows");
   return error;
-}
-
-function item(day: number, title = `Event ${day}`) {
-  const d = String(day).padStart(2, "0");
-  return destinationItem({
-    uid: `uid-${day}@example.com`,
-    start: `2026-03-${d}T09:00:00Z`,
-    end: `2026-03-${d}T10:00:00Z`,
-    timezone: "Europe/Berlin",
-    title,
-  });
 }
 
 /** The items of the folder named `name`, as the fake stores them. */
@@ -91,14 +81,14 @@ Deno.test("EWS destination: batches of batchSize, no invitation, the marker in c
   assert.equal(destination.hrefFor, undefined, "Exchange names the items");
   assert.equal(await destination.changeToken(), null);
   const store = await SqliteStore.open(":memory:");
-  const want = (items: ReturnType<typeof item>[]) => new Map(items.map((i) => [i.key, i]));
-  const reconcile = (items: ReturnType<typeof item>[]) =>
+  const want = (items: DestinationItem[]) => new Map(items.map((i) => [i.key, i]));
+  const reconcile = (items: DestinationItem[]) =>
     reconcileDestination(destination, store, want(items), { logger: memoryLogger() });
   const count = (operation: string) =>
     fake.requests.filter((r) => r.operation === operation).length;
   try {
     fake.resetRequests();
-    const seven = [1, 2, 3, 4, 5, 6, 7].map((day) => item(day));
+    const seven = [1, 2, 3, 4, 5, 6, 7].map((day) => dayItem(day));
     const first = await reconcile(seven);
     assert.deepEqual([first.created, first.failed], [7, 0]);
     assert.equal(count("CreateItem"), 3, "2 × batchSize + 1 items take three requests");
@@ -110,7 +100,7 @@ Deno.test("EWS destination: batches of batchSize, no invitation, the marker in c
     );
 
     fake.resetRequests();
-    const changed = [...seven.slice(0, 6), item(7, "Moved to Friday")];
+    const changed = [...seven.slice(0, 6), dayItem(7, "Moved to Friday")];
     const second = await reconcile(changed);
     assert.deepEqual([second.updated, second.created, second.deleted], [1, 0, 0]);
     assert.equal(count("UpdateItem"), 1);
@@ -142,7 +132,7 @@ Deno.test("EWS destination: foreign items are never changed or deleted, even by 
     start: "2026-03-31T08:00:00Z",
     end: "2026-03-31T09:00:00Z",
   });
-  const ours = await destination.create(item(2));
+  const ours = await destination.create(dayItem(2));
   const [removeForeign, removeOurs] = await destination.batch!.removeBatch([
     { href: foreign, etag: null },
     { href: ours.href, etag: ours.etag },
@@ -153,7 +143,7 @@ Deno.test("EWS destination: foreign items are never changed or deleted, even by 
   await rejectsWith("rejected", destination.remove(foreign, null), /not written by calsync/);
   await rejectsWith(
     "rejected",
-    destination.update(foreign, null, item(3)),
+    destination.update(foreign, null, dayItem(3)),
     /not written by calsync/,
   );
   const left = mailbox.items();
@@ -168,12 +158,12 @@ Deno.test("EWS destination: foreign items are never changed or deleted, even by 
 Deno.test("EWS destination: a stale ChangeKey fails that item alone with precondition_failed", async () => {
   await using fake = await startFakeExchange({ users: { [USER]: PASSWORD } });
   const destination = await createEwsDestination(options(fake));
-  const a = await destination.create(item(2));
-  const b = await destination.create(item(3));
-  await destination.update(a.href, a.etag, item(2, "Changed elsewhere"));
+  const a = await destination.create(dayItem(2));
+  const b = await destination.create(dayItem(3));
+  await destination.update(a.href, a.etag, dayItem(2, "Changed elsewhere"));
   const results = await destination.batch!.updateBatch([
-    { href: a.href, etag: a.etag, item: item(2, "Stale write") },
-    { href: b.href, etag: b.etag, item: item(3, "Fresh write") },
+    { href: a.href, etag: a.etag, item: dayItem(2, "Stale write") },
+    { href: b.href, etag: b.etag, item: dayItem(3, "Fresh write") },
   ]);
   assert.ok(!results[0].ok && results[0].error.kind === "precondition_failed");
   assert.ok(results[1].ok);
@@ -185,7 +175,10 @@ Deno.test("EWS destination: ErrorServerBusy throttles the whole request with its
   await using fake = await startFakeExchange({ users: { [USER]: PASSWORD } });
   const destination = await createEwsDestination(options(fake));
   fake.throttle(1, 1500);
-  const error = await rejectsWith("throttled", destination.batch!.createBatch([item(2), item(3)]));
+  const error = await rejectsWith(
+    "throttled",
+    destination.batch!.createBatch([dayItem(2), dayItem(3)]),
+  );
   assert.equal(error.retryAfterMs, 1500);
   assert.equal(fake.mailbox(USER).items().length, 0);
 
@@ -197,7 +190,7 @@ Deno.test("EWS destination: ErrorServerBusy throttles the whole request with its
     const report = await reconcileDestination(
       destination,
       store,
-      new Map([[item(4).key, item(4)]]),
+      new Map([[dayItem(4).key, dayItem(4)]]),
       {
         logger: memoryLogger(),
         sleep: (ms) => (sleeps.push(ms), Promise.resolve()),
@@ -214,7 +207,7 @@ Deno.test("EWS destination: the named calendar is created under Calendar once, t
   await using fake = await startFakeExchange({ users: { [USER]: PASSWORD } });
   const calendarId = fake.mailbox(USER).calendarId;
   const first = await createEwsDestination(options(fake, { calendar: "Team (calsync)" }));
-  await first.create(item(2));
+  await first.create(dayItem(2));
   const second = await createEwsDestination(options(fake, { calendar: "Team (calsync)" }));
   assert.equal((await second.list()).length, 1, "the second finds the first one's folder");
   const named = fake.mailbox(USER).folders().filter((f) => f.displayName === "Team (calsync)");
@@ -247,8 +240,8 @@ Deno.test("EWS destination: list pages through more items than one page holds", 
 Deno.test("EWS destination: NTLM end to end; the wrong scheme or password names EXCHANGE_AUTH", async () => {
   await using fake = await startFakeExchange({ users: { [USER]: PASSWORD }, auth: ["ntlm"] });
   const destination = await createEwsDestination(options(fake, { auth: "ntlm" }));
-  const created = await destination.create(item(2));
-  assert.equal((await destination.get(created.href))?.key, destination.markerOf!(item(2).key));
+  const created = await destination.create(dayItem(2));
+  assert.equal((await destination.get(created.href))?.key, destination.markerOf!(dayItem(2).key));
   assert.ok(fake.requests.every((r) => r.user.toLowerCase() === USER));
   await rejectsWith(
     "unauthorized",

@@ -27,6 +27,7 @@ import {
   SETTING_PREFIX,
 } from "../helpers/m365_destination.ts";
 import {
+  dayItem,
   type DestinationFixture,
   destinationItem,
   foreignIcs as foreignIcsOf,
@@ -51,18 +52,6 @@ async function setup(
   const app = graph.addApp({ permissions });
   const box = graph.addMailbox(BOX, { timeZone });
   return { graph, app, box, [Symbol.asyncDispose]: () => graph.close() };
-}
-
-function item(day: number, title = `Event ${day}`, more: Record<string, unknown> = {}) {
-  const d = String(day).padStart(2, "0");
-  return destinationItem({
-    uid: `uid-${day}@example.com`,
-    start: `2026-03-${d}T09:00:00Z`,
-    end: `2026-03-${d}T10:00:00Z`,
-    timezone: "Europe/Berlin",
-    title,
-    ...more,
-  });
 }
 
 /** A foreign event parsed from the contract's iCalendar text, stored as its owner would. */
@@ -113,7 +102,7 @@ Deno.test("microsoft365 destination: copies are inert, no attendee, no mail, bat
     attendees: [{ name: "Bob", email: "bob@fabrikam.com", status: "accepted" }],
     description: "Agenda",
   };
-  const items = Array.from({ length: 23 }, (_, i) => item(i + 1, `Meeting ${i + 1}`, people));
+  const items = Array.from({ length: 23 }, (_, i) => dayItem(i + 1, `Meeting ${i + 1}`, people));
   const store = await SqliteStore.open(":memory:");
   try {
     s.graph.resetRequests();
@@ -142,7 +131,7 @@ Deno.test("microsoft365 destination: copies are inert, no attendee, no mail, bat
     await reconcileDestination(
       destination,
       store,
-      want(items.slice(0, 5).map((_, n) => item(n + 1, "Moved", people))),
+      want(items.slice(0, 5).map((_, n) => dayItem(n + 1, "Moved", people))),
       { logger: memoryLogger() },
     );
     assert.equal(s.box.events().length, 5);
@@ -156,22 +145,22 @@ Deno.test("microsoft365 destination: copies are inert, no attendee, no mail, bat
 Deno.test("microsoft365 destination: a create sent again after a lost answer returns the same event", async () => {
   await using s = await setup();
   const destination = await openM365Destination(s.graph, s.app, BOX);
-  const first = await destination.create(item(2));
-  const again = await destination.create(item(2));
+  const first = await destination.create(dayItem(2));
+  const again = await destination.create(dayItem(2));
   assert.equal(again.href, first.href, "the same transactionId gives the same event");
   assert.equal(s.box.events().length, 1);
   // Another destination writing the same occurrence into another calendar of the mailbox
   // gets its own copy: the calendar is part of the transactionId.
   s.box.addCalendar("Team");
   const team = await openM365Destination(s.graph, s.app, BOX, { calendarName: "Team" });
-  assert.notEqual((await team.create(item(2))).href, first.href);
+  assert.notEqual((await team.create(dayItem(2))).href, first.href);
   assert.equal(s.box.events().length, 2);
 
   // The answer of a whole batch is lost on the way back: the reconciler sends it again.
   const store = await SqliteStore.open(":memory:");
   try {
     s.graph.killNextBatch();
-    const items = [3, 4, 5].map((day) => item(day));
+    const items = [3, 4, 5].map((day) => dayItem(day));
     const report = await reconcileDestination(destination, store, want(items), {
       logger: memoryLogger(),
       sleep: () => Promise.resolve(),
@@ -192,13 +181,13 @@ Deno.test("microsoft365 destination: a create sent again after a lost answer ret
 Deno.test("microsoft365 destination: a stale etag is 412 for that item alone, and the reconciler decides again", async () => {
   await using s = await setup();
   const destination = await openM365Destination(s.graph, s.app, BOX);
-  const a = await destination.create(item(2));
-  const b = await destination.create(item(3));
+  const a = await destination.create(dayItem(2));
+  const b = await destination.create(dayItem(3));
   // The mailbox's owner edits the copy in Outlook.
   await asSomeoneElse(s, "PATCH", `/events/${a.href}`, { subject: "Edited in Outlook" });
   const results = await destination.batch!.updateBatch([
-    { href: a.href, etag: a.etag, item: item(2, "Stale write") },
-    { href: b.href, etag: b.etag, item: item(3, "Fresh write") },
+    { href: a.href, etag: a.etag, item: dayItem(2, "Stale write") },
+    { href: b.href, etag: b.etag, item: dayItem(3, "Fresh write") },
   ]);
   assert.ok(!results[0].ok && results[0].error.kind === "precondition_failed");
   assert.ok(results[1].ok);
@@ -211,11 +200,11 @@ Deno.test("microsoft365 destination: a stale etag is 412 for that item alone, an
   const store = await SqliteStore.open(":memory:");
   try {
     const logger = memoryLogger();
-    await reconcileDestination(destination, store, want([item(4)]), { logger });
-    const c = (await store.destinationEntries("m365")).find((e) => e.key === item(4).key)!;
+    await reconcileDestination(destination, store, want([dayItem(4)]), { logger });
+    const c = (await store.destinationEntries("m365")).find((e) => e.key === dayItem(4).key)!;
     // The owner edits the copy just before calsync's write of a new version lands.
     let edited = false;
-    const report = await reconcileDestination(destination, store, want([item(4, "Wanted")]), {
+    const report = await reconcileDestination(destination, store, want([dayItem(4, "Wanted")]), {
       logger,
       beforeWrite: async () => {
         if (edited) return;
@@ -241,7 +230,7 @@ Deno.test("microsoft365 destination: foreign events and copies made meetings are
     end: { dateTime: "2026-03-31T09:00:00", timeZone: "UTC" },
   });
   await rejectsAs("rejected", destination.remove(foreign, null), /not written by calsync/);
-  await rejectsAs("rejected", destination.update(foreign, null, item(3)), /not written/);
+  await rejectsAs("rejected", destination.update(foreign, null, dayItem(3)), /not written/);
   // An etag the destination never saw on an owned item proves nothing: it reads first.
   const listedForeign = (await destination.list()).find((r) => r.href === foreign)!;
   await rejectsAs(
@@ -253,15 +242,15 @@ Deno.test("microsoft365 destination: foreign events and copies made meetings are
   const store = await SqliteStore.open(":memory:");
   try {
     const logger = memoryLogger();
-    await reconcileDestination(destination, store, want([item(2), item(3)]), { logger });
-    const copy = (await store.destinationEntries("m365")).find((e) => e.key === item(2).key)!;
+    await reconcileDestination(destination, store, want([dayItem(2), dayItem(3)]), { logger });
+    const copy = (await store.destinationEntries("m365")).find((e) => e.key === dayItem(2).key)!;
     // The mailbox's owner invites someone to calsync's copy: it is a meeting now.
     await asSomeoneElse(s, "PATCH", `/events/${copy.href}`, {
       attendees: [{ emailAddress: { address: "carol@fabrikam.com" }, type: "required" }],
     });
     const sentBefore = s.graph.sentMessages.length;
     // Its source changes it, then drops it; the admin's full reconcile drops strays too.
-    const changed = await reconcileDestination(destination, store, want([item(2, "Moved")]), {
+    const changed = await reconcileDestination(destination, store, want([dayItem(2, "Moved")]), {
       logger,
     });
     assert.deepEqual([changed.failed, changed.deleted], [1, 1]);
@@ -320,7 +309,7 @@ Deno.test("microsoft365 destination: all-day items are midnights of the mailbox'
     // A timed event keeps its own zone, at its instant.
     await using s = await setup();
     const destination = await openM365Destination(s.graph, s.app, BOX);
-    await destination.create(item(30));
+    await destination.create(dayItem(30));
     const [stored] = s.box.events();
     assert.deepEqual(stored.fields.start, {
       dateTime: "2026-03-30T11:00:00",
@@ -335,7 +324,7 @@ Deno.test("microsoft365 destination: an unchanged calendar costs one delta reque
   const destination = await openM365Destination(s.graph, s.app, BOX);
   const store = await SqliteStore.open(":memory:");
   const logger = memoryLogger();
-  const items = [1, 2, 3, 4, 5].map((day) => item(day));
+  const items = [1, 2, 3, 4, 5].map((day) => dayItem(day));
   try {
     await reconcileDestination(destination, store, want(items), { logger });
     s.graph.resetRequests();
@@ -388,7 +377,7 @@ Deno.test("microsoft365 destination: errors name their fix", async () => {
     const destination = await openM365Destination(s.graph, s.app, BOX);
     await rejectsAs(
       "unauthorized",
-      destination.create(item(2)),
+      destination.create(dayItem(2)),
       /Calendars\.ReadWrite.*Grant admin consent/,
     );
   }
@@ -428,7 +417,7 @@ Deno.test("microsoft365 destination: a throttled batch is waited out and nothing
     // Two creates of the batch answered 429 (Outlook's per-mailbox limit): sent again alone.
     await reconcileDestination(destination, store, want([]), { logger: memoryLogger() });
     s.graph.throttle({ count: 2, mailbox: BOX, retryAfterSeconds: 1 });
-    const items = [1, 2, 3, 4, 5].map((day) => item(day));
+    const items = [1, 2, 3, 4, 5].map((day) => dayItem(day));
     const report = await reconcileDestination(destination, store, want(items), {
       logger: memoryLogger(),
     });
@@ -446,7 +435,7 @@ Deno.test("microsoft365 destination: someone's new series costs no listing; some
   const store = await SqliteStore.open(":memory:");
   const logger = memoryLogger();
   try {
-    await reconcileDestination(destination, store, want([item(2)]), { logger });
+    await reconcileDestination(destination, store, want([dayItem(2)]), { logger });
     const today = new Date().toISOString().slice(0, 10);
     s.box.addEvent({
       subject: "Someone's daily",
@@ -457,10 +446,10 @@ Deno.test("microsoft365 destination: someone's new series costs no listing; some
         range: { type: "numbered", startDate: today, numberOfOccurrences: 5 },
       },
     });
-    const series = await reconcileDestination(destination, store, want([item(2)]), { logger });
+    const series = await reconcileDestination(destination, store, want([dayItem(2)]), { logger });
     assert.equal(series.listed, false, "occurrences of a series calsync never wrote");
     putForeign(s.box, foreignIcsOf("lunch@example.com"));
-    const single = await reconcileDestination(destination, store, want([item(2)]), { logger });
+    const single = await reconcileDestination(destination, store, want([dayItem(2)]), { logger });
     assert.equal(single.listed, true, "a new single event might be calsync's: read");
     assert.deepEqual([single.created, single.deleted, single.updated], [0, 0, 0]);
   } finally {
