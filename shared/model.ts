@@ -11,18 +11,47 @@
 import { z } from "zod";
 import { DateOrInstant, Instant, toMillis } from "./time.ts";
 
+/**
+ * The longest text and the most items each field of an occurrence may hold: the schema
+ * below enforces them, and `isCanonicalOccurrence` checks the same numbers.
+ */
+export const OCCURRENCE_LIMITS = {
+  uid: 1024,
+  timezone: 128,
+  title: 4096,
+  location: 4096,
+  description: 262_144,
+  categories: 64,
+  category: 256,
+  attendees: 2000,
+  /** A person's name or email. */
+  person: 512,
+} as const;
+
+const LIMITS = OCCURRENCE_LIMITS;
+
 /** Someone named on an event: organizer or attendee. */
 export const Person = z.object({
-  name: z.string().max(512).default(""),
-  email: z.string().max(512).default(""),
+  name: z.string().max(LIMITS.person).default(""),
+  email: z.string().max(LIMITS.person).default(""),
 });
+
+/** An attendee's part in a meeting. */
+export const AttendeeRole = z.enum(["chair", "required", "optional", "non-participant"]);
+
+/** An attendee's answer to a meeting. */
+export const ParticipationStatus = z.enum([
+  "needs-action",
+  "accepted",
+  "declined",
+  "tentative",
+  "delegated",
+]);
 
 /** An attendee with role and participation status. */
 export const Attendee = Person.extend({
-  role: z.enum(["chair", "required", "optional", "non-participant"]).default("required"),
-  status: z
-    .enum(["needs-action", "accepted", "declined", "tentative", "delegated"])
-    .default("needs-action"),
+  role: AttendeeRole.default("required"),
+  status: ParticipationStatus.default("needs-action"),
 });
 
 /** How the event shows on a free/busy view. */
@@ -53,7 +82,7 @@ const AFTER_LATEST = Date.UTC(LAST_YEAR + 1, 0, 1);
  * after normalisation because an offset can carry `9999-12-31T23:00:00-14:00` past year
  * 9999, which would store as `+010000-…` and break text order.
  */
-function inYearRange(value: string): boolean {
+export function inYearRange(value: string): boolean {
   const ms = toMillis(value);
   return ms >= EARLIEST && ms < AFTER_LATEST;
 }
@@ -61,21 +90,21 @@ function inYearRange(value: string): boolean {
 /** One occurrence of an event, validated and normalised. */
 export const Occurrence = z
   .object({
-    uid: z.string().min(1, { error: "uid must not be empty" }).max(1024),
+    uid: z.string().min(1, { error: "uid must not be empty" }).max(LIMITS.uid),
     recurrence_id: DateOrInstant.nullable().default(null),
     all_day: z.boolean().default(false),
     start: DateOrInstant,
     end: DateOrInstant,
-    timezone: z.string().max(128).nullable().default(null),
-    title: z.string().max(4096).default(""),
-    location: z.string().max(4096).default(""),
-    description: z.string().max(262_144).default(""),
+    timezone: z.string().max(LIMITS.timezone).nullable().default(null),
+    title: z.string().max(LIMITS.title).default(""),
+    location: z.string().max(LIMITS.location).default(""),
+    description: z.string().max(LIMITS.description).default(""),
     status: EventStatus.default("confirmed"),
     show_as: ShowAs.default("busy"),
     sensitivity: Sensitivity.default("normal"),
-    categories: z.array(z.string().max(256)).max(64).default([]),
+    categories: z.array(z.string().max(LIMITS.category)).max(LIMITS.categories).default([]),
     organizer: Person.nullable().default(null),
-    attendees: z.array(Attendee).max(2000).default([]),
+    attendees: z.array(Attendee).max(LIMITS.attendees).default([]),
     response_status: ResponseStatus.nullable().default(null),
     last_modified: Instant.nullable().default(null),
   })

@@ -15,7 +15,6 @@ export function toInstant(date: Date): string {
 }
 
 const ISO_DATETIME = z.iso.datetime({ offset: true });
-const CANONICAL_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d):([0-5]\d)Z$/;
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -26,13 +25,51 @@ function dayExists(year: number, month: number, day: number): boolean {
   return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]);
 }
 
+/** The number written by the ASCII digits `s[from..to)`, or -1 if any is not a digit. */
+function digits(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/** Whether `s[4]` and `s[7]` are the dashes of `YYYY-MM-DD` and that day exists. */
+function isDayAtStart(s: string): boolean {
+  if (s[4] !== "-" || s[7] !== "-") return false;
+  const year = digits(s, 0, 4);
+  return year >= 0 && dayExists(year, digits(s, 5, 7), digits(s, 8, 10));
+}
+
+/**
+ * Whether `s` is an instant exactly as calsync writes it, `2026-03-29T08:00:00Z` (what
+ * `toInstant` gives), on a day that exists. Checked by character so that the events of a
+ * large snapshot, all in this form, cost no regular-expression matches.
+ */
+export function isCanonicalInstant(s: string): boolean {
+  if (s.length !== 20 || s[10] !== "T" || s[13] !== ":" || s[16] !== ":" || s[19] !== "Z") {
+    return false;
+  }
+  const hour = digits(s, 11, 13);
+  const minute = digits(s, 14, 16);
+  const second = digits(s, 17, 19);
+  return hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 &&
+    second <= 59 && isDayAtStart(s);
+}
+
+/** Whether `s` is a calendar date `YYYY-MM-DD` that exists, as `PlainDate` accepts it. */
+export function isPlainDate(s: string): boolean {
+  return s.length === 10 && isDayAtStart(s);
+}
+
 /**
  * The canonical instant of an ISO 8601 date-time, or null when `s` is not one. Already
  * canonical input, what agents send, is checked without a round trip through `Date`.
  */
 function canonicalInstant(s: string): string | null {
-  const m = CANONICAL_INSTANT.exec(s);
-  if (m) return dayExists(+m[1], +m[2], +m[3]) ? s : null;
+  if (isCanonicalInstant(s)) return s;
   if (!ISO_DATETIME.safeParse(s).success) return null;
   const [y, mo, d] = s.slice(0, 10).split("-").map(Number);
   return dayExists(y, mo, d) ? toInstant(new Date(s)) : null;

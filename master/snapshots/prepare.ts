@@ -1,11 +1,13 @@
 /**
  * Turns snapshot bodies into rows ready to be written. An event whose JSON is byte for
  * byte one the source already holds was validated when it was stored, so only new or
- * changed events go through the zod schema: an unchanged resend costs a hash per event.
- * Agents send events as the schema outputs them, which is what makes them byte-identical.
+ * changed events are checked: an unchanged resend costs a hash per event. Agents send
+ * events as the schema outputs them, which is what makes them byte-identical, and what
+ * lets an event already in that form skip the zod schema (`isCanonicalOccurrence`).
  *
  * @module
  */
+import { isCanonicalOccurrence } from "../../shared/canonical_occurrence.ts";
 import { Occurrence } from "../../shared/model.ts";
 import { SnapshotEnvelope, SnapshotEventChecker } from "../../shared/protocol.ts";
 import type { TimeWindow } from "../../shared/model.ts";
@@ -26,11 +28,14 @@ export function eventRow(
   index: number,
   knownHashes: ReadonlySet<string>,
 ): OccurrenceRow {
+  let data: string | undefined;
+  let hash: string | undefined;
   if (knownHashes.size > 0) {
-    const data = JSON.stringify(item);
-    const hash = sha256Hex(data);
+    data = JSON.stringify(item);
+    hash = sha256Hex(data);
     if (knownHashes.has(hash)) return toRow(item as Occurrence, data, hash);
   }
+  if (isCanonicalOccurrence(item)) return toRow(item, data, hash);
   const parsed = Occurrence.safeParse(item);
   if (!parsed.success) throw validationError(parsed.error, item, ["events", index]);
   return toRow(parsed.data);
