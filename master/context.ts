@@ -22,11 +22,6 @@ export type AppContext = {
   metricsTokenHash: string | null;
   /** Largest accepted request body, in bytes (after gzip decoding). */
   maxBodyBytes: number;
-  /**
-   * Snapshot bodies up to this many bytes are parsed at once, larger ones as they arrive;
-   * `PARSE_WHOLE_BYTES` (16 MiB) unless set, which only tests do.
-   */
-  parseWholeBytes?: number;
   /** Origins allowed to call the read APIs from a browser. */
   corsOrigins: string[];
   /** The master's sync interval, the default for agents that never said theirs. */

@@ -115,13 +115,7 @@ export function agentRoutes(ctx: AppContext): Hono {
       let snapshot;
       try {
         const known = await store.knownHashes(agent_id, source_id);
-        snapshot = await receiveSnapshot(
-          c.req.raw,
-          ctx.maxBodyBytes,
-          known,
-          staging,
-          ctx.parseWholeBytes,
-        );
+        snapshot = await receiveSnapshot(c.req.raw, ctx.maxBodyBytes, known, staging);
         refuseFutureSnapshot(snapshot.generated_at, ctx.now());
       } catch (err) {
         // A bad body is a rejected snapshot; a store that failed is not the agent's doing.

@@ -37,8 +37,6 @@ export type TestMaster = {
 export async function testMaster(
   options: {
     maxBodyBytes?: number;
-    /** Snapshot bodies over this many bytes are streamed (16 MiB unless set). */
-    parseWholeBytes?: number;
     store?: Store;
     destinations?: ConfiguredDestination[];
     debounceMs?: number;
@@ -69,7 +67,6 @@ export async function testMaster(
     enrollmentTokenHash: hashToken(ENROLLMENT_TOKEN),
     metricsTokenHash: options.metricsToken ? hashToken(options.metricsToken) : null,
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
-    parseWholeBytes: options.parseWholeBytes,
     corsOrigins: ["https://app.example.com"],
     syncIntervalMinutes: 5,
     now: () => clock.now,

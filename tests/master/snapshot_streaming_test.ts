@@ -34,7 +34,6 @@ async function master(): Promise<{ master: TestMaster; db: DatabaseSync; token: 
   const master = await testMaster({
     store: SqliteStore.wrap(db),
     maxBodyBytes: 20 << 20,
-    parseWholeBytes: 1 << 20,
   });
   return { master, db, token: await enrol(master, "pc1") };
 }
