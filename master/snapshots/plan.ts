@@ -55,12 +55,15 @@ export function toRow(
 /**
  * Plans a snapshot: every held occurrence overlapping `window` and absent from `rows` is
  * deleted; a snapshot event is inserted, updated when its content hash differs, or left
- * alone. Held occurrences outside the window are never touched.
+ * alone. Held occurrences outside the window are never touched. Only rows `listed` says
+ * so of go into `upserts`; the others count all the same, for a store that writes them
+ * by other means and would rather not hold 100,000 of them at once.
  */
 export function planSnapshot<R extends HeldOccurrence>(
   held: Iterable<HeldOccurrence>,
   rows: Iterable<R>,
   window: TimeWindow,
+  listed: (row: R) => boolean = () => true,
 ): SnapshotPlan<R> {
   const byKey = new Map<string, HeldOccurrence>();
   for (const h of held) byKey.set(h.key, h);
@@ -76,7 +79,7 @@ export function planSnapshot<R extends HeldOccurrence>(
       result.unchanged++;
       continue;
     }
-    upserts.push(row);
+    if (listed(row)) upserts.push(row);
   }
   const winStart = toMillis(window.start);
   const winEnd = toMillis(window.end);

@@ -173,21 +173,34 @@ return 1`;
  * its start index (kept by the `index_*` functions of `INDEX_UPKEEP`), KEYS[4] the
  * staging hash of the upload. ARGV: the source's `rev` as read, last_snapshot_at,
  * last_generated_at, settings, warnings, the change time in epoch ms, the number of
- * upserts; then per upsert its key and value, or its key and '' for a row staged in
- * KEYS[4] (as `start end hash data`, to which the change time is added); then the keys to
- * delete. The staging hash goes with the apply.
+ * upserts; then per upsert its key and value; then the keys to delete. Every row staged
+ * in KEYS[4] (as `start end hash data`, to which the change time is added) is written
+ * where its key is new or its hash differs, exactly as the plan counted them, without
+ * its key travelling back and forth. The staging hash goes with the apply.
  */
 const APPLY = INDEX_UPKEEP + `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'unknown' end
 local rev = redis.call('HGET', KEYS[1], 'rev') or '0'
 if rev ~= ARGV[1] then return 'conflict' end
+local cursor = '0'
+repeat
+  local page = redis.call('HSCAN', KEYS[4], cursor, 'COUNT', 1000)
+  cursor = page[1]
+  local rows = page[2]
+  for j = 1, #rows, 2 do
+    local key = rows[j]
+    local bounds, hash, data = string.match(rows[j + 1], '^(%S+ %S+) (%S+) (.*)$')
+    local old = redis.call('HGET', KEYS[2], key)
+    if not old or string.match(old, '^%S+ %S+ (%S+)') ~= hash then
+      local value = bounds .. ' ' .. hash .. ' ' .. ARGV[6] .. ' ' .. data
+      redis.call('HSET', KEYS[2], key, value)
+      index_upsert(key, value)
+    end
+  end
+until cursor == '0'
 local i = 8
 for _ = 1, tonumber(ARGV[7]) do
   local value = ARGV[i + 1]
-  if value == '' then
-    local bounds, data = string.match(redis.call('HGET', KEYS[4], ARGV[i]), '^(%S+ %S+ %S+) (.*)$')
-    value = bounds .. ' ' .. ARGV[6] .. ' ' .. data
-  end
   redis.call('HSET', KEYS[2], ARGV[i], value)
   index_upsert(ARGV[i], value)
   i = i + 2
@@ -828,11 +841,12 @@ export class RedisStore implements Store {
       if (Object.keys(source).length === 0) throw unknown();
       const stale = staleReason(snapshot.generated_at, source.last_generated_at, now);
       if (stale) throw new SnapshotRejected("stale_snapshot", stale);
-      const plan = planSnapshot(
-        parseHeld(held),
-        [...parseHeld(staged), ...rows.inMemory],
-        snapshot.window,
-      );
+      // Staged rows are counted and left out of the upserts: the script writes them.
+      const incoming = function* () {
+        yield* parseHeld(staged);
+        yield* rows.inMemory;
+      };
+      const plan = planSnapshot(parseHeld(held), incoming(), snapshot.window, inMemory);
       // Keys and arguments in one array: a snapshot of 100,000 changes has over 200,000
       // arguments, more than a call's spread arguments may number.
       const keysAndArgs: string[] = [
@@ -849,17 +863,17 @@ export class RedisStore implements Store {
         String(plan.upserts.length),
       ];
       for (const r of plan.upserts) {
-        keysAndArgs.push(
-          r.key,
-          inMemory(r) ? `${r.start_ms} ${r.end_ms} ${r.hash} ${changedMs} ${r.data}` : "",
-        );
+        if (inMemory(r)) {
+          keysAndArgs.push(r.key, `${r.start_ms} ${r.end_ms} ${r.hash} ${changedMs} ${r.data}`);
+        }
       }
       for (const key of plan.deletes) keysAndArgs.push(key);
       const outcome = await this.#written(this.#redis.eval(APPLY, 4, keysAndArgs));
       if (outcome === "unknown") throw unknown();
       if (outcome === "conflict") continue;
       rows.clear();
-      const changed = plan.upserts.length > 0 || plan.deletes.length > 0 ||
+      const { added, updated, removed } = plan.result;
+      const changed = added + updated + removed > 0 ||
         !sameSettings(source.settings ?? "{}", snapshot.settings);
       return { result: plan.result, changed };
     }
@@ -1269,13 +1283,11 @@ function splitValue(value: string): Value {
 }
 
 /** The held occurrences of what `HELD` answers: each key, then its `start end hash`. */
-function parseHeld(flat: string[]): HeldOccurrence[] {
-  const held: HeldOccurrence[] = [];
+function* parseHeld(flat: string[]): Generator<HeldOccurrence> {
   for (let i = 0; i < flat.length; i += 2) {
     const [start, end, hash] = flat[i + 1].split(" ");
-    held.push({ key: flat[i], hash, start_ms: Number(start), end_ms: Number(end) });
+    yield { key: flat[i], hash, start_ms: Number(start), end_ms: Number(end) };
   }
-  return held;
 }
 
 /** The stored event of a value of `agent`'s `source`. */

@@ -390,13 +390,18 @@ export class SqliteStore implements Store {
       agentId,
       sourceId,
     ) as unknown as HeldOccurrence[];
+    // Staged rows are read one at a time and left out of the plan's upserts, which the
+    // INSERT … SELECT below writes: held whole, 100,000 of them cost some 20 MiB.
     const staged = rows.spilled
-      ? this.#all(
+      ? this.#statement(
         "SELECT key, hash, start_ms, end_ms FROM snapshot_staging WHERE upload_id = ?",
-        upload,
-      ) as unknown as HeldOccurrence[]
+      ).iterate(upload) as Iterable<HeldOccurrence>
       : [];
-    const plan = planSnapshot(held, [...staged, ...rows.inMemory], snapshot.window);
+    const incoming = function* () {
+      yield* staged;
+      yield* rows.inMemory;
+    };
+    const plan = planSnapshot(held, incoming(), snapshot.window, inMemory);
     const upsert = this.#statement(
       `INSERT INTO occurrences ${OCCURRENCE_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ${REPLACE_OCCURRENCE}`,
@@ -431,7 +436,8 @@ export class SqliteStore implements Store {
     if (rows.spilled) {
       this.#statement("DELETE FROM snapshot_staging WHERE upload_id = ?").run(upload);
     }
-    const changed = plan.upserts.length > 0 || plan.deletes.length > 0 ||
+    const { added, updated, removed } = plan.result;
+    const changed = added + updated + removed > 0 ||
       !sameSettings(source.settings, snapshot.settings);
     return { result: plan.result, changed };
   }
