@@ -5,7 +5,7 @@
  * what `JSON.parse` refuses.
  */
 import assert from "node:assert/strict";
-import { SnapshotScanner } from "../../master/snapshots/scanner.ts";
+import { scanParsed, SnapshotScanner } from "../../master/snapshots/scanner.ts";
 import { HttpError } from "../../master/http/errors.ts";
 
 /** A small deterministic random source, so that a failure can be replayed. */
@@ -106,7 +106,7 @@ function parsedWhole(bytes: Uint8Array): unknown {
   return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
 }
 
-Deno.test("the scanner finds what JSON.parse finds, however the body is split", () => {
+Deno.test("the scanner finds what JSON.parse finds, however the body is split, as scanParsed does", () => {
   const next = random(16);
   for (let round = 0; round < 400; round++) {
     const doc = document(next);
@@ -115,6 +115,15 @@ Deno.test("the scanner finds what JSON.parse finds, however the body is split", 
     const found = scan(bytes, next);
     assert.deepEqual(found.events, events, `round ${round}`);
     assert.deepEqual(found.members, members, `round ${round}`);
+    // A small body is parsed whole and handed on the same way.
+    const whole: Scanned = { members: {}, events: [] };
+    const sawEvents = scanParsed(parsedWhole(bytes), {
+      member: (key, v) => whole.members[key] = v,
+      event: (v) => whole.events.push(v),
+      other: (v) => whole.other = v,
+    });
+    assert.ok(sawEvents);
+    assert.deepEqual(whole, found, `round ${round}`);
   }
 });
 
