@@ -38,5 +38,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # glibc's allocator as `deno task master` sets it: after a large upload, freed memory goes
 # back to the system instead of staying in per-thread arenas (README, "Memory").
 ENV MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072 MALLOC_MMAP_THRESHOLD_=131072
-# Exactly the permissions of `deno task master` (deno.json); --frozen: never rewrite deno.lock.
-CMD ["deno", "run", "--frozen", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "--allow-sys", "master/main.ts"]
+# Exactly the permissions and V8 flags of `deno task master` (deno.json); --frozen: never
+# rewrite deno.lock.
+CMD ["deno", "run", "--frozen", "--v8-flags=--max-semi-space-size=8", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "--allow-sys", "master/main.ts"]

@@ -1,7 +1,7 @@
 /**
  * The deployment files: `docker-compose.yml` as `docker-compose config` resolves it, `.env.example`
  * against README.md's settings table (so the docs and the example cannot drift), and the
- * `Dockerfile` against `deno task master` (permissions and allocator settings).
+ * `Dockerfile` against `deno task master` (permissions, allocator settings and V8 flags).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -10,7 +10,7 @@ import { parse } from "yaml";
 import { parseEnvFile } from "../../master/env_file.ts";
 import { parseSettings } from "../../master/settings.ts";
 import { loadDestinationConfigs } from "../../master/destinations/config.ts";
-import { MASTER_ALLOCATOR_ENV } from "../helpers/master_process.ts";
+import { MASTER_ALLOCATOR_ENV, MASTER_V8_FLAGS } from "../helpers/master_process.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const read = (path: string) => Deno.readTextFile(join(ROOT, path));
@@ -290,6 +290,15 @@ Deno.test("Dockerfile: pinned Deno, non-root, /data volume, 8008, health check, 
       `deno task master sets ${name}=${value}`,
     );
   }
+
+  // The V8 flags the tests and benchmarks start the master with, in all three places.
+  const v8Flags = `--v8-flags=${MASTER_V8_FLAGS.join(",")}`;
+  assert.ok(cmd.includes(v8Flags), `the image runs deno with ${v8Flags}`);
+  assert.ok(taskArgs.includes(v8Flags), `deno task master runs deno with ${v8Flags}`);
+  assert.ok(
+    denoJson.tasks["compile:master"].split(/\s+/).includes(v8Flags),
+    `deno task compile:master embeds ${v8Flags}`,
+  );
 });
 
 Deno.test(".dockerignore keeps data, binaries, tests, git and .env out of the image", async () => {
