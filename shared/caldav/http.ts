@@ -5,6 +5,7 @@
  * @module
  */
 import { basicAuthorization } from "../basic_auth.ts";
+import { sendRepeatingOnClosedConnection } from "../closed_connection.ts";
 import { retryAfterMs } from "../retry_after.ts";
 import { CalDavError } from "./errors.ts";
 
@@ -68,8 +69,9 @@ export class DavHttp {
   }
 
   /**
-   * Sends `request` with credentials and reads the whole answer within the time limit.
-   * Any status is returned; only a missing answer throws (`unreachable`).
+   * Sends `request` with credentials and reads the whole answer within the time limit, an
+   * idempotent request once more when its connection closed before an answer. Any status
+   * is returned; only a missing answer throws (`unreachable`).
    */
   async send(request: Request): Promise<Response> {
     const url = new URL(request.url);
@@ -78,7 +80,8 @@ export class DavHttp {
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), this.#timeoutMs);
     try {
-      const response = await this.#fetch(
+      const response = await sendRepeatingOnClosedConnection(
+        this.#fetch,
         new Request(request, { headers, signal: timeout.signal }),
       );
       // Read in full here, so the time limit covers the body and no stream is left open.

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { sendRepeatingOnClosedConnection } from "../../shared/closed_connection.ts";
 
 /** How the proxy treats requests. */
 export type ProxyMode = "up" | "unavailable" | "refuse";
@@ -94,12 +95,17 @@ export function startRecordingProxy(target: string): RecordingProxy {
     const body = request.body ? await request.arrayBuffer() : undefined;
     let upstream: Response;
     try {
-      upstream = await fetch(origin + url.pathname + url.search, {
-        method: request.method,
-        headers,
-        body,
-        redirect: "manual",
-      });
+      // As a gateway such as nginx does, an idempotent request whose connection the target
+      // closed before answering goes once more (SOGo closes kept-alive ones under load).
+      upstream = await sendRepeatingOnClosedConnection(
+        fetch,
+        new Request(origin + url.pathname + url.search, {
+          method: request.method,
+          headers,
+          body,
+          redirect: "manual",
+        }),
+      );
     } catch {
       // The target is down (a test may stop it): say so as a gateway would, quietly.
       return new Response("target unreachable", { status: 502 });
