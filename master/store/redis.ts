@@ -55,10 +55,11 @@
  * the store moves any found there into credentials of kind `feed`, so feed URLs survive
  * the upgrade.
  *
- * Pruning old occurrences reads each source's occurrences with `HSCAN` and deletes the
- * ones that ended before the cutoff in one Lua script per source and batch, which checks
- * each end again, gives the destination entries of those keys their `end_ms` when they
- * lack it, and bumps the source's `rev`, so an apply planned on the older read retries.
+ * Pruning old occurrences takes the keys that started before the cutoff from each source's
+ * start index and deletes the ones that ended before it in one Lua script per source and
+ * batch, which checks each end, gives the destination entries of those keys their `end_ms`
+ * when they lack it, and bumps the source's `rev`, so an apply planned on the older read
+ * retries.
  *
  * `authfail:{address}` strings count failed authentications of a client address; each
  * expires at the end of its window, so the key count stays bounded.
@@ -402,11 +403,10 @@ export class RedisStore implements Store {
   /** The connection in subscriber mode for change announcements; opened on first watch. */
   #subscriber: Redis | null = null;
   /**
-   * Where the last batch of a prune stopped: the source's occurrences key, its HSCAN
-   * cursor (null once scanned through) and the keys found but not yet pruned.
+   * Where the last batch of a prune stopped: the source's occurrences key and how many of
+   * its occurrences that started before the cutoff were found still running.
    */
-  #pruneResume: { cutoff: number; occKey: string; cursor: string | null; found: string[] } | null =
-    null;
+  #pruneResume: { cutoff: number; occKey: string; running: number } | null = null;
 
   private constructor(redis: Redis, prefix: string) {
     this.#redis = redis;
@@ -1053,44 +1053,43 @@ export class RedisStore implements Store {
       }))
     ).sort((x, y) => compareBinary(x.occKey, y.occKey));
     const destKeys = (await this.destinationIds()).map((d) => this.#key("dest_items", d));
-    // The batches of one cutoff go on where the last one stopped: starting over would scan
+    // The batches of one cutoff go on where the last one stopped: starting over would read
     // every source again per batch, quadratic in a first prune of years of occurrences.
     const resume = this.#pruneResume?.cutoff === cutoff ? this.#pruneResume : null;
     this.#pruneResume = null;
     let removed = 0;
     for (const { occKey, sourceKey, startKey } of occKeys) {
       if (resume && compareBinary(occKey, resume.occKey) < 0) continue;
-      const resumed = resume?.occKey === occKey;
-      if (resumed && resume.cursor === null) continue;
-      let cursor = resumed ? resume.cursor! : "0";
-      const found = resumed ? resume.found : [];
-      let scanned = resumed;
-      const done = () => scanned && cursor === "0" && found.length === 0;
-      while (!done()) {
-        while (found.length < batchSize - removed && !(scanned && cursor === "0")) {
-          const [next, chunk] = await this.#redis.hscan(occKey, cursor, "COUNT", 500);
-          for (let f = 0; f < chunk.length; f += 2) {
-            if (Number(splitValue(chunk[f + 1]).end) < cutoff) found.push(chunk[f]);
-          }
-          [cursor, scanned] = [next, true];
-        }
-        const batch = found.splice(0, batchSize - removed);
-        if (batch.length > 0) {
-          removed += Number(
-            await this.#redis.eval(
-              PRUNE,
-              3 + destKeys.length,
-              sourceKey,
-              occKey,
-              startKey,
-              ...destKeys,
-              String(cutoff),
-              ...batch,
-            ),
-          );
-        }
+      // Only what started before the cutoff can have ended before it: the start index names
+      // those, so a prune reads no occurrence that is not about to go. The ones among them
+      // still running stay in the index and are passed over by their count.
+      let running = resume?.occKey === occKey ? resume.running : 0;
+      for (;;) {
+        const candidates = await this.#redis.zrangebyscore(
+          startKey,
+          "-inf",
+          `(${cutoff}`,
+          "LIMIT",
+          running,
+          batchSize - removed,
+        );
+        if (candidates.length === 0) break;
+        const pruned = Number(
+          await this.#redis.eval(
+            PRUNE,
+            3 + destKeys.length,
+            sourceKey,
+            occKey,
+            startKey,
+            ...destKeys,
+            String(cutoff),
+            ...candidates,
+          ),
+        );
+        removed += pruned;
+        running += candidates.length - pruned;
         if (removed >= batchSize) {
-          this.#pruneResume = { cutoff, occKey, cursor: done() ? null : cursor, found };
+          this.#pruneResume = { cutoff, occKey, running };
           return removed;
         }
       }

@@ -796,6 +796,36 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     assert.equal((await store.size()).occurrences, 3);
   });
 
+  test("pruning keeps what started before the cutoff but still runs, batch after batch", async (store) => {
+    await withAgent(store);
+    // Two long events began before the cutoff and end after it; the others ended before.
+    const long = (uid: string, startDay: number) => ({
+      uid,
+      start: `2026-03-0${startDay}T08:00:00Z`,
+      end: "2026-03-20T08:00:00Z",
+      title: uid,
+    });
+    await store.applySnapshot(
+      "pc1",
+      "main",
+      snapshot({
+        events: [long("long1", 1), ev("a", 2), long("long2", 3), ev("b", 4), ev("c", 5)],
+      }),
+      NOW,
+    );
+    const rounds = [];
+    for (let n = -1; n !== 0;) {
+      n = await store.pruneOccurrencesEndedBefore("2026-03-09T00:00:00Z", 1);
+      rounds.push(n);
+    }
+    assert.deepEqual(rounds, [1, 1, 1, 0]);
+    const left = await store.listEvents({
+      start: "2026-01-01T00:00:00Z",
+      end: "2027-01-01T00:00:00Z",
+    });
+    assert.deepEqual(left.map((e) => e.uid), ["long1", "long2"]);
+  });
+
   test("pruning leaves every destination entry, giving an end to those of pruned keys", async (store) => {
     await withAgent(store);
     const old = ev("old", 2);
